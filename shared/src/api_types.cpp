@@ -1,0 +1,3 @@
+#include "api_types.h"
+
+namespace perch {}

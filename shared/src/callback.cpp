@@ -1,0 +1,3 @@
+#include "callback.h"
+
+namespace perch {}

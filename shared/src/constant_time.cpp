@@ -1,0 +1,3 @@
+#include "constant_time.h"
+
+namespace perch {}

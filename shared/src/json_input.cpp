@@ -1,0 +1,3 @@
+#include "json_input.h"
+
+namespace perch {}

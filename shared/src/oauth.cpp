@@ -1,0 +1,3 @@
+#include "oauth.h"
+
+namespace perch {}

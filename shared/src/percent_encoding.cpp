@@ -1,0 +1,3 @@
+#include "percent_encoding.h"
+
+namespace perch {}

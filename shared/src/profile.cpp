@@ -1,0 +1,3 @@
+#include "profile.h"
+
+namespace perch {}

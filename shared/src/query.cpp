@@ -1,0 +1,3 @@
+#include "query.h"
+
+namespace perch {}

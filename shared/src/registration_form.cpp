@@ -1,0 +1,3 @@
+#include "registration_form.h"
+
+namespace perch {}

@@ -1,0 +1,3 @@
+#include "twitter_responses.h"
+
+namespace perch {}
