@@ -1,0 +1,35 @@
+// The few cryptographic primitives Perch needs, all from OpenSSL.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace perch {
+
+// HMAC-SHA1 of `message` under `key`, Base64-encoded: an oauth_signature (RFC 5849 §3.4.2).
+std::string hmac_sha1_base64(std::string_view key, std::string_view message);
+
+// Standard Base64 with padding.
+std::string base64_encode(std::string_view bytes);
+
+// Randomness is passed in, never global, so tests can be deterministic.
+class RandomSource {
+public:
+    virtual ~RandomSource() = default;
+    // Fills `out` with `size` unpredictable bytes.
+    virtual void fill(unsigned char* out, std::size_t size) = 0;
+};
+
+// OpenSSL's CSPRNG (RAND_bytes). Aborts the process if it ever fails: running on
+// without unpredictable nonces and session ids would be worse than stopping.
+class SecureRandom final : public RandomSource {
+public:
+    void fill(unsigned char* out, std::size_t size) override;
+};
+
+// `bytes` random bytes as URL-safe unpadded Base64 ([A-Za-z0-9_-]), e.g. for
+// session ids (32 bytes) and nonces (16 bytes).
+std::string random_token(RandomSource& random, std::size_t bytes);
+
+}  // namespace perch
