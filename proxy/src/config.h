@@ -1,0 +1,87 @@
+// perch-proxy's settings: built once at start-up from the environment and
+// command-line flags (a flag wins over its variable), then passed by const&.
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "http_types.h"
+#include "result.h"
+
+namespace perch {
+
+struct ProxyConfig {
+    // OAuth consumer credentials (PERCH_CONSUMER_KEY, PERCH_CONSUMER_SECRET[_FILE]).
+    std::string consumer_key;
+    std::string consumer_secret;  // never logged, never in a message
+    // Absolute http(s) URL of the page's callback route (PERCH_CALLBACK_URL).
+    std::string callback_url;
+    // Provider base URL without a trailing slash (PERCH_TWITTER_API); http only for loopback.
+    std::string twitter_api = "https://api.twitter.com";
+
+    // PERCH_LISTEN, "host:port" or "[v6]:port"; port 0 = any free port.
+    std::string listen_host = "127.0.0.1";
+    int listen_port = 8080;
+    // "scheme://host[:port]", no trailing slash (PERCH_PUBLIC_ORIGIN). When unset it is
+    // derived from the listen address; if that port is 0, public_origin_from_listen is
+    // true and main must set public_origin = listen_origin(listen_host, bound_port).
+    std::string public_origin = "http://127.0.0.1:8080";
+    bool public_origin_from_listen = true;
+    bool secure_cookies = false;  // public origin is https
+
+    std::string web_root = "build/site";  // PERCH_WEB_ROOT
+    std::string database = "perch.db";    // PERCH_DATABASE
+    // PERCH_TOKEN_KEY / PERCH_TOKEN_KEY_FILE: 64 hex digits -> 32 bytes (token encryption
+    // at rest, used by the accounts part). Absent when neither is set.
+    std::optional<std::array<unsigned char, 32>> token_key;
+
+    // Server limits.
+    int threads = 8;                                // PERCH_THREADS (1..256)
+    std::size_t max_body_bytes = 16 * 1024;         // PERCH_MAX_BODY_BYTES (1 KiB..1 MiB)
+    std::chrono::seconds session_idle{30 * 60};     // PERCH_SESSION_IDLE_SECONDS
+    std::chrono::seconds session_max_age{24 * 3600};// PERCH_SESSION_MAX_AGE_SECONDS (>= idle)
+    std::chrono::seconds flow_ttl{10 * 60};         // PERCH_FLOW_TTL_SECONDS: pending sign-in lifetime
+    std::size_t max_sessions = 100000;              // PERCH_MAX_SESSIONS
+    std::size_t max_pending_flows = 50000;          // PERCH_MAX_PENDING_FLOWS (all sessions)
+    std::size_t max_flows_per_session = 5;          // PERCH_MAX_FLOWS_PER_SESSION
+
+    // Provider calls: PERCH_UPSTREAM_CONNECT_TIMEOUT_MS, PERCH_UPSTREAM_TIMEOUT_MS.
+    TransportLimits upstream;
+};
+
+// Looks up an environment variable; injectable so tests never touch the real environment.
+using EnvLookup = std::function<std::optional<std::string>(const char* name)>;
+
+// The process environment (std::getenv).
+EnvLookup process_env();
+
+enum class ConfigAction {
+    run,             // start the proxy with `config`
+    print_and_exit,  // --help or --version: print `text` to stdout, exit 0
+};
+
+struct LoadedConfig {
+    ConfigAction action = ConfigAction::run;
+    ProxyConfig config;
+    std::string text;
+};
+
+// Parses flags (argv[0] is the program name) and the environment. A missing or
+// malformed setting is an error whose message is ONE line naming the setting,
+// e.g. "PERCH_CALLBACK_URL must be an absolute http(s) URL"; no message ever
+// contains a secret's value. `version` is printed by --version.
+Result<LoadedConfig> load_config(int argc, const char* const* argv, const EnvLookup& env,
+                                 const std::string& version);
+
+// "http://host:port" for a listen address ("[::1]" bracketed), e.g. once the real
+// port is known after binding port 0.
+std::string listen_origin(const std::string& host, int port);
+
+// True for 127.0.0.0/8, ::1 and "localhost" (case-insensitive); brackets allowed.
+bool is_loopback_host(const std::string& host);
+
+}  // namespace perch

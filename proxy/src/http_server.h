@@ -1,0 +1,56 @@
+// The proxy's HTTP server: cpp-httplib behind plain structs (implemented in http.cpp).
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "http_types.h"
+#include "result.h"
+
+namespace perch {
+
+class Log;
+
+struct ServerOptions {
+    std::string host = "127.0.0.1";
+    int port = 0;                            // 0 = any free port
+    std::size_t max_body_bytes = 16 * 1024;  // larger bodies -> 413 JSON, handler not called
+    int threads = 8;
+    std::chrono::seconds read_timeout{5};
+    std::chrono::seconds write_timeout{5};
+    std::chrono::seconds keep_alive_timeout{5};
+    // One access line per request (method, path without query, status, time); may be null.
+    Log* log = nullptr;
+};
+// Request URIs over 8 KiB -> 414 JSON and headers over 8 KiB -> 400 (fixed in libcpp-httplib).
+
+using RequestHandler = std::function<HttpResponse(const HttpRequest&)>;
+
+// Calls `handler` for every method and path (GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS).
+// The handler decides statuses; an exception escaping it becomes
+// 500 {"error":{"code":"internal","message":"internal error"}}. Errors produced by
+// the server itself (413, 414, 400, ...) are JSON {"error":{...}} too, never HTML.
+class HttpServer {
+public:
+    HttpServer(ServerOptions options, RequestHandler handler);
+    ~HttpServer();
+    HttpServer(const HttpServer&) = delete;
+    HttpServer& operator=(const HttpServer&) = delete;
+
+    // Binds host:port; returns the real port (useful with port 0), or an error
+    // ("cannot listen on 127.0.0.1:8080").
+    Result<int> bind();
+    // Serves until stop(); call after a successful bind().
+    void run();
+    // Thread-safe; run() returns soon after. Safe to call before run() starts.
+    void stop();
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace perch
