@@ -16,8 +16,8 @@ struct JsonLimits {
 };
 
 // Parses without throwing. Too large -> too_long; invalid JSON, nesting deeper
-// than max_depth (checked before the parser recurses), or invalid UTF-8 in a
-// string -> invalid_json.
+// than max_depth (checked before the parser recurses), invalid UTF-8 in a
+// string, or a duplicate key in one object -> invalid_json.
 Result<nlohmann::json> parse_json(std::string_view text, const JsonLimits& limits = {});
 
 }  // namespace perch
