@@ -1,0 +1,137 @@
+// Perch's sign-up page: one document serves "/" and "/signup/callback".
+import * as api from './api.mjs';
+import { showForm } from './form.mjs';
+import { CANCELLED_NOTICE, describe } from './messages.mjs';
+import { announce, renderProfile, showBusy, showError, showStart, showView } from './views.mjs';
+
+const TOKEN_KEY = 'perch.oauth_token';  // sessionStorage: this tab's request token
+const CALLBACK_PATH = '/signup/callback';
+
+let perchPromise = null;
+function loadPerch() {
+  // The module is only needed on the callback page, so "/" never downloads it.
+  perchPromise ??= import('/perch.mjs').then((module) => module.default());
+  perchPromise.catch(() => { perchPromise = null; });
+  return perchPromise;
+}
+
+function fail(code, serverMessage) {
+  showError(describe(code, serverMessage), (action) => {
+    if (action === 'retry') beginSignIn();
+    else if (action === 'reload') location.reload();
+    else goToStart('');
+  });
+}
+
+function goToStart(notice) {
+  if (location.pathname !== '/') history.replaceState(null, '', '/');
+  showStart(notice);
+}
+
+function displayName(user) {
+  return [user.first_name, user.last_name].filter((part) => part).join(' ') || user.username || '';
+}
+
+function showSignedIn(user) {
+  if (!user || typeof user !== 'object') { goToStart(''); return; }
+  renderProfile(document.getElementById('account-profile'), {
+    picture: user.picture,
+    name: displayName(user),
+    handle: user.username ? `@${user.username}` : '',
+  });
+  document.getElementById('account-email').textContent = user.email || '—';
+  document.getElementById('account-timezone').textContent = user.timezone || '—';
+  showView('signed-in');
+  announce(`Signed in as ${user.username || displayName(user)}.`);
+}
+
+// One flow serves sign-up and sign-in: the proxy tells us which it was.
+async function beginSignIn() {
+  for (const button of document.querySelectorAll('[data-action=start]')) button.disabled = true;
+  showBusy('Connecting to Twitter…', 'Asking Twitter to start signing you in.');
+  const response = await api.startFlow();
+  for (const button of document.querySelectorAll('[data-action=start]')) button.disabled = false;
+  const data = response.data || {};
+  if (!response.ok || typeof data.authorize_url !== 'string' || typeof data.oauth_token !== 'string') {
+    fail(response.ok ? 'provider_error' : response.code, response.message);
+    return;
+  }
+  sessionStorage.setItem(TOKEN_KEY, data.oauth_token);
+  location.assign(data.authorize_url);
+}
+
+async function handleCallback() {
+  const search = location.search;
+  const expected = sessionStorage.getItem(TOKEN_KEY) || '';
+  showBusy('Loading…', 'Loading the sign-up module.');
+  let perch;
+  try {
+    perch = await loadPerch();
+  } catch {
+    fail('module');  // the token and URL stay, so reloading can still finish
+    return;
+  }
+  const verdict = perch.verifyCallback(search, expected);
+  // The token is single-use and the verifier must not linger in the address
+  // bar or history: both go now, whatever the outcome.
+  sessionStorage.removeItem(TOKEN_KEY);
+  history.replaceState(null, '', '/');
+
+  if (verdict.outcome === 'denied') { showStart(CANCELLED_NOTICE); return; }
+  if (verdict.outcome !== 'approved') { fail(verdict.outcome); return; }
+
+  showBusy('Signing you in…', 'Talking to Twitter.');
+  const response = await api.exchange(search);
+  if (!response.ok) {
+    if (response.code === 'denied') showStart(CANCELLED_NOTICE);
+    else fail(response.code, response.message);
+    return;
+  }
+  const data = response.data || {};
+  if (data.status === 'signed_in') { showSignedIn(data.user); return; }
+  if (data.status !== 'new' || typeof data.twitter_user !== 'object' || data.twitter_user === null) {
+    fail('provider_error');
+    return;
+  }
+  const mapped = perch.mapProfile(JSON.stringify(data.twitter_user));
+  if (!mapped || !mapped.ok) { fail('profile'); return; }
+  const profile = mapped.profile;
+  renderProfile(document.getElementById('form-profile'), {
+    picture: profile.picture,
+    name: profile.fullName,
+    handle: profile.username ? `@${profile.username}` : '',
+  });
+  showForm(perch, perch.prefill(profile), {
+    onRegistered: showSignedIn,
+    onSessionEnded: () => fail('unauthorized'),
+  });
+  showView('form');
+  performance.mark('perch:form-ready');
+  announce('Your details from Twitter are filled in. Check them and create your account.');
+}
+
+async function showHome() {
+  const response = await api.me();
+  if (response.ok && response.data && response.data.user) showSignedIn(response.data.user);
+  else showStart('');
+}
+
+async function signOut() {
+  showBusy('Signing out…', 'Signing you out.');
+  const response = await api.logout();
+  if (!response.ok && response.status !== 401) { fail(response.code, response.message); return; }
+  showStart('You are signed out.');
+}
+
+document.addEventListener('click', (event) => {
+  const button = event.target.closest('button[data-action]');
+  if (!button) return;
+  if (button.dataset.action === 'start') beginSignIn();
+  else if (button.dataset.action === 'sign-out') signOut();
+});
+
+// Coming back with the browser's back button restores a frozen page; start fresh.
+window.addEventListener('pageshow', (event) => { if (event.persisted) location.reload(); });
+
+if (location.pathname === CALLBACK_PATH) handleCallback();
+else showHome();
