@@ -26,6 +26,13 @@ struct Profile {
 // invalid_field / invalid_json, with a message naming the field.
 Result<Profile> map_profile(std::string_view user_json);
 Result<Profile> map_profile(const nlohmann::json& user);
+// A std::string or a literal converts to both overloads above; these pick the text one.
+inline Result<Profile> map_profile(const std::string& user_json) {
+    return map_profile(std::string_view(user_json));
+}
+inline Result<Profile> map_profile(const char* user_json) {
+    return map_profile(std::string_view(user_json));
+}
 
 // "…/abc_normal.jpg" -> "…/abc.jpg": removes _normal, _bigger or _mini from the
 // end of the file name (before its extension) only, never elsewhere in the path.
