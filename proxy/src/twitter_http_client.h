@@ -1,6 +1,7 @@
 // TwitterClient over an HttpTransport, signing with OAuthSigner.
 #pragma once
 
+#include <cstddef>
 #include <string>
 
 #include "clock.h"
@@ -28,8 +29,12 @@ public:
     ProviderResult<VerifiedUser> verify_credentials(const AccessToken& access) override;
 
 private:
+    // Signs, sends, and turns transport failures and non-2xx answers into ProviderFailure.
+    ProviderResult<IncomingResponse> call(const SignRequest& request, const char* step);
+
     std::string api_;
     std::string callback_url_;
+    std::size_t max_response_bytes_;
     HttpTransport& transport_;
     RandomNonceSource nonces_;
     OAuthSigner signer_;

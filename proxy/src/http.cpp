@@ -1,0 +1,347 @@
+// The only file that knows about cpp-httplib: the server adaptor and the provider transport.
+#include <httplib.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cctype>
+#include <map>
+#include <mutex>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "config.h"
+#include "http_client.h"
+#include "http_server.h"
+#include "log.h"
+
+namespace perch {
+
+namespace {
+
+std::string lower(std::string text) {
+    for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return text;
+}
+
+std::string json_error(const std::string& code, const std::string& message) {
+    return nlohmann::json{{"error", {{"code", code}, {"message", message}}}}.dump();
+}
+
+// ---------------------------------------------------------------- server
+
+// Errors httplib produces itself (before or instead of our handler).
+std::pair<std::string, std::string> describe_status(int status, std::size_t max_body) {
+    switch (status) {
+        case 400: return {"bad_request", "malformed HTTP request"};
+        case 404: return {"not_found", "no such route"};
+        case 405: return {"method_not_allowed", "method not allowed"};
+        case 413: return {"too_large", "request body is larger than " + std::to_string(max_body) + " bytes"};
+        case 414: return {"uri_too_long", "request URI is too long"};
+        case 416: return {"bad_range", "range not satisfiable"};
+        case 500: return {"internal", "internal error"};
+        case 503: return {"unavailable", "service unavailable"};
+        default: return {"http_" + std::to_string(status), "request failed"};
+    }
+}
+
+// The accept loop calls on_idle() every idle interval, so a stop requested
+// before the loop was running (a race with SIGTERM) still ends it.
+class StoppableQueue final : public httplib::TaskQueue {
+public:
+    StoppableQueue(std::size_t threads, const std::atomic<bool>& stop_requested, httplib::Server& server)
+        : pool_(threads), stop_requested_(stop_requested), server_(server) {}
+    void enqueue(std::function<void()> fn) override { pool_.enqueue(std::move(fn)); }
+    void shutdown() override { pool_.shutdown(); }
+    void on_idle() override {
+        if (stop_requested_.load()) server_.stop();
+    }
+
+private:
+    httplib::ThreadPool pool_;
+    const std::atomic<bool>& stop_requested_;
+    httplib::Server& server_;
+};
+
+HttpRequest to_plain(const httplib::Request& req) {
+    HttpRequest out;
+    out.method = req.method;
+    out.path = req.path;
+    const auto question = req.target.find('?');
+    if (question != std::string::npos) out.query = req.target.substr(question + 1);
+    for (const auto& [name, value] : req.headers) out.headers.emplace(lower(name), value);
+    out.body = req.body;
+    out.remote_addr = req.remote_addr;
+    return out;
+}
+
+void from_plain(const HttpResponse& response, httplib::Response& res) {
+    res.status = response.status;
+    for (const auto& [name, value] : response.headers) res.set_header(name, value);
+    res.set_content(response.body, response.content_type.empty() ? "application/octet-stream"
+                                                                  : response.content_type.c_str());
+}
+
+}  // namespace
+
+struct HttpServer::Impl {
+    ServerOptions options;
+    RequestHandler handler;
+    httplib::Server server;
+    std::atomic<bool> stop_requested{false};
+    bool bound = false;
+};
+
+HttpServer::HttpServer(ServerOptions options, RequestHandler handler) : impl_(std::make_unique<Impl>()) {
+    impl_->options = std::move(options);
+    impl_->handler = std::move(handler);
+    Impl& impl = *impl_;
+    httplib::Server& server = impl.server;
+
+    server.new_task_queue = [&impl] {
+        return new StoppableQueue(static_cast<std::size_t>(std::max(1, impl.options.threads)), impl.stop_requested,
+                                  impl.server);
+    };
+    server.set_payload_max_length(impl.options.max_body_bytes);
+    server.set_read_timeout(impl.options.read_timeout);
+    server.set_write_timeout(impl.options.write_timeout);
+    server.set_keep_alive_timeout(impl.options.keep_alive_timeout.count());
+    server.set_idle_interval(std::chrono::milliseconds(100));
+
+    // Per-request start time for the access log: the pre-routing handler and the
+    // logger run on the same worker thread for one request.
+    static thread_local std::chrono::steady_clock::time_point request_start;
+    server.set_pre_routing_handler([](const httplib::Request&, httplib::Response&) {
+        request_start = std::chrono::steady_clock::now();
+        return httplib::Server::HandlerResponse::Unhandled;
+    });
+    if (impl.options.log != nullptr) {
+        server.set_logger([&impl](const httplib::Request& req, const httplib::Response& res) {
+            const auto elapsed = std::chrono::steady_clock::now() - request_start;
+            impl.options.log->request(
+                AccessLogEntry{req.method, req.path, res.status,
+                               std::chrono::duration_cast<std::chrono::microseconds>(elapsed)});
+        });
+    }
+
+    auto dispatch = [&impl](const httplib::Request& req, httplib::Response& res) {
+        HttpResponse response;
+        try {
+            response = impl.handler(to_plain(req));
+        } catch (const std::exception& error) {
+            if (impl.options.log != nullptr) {
+                impl.options.log->error(std::string("request handler threw: ") + error.what());
+            }
+            response = HttpResponse{500, {}, "application/json", json_error("internal", "internal error")};
+        } catch (...) {
+            if (impl.options.log != nullptr) impl.options.log->error("request handler threw a non-exception");
+            response = HttpResponse{500, {}, "application/json", json_error("internal", "internal error")};
+        }
+        from_plain(response, res);
+    };
+    const std::string any = ".*";
+    server.Get(any, dispatch);
+    server.Post(any, dispatch);
+    server.Put(any, dispatch);
+    server.Patch(any, dispatch);
+    server.Delete(any, dispatch);
+    server.Options(any, dispatch);
+
+    // httplib calls this for every status >= 400; only fill in bodies it left empty
+    // (its own 400/413/414/...), never replace what our handler answered.
+    server.set_error_handler(httplib::Server::HandlerWithResponse(
+        [&impl](const httplib::Request&, httplib::Response& res) {
+        if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+        const auto [code, message] = describe_status(res.status, impl.options.max_body_bytes);
+        res.set_content(json_error(code, message), "application/json");
+        return httplib::Server::HandlerResponse::Handled;
+    }));
+    server.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
+        res.status = 500;
+        res.set_content(json_error("internal", "internal error"), "application/json");
+    });
+}
+
+HttpServer::~HttpServer() { stop(); }
+
+Result<int> HttpServer::bind() {
+    Impl& impl = *impl_;
+    const std::string where = listen_origin(impl.options.host, impl.options.port).substr(7);
+    int port = -1;
+    if (impl.options.port == 0) {
+        port = impl.server.bind_to_any_port(impl.options.host);
+    } else if (impl.server.bind_to_port(impl.options.host, impl.options.port)) {
+        port = impl.options.port;
+    }
+    if (port <= 0) return Error{ErrorCode::invalid_field, "cannot listen on " + where};
+    impl.bound = true;
+    return port;
+}
+
+void HttpServer::run() {
+    if (!impl_->bound || impl_->stop_requested.load()) return;
+    impl_->server.listen_after_bind();
+}
+
+void HttpServer::stop() {
+    impl_->stop_requested.store(true);
+    impl_->server.stop();
+}
+
+// ---------------------------------------------------------------- transport
+
+namespace {
+
+constexpr std::size_t max_idle_per_origin = 4;
+
+std::string host_port(const HttpUrl& url) {
+    return url_origin(url).substr(url.scheme.size() + 3);
+}
+
+}  // namespace
+
+struct HttplibTransport::Impl {
+    TransportLimits limits;
+    std::string ca_bundle;
+    std::mutex mutex;
+    // Idle keep-alive clients per origin; a client is used by one call at a time
+    // (httplib::Client serialises its requests, so sharing one would queue callers).
+    std::map<std::string, std::vector<std::unique_ptr<httplib::Client>>> idle;
+
+    std::unique_ptr<httplib::Client> take(const HttpUrl& url) {
+        const std::string key = url.scheme + "://" + host_port(url);
+        {
+            std::lock_guard<std::mutex> lock(mutex);
+            auto& clients = idle[key];
+            if (!clients.empty()) {
+                auto client = std::move(clients.back());
+                clients.pop_back();
+                return client;
+            }
+        }
+        const bool ipv6 = url.host.find(':') != std::string::npos;
+        auto client = std::make_unique<httplib::Client>(url.scheme + "://" + (ipv6 ? "[" + url.host + "]" : url.host) +
+                                                        ":" + std::to_string(url.port));
+        client->set_connection_timeout(limits.connect_timeout);
+        client->set_read_timeout(limits.read_timeout);
+        client->set_write_timeout(limits.read_timeout);
+        client->set_keep_alive(true);
+        client->set_follow_location(false);
+        client->set_decompress(false);  // no Accept-Encoding: the size cap then counts real bytes
+        if (url.scheme == "https") {
+            client->set_ca_cert_path(ca_bundle);
+            client->enable_server_certificate_verification(true);
+        }
+        return client;
+    }
+
+    void give_back(const HttpUrl& url, std::unique_ptr<httplib::Client> client) {
+        const std::string key = url.scheme + "://" + host_port(url);
+        std::lock_guard<std::mutex> lock(mutex);
+        auto& clients = idle[key];
+        if (clients.size() < max_idle_per_origin) clients.push_back(std::move(client));
+    }
+};
+
+HttplibTransport::HttplibTransport(TransportLimits limits, std::string ca_bundle) : impl_(std::make_unique<Impl>()) {
+    impl_->limits = limits;
+    impl_->ca_bundle = std::move(ca_bundle);
+}
+
+HttplibTransport::~HttplibTransport() = default;
+
+std::variant<IncomingResponse, TransportError> HttplibTransport::send(const OutgoingRequest& request) {
+    auto parsed = parse_http_url(request.url);
+    if (!parsed) return TransportError{TransportFailure::invalid_url, "not an absolute http(s) URL"};
+    const HttpUrl& url = parsed.value();
+    const std::string where = host_port(url);
+    if (url.scheme == "http" && !is_loopback_host(url.host)) {
+        return TransportError{TransportFailure::invalid_url, "plain http is allowed only to loopback hosts, not " + where};
+    }
+    if (request.method != "GET" && request.method != "POST") {
+        return TransportError{TransportFailure::invalid_url, "unsupported method " + request.method};
+    }
+
+    const TransportLimits& limits = impl_->limits;
+    auto client = impl_->take(url);
+
+    httplib::Request req;
+    req.method = request.method;
+    req.path = url.target;
+    for (const auto& [name, value] : request.headers) req.headers.emplace(name, value);
+    if (!request.content_type.empty()) req.headers.emplace("Content-Type", request.content_type);
+    req.body = request.body;
+
+    // A whole-response deadline: httplib's read timeout is per read, so a
+    // trickling server could otherwise hold us indefinitely.
+    const auto start = std::chrono::steady_clock::now();
+    const auto deadline = start + limits.connect_timeout + limits.read_timeout;
+    bool too_large = false;
+    bool past_deadline = false;
+    std::string body;
+    req.response_handler = [&](const httplib::Response& head) {
+        const std::string length = head.get_header_value("Content-Length");
+        if (!length.empty() && length.size() < 20 &&
+            std::all_of(length.begin(), length.end(), [](char c) { return c >= '0' && c <= '9'; }) &&
+            std::stoull(length) > limits.max_response_bytes) {
+            too_large = true;
+            return false;
+        }
+        return true;
+    };
+    req.content_receiver = [&](const char* data, std::size_t size, std::uint64_t, std::uint64_t) {
+        if (body.size() + size > limits.max_response_bytes) {
+            too_large = true;
+            return false;
+        }
+        if (std::chrono::steady_clock::now() > deadline) {
+            past_deadline = true;
+            return false;
+        }
+        body.append(data, size);
+        return true;
+    };
+
+    httplib::Response res;
+    httplib::Error error = httplib::Error::Success;
+    const bool sent = client->send(req, res, error);
+    const auto elapsed = std::chrono::steady_clock::now() - start;
+
+    if (!sent) {
+        // The connection is in an unknown state: drop the client.
+        if (too_large) {
+            return TransportError{TransportFailure::too_large,
+                                  "answer from " + where + " is larger than " +
+                                      std::to_string(limits.max_response_bytes) + " bytes"};
+        }
+        if (past_deadline) return TransportError{TransportFailure::timeout, where + " answered too slowly"};
+        switch (error) {
+            case httplib::Error::ConnectionTimeout:
+                return TransportError{TransportFailure::timeout, "connecting to " + where + " timed out"};
+            case httplib::Error::Read:
+                // httplib reports a read timeout as a plain read error; the clock tells them apart.
+                if (elapsed >= limits.read_timeout * 9 / 10) {
+                    return TransportError{TransportFailure::timeout, where + " did not answer in time"};
+                }
+                return TransportError{TransportFailure::connection, "connection to " + where + " failed while reading"};
+            case httplib::Error::SSLConnection:
+            case httplib::Error::SSLLoadingCerts:
+            case httplib::Error::SSLServerVerification:
+                return TransportError{TransportFailure::tls,
+                                      "TLS with " + where + " failed: " + httplib::to_string(error)};
+            default:
+                return TransportError{TransportFailure::connection,
+                                      "cannot reach " + where + ": " + httplib::to_string(error)};
+        }
+    }
+
+    IncomingResponse response;
+    response.status = res.status;
+    for (const auto& [name, value] : res.headers) response.headers.emplace(lower(name), value);
+    response.body = std::move(body);
+    impl_->give_back(url, std::move(client));
+    return response;
+}
+
+}  // namespace perch

@@ -1,0 +1,127 @@
+#include "twitter_http_client.h"
+
+#include <utility>
+
+#include "json_input.h"
+#include "percent_encoding.h"
+
+namespace perch {
+
+namespace {
+
+const char* const verify_credentials_query = "include_email=true&skip_status=true&include_entities=false";
+
+ProviderFailure fail(std::string message) { return ProviderFailure{ProviderFailure::Kind::error, std::move(message)}; }
+
+// "Twitter error 32: Could not authenticate you. (check ...)", or the HTTP status
+// when the body names no error code.
+std::string describe_error_answer(const IncomingResponse& response) {
+    const auto errors = parse_twitter_errors(response.body);
+    const TwitterError first = errors.empty() ? TwitterError{} : errors.front();
+    std::string message;
+    if (first.code != 0) {
+        message = "Twitter error " + std::to_string(first.code) + ": " + first.message;
+        const auto hint = operator_hint(first.code);
+        if (!hint.empty()) message += " (" + std::string(hint) + ")";
+    } else {
+        message = "Twitter answered HTTP " + std::to_string(response.status);
+        if (!first.message.empty()) message += ": " + first.message;
+    }
+    return message;
+}
+
+ProviderFailure transport_failure(const TransportError& error) {
+    if (error.failure == TransportFailure::timeout) {
+        return ProviderFailure{ProviderFailure::Kind::timeout, "Twitter did not answer in time: " + error.message};
+    }
+    return fail("cannot talk to Twitter: " + error.message);
+}
+
+}  // namespace
+
+TwitterHttpClient::TwitterHttpClient(const ProxyConfig& config, HttpTransport& transport, const Clock& clock,
+                                     RandomSource& random)
+    : api_(config.twitter_api),
+      callback_url_(config.callback_url),
+      max_response_bytes_(config.upstream.max_response_bytes),
+      transport_(transport),
+      nonces_(random),
+      signer_(config.consumer_key, config.consumer_secret, clock, nonces_) {
+    while (!api_.empty() && api_.back() == '/') api_.pop_back();
+}
+
+ProviderResult<IncomingResponse> TwitterHttpClient::call(const SignRequest& sign_request, const char* step) {
+    auto signed_request = signer_.sign(sign_request);
+    if (!signed_request) {
+        return fail(std::string("cannot sign the ") + step + " request: " + signed_request.error().message);
+    }
+    OutgoingRequest request;
+    request.method = sign_request.method;
+    request.url = sign_request.url;
+    request.headers.push_back({"Authorization", signed_request.value().authorization});
+    request.headers.push_back({"Accept", "application/json"});
+    if (sign_request.method == "POST") request.content_type = "application/x-www-form-urlencoded";
+
+    auto sent = transport_.send(request);
+    if (auto* error = std::get_if<TransportError>(&sent)) return transport_failure(*error);
+    auto& response = std::get<IncomingResponse>(sent);
+    if (response.status < 200 || response.status > 299) {
+        return fail(std::string(step) + " failed: " + describe_error_answer(response));
+    }
+    return std::move(response);
+}
+
+ProviderResult<RequestToken> TwitterHttpClient::request_token() {
+    SignRequest request;
+    request.method = "POST";
+    request.url = api_ + "/oauth/request_token";
+    request.extra_oauth = {{"oauth_callback", callback_url_}};
+    auto answer = call(request, "request_token");
+    if (auto* failure = std::get_if<ProviderFailure>(&answer)) return *failure;
+    auto token = parse_request_token_response(std::get<IncomingResponse>(answer).body);
+    if (!token) return fail("request_token answer unusable: " + token.error().message);
+    return token.value();
+}
+
+std::string TwitterHttpClient::authenticate_url(const std::string& request_token) const {
+    return api_ + "/oauth/authenticate?oauth_token=" + percent_encode(request_token);
+}
+
+ProviderResult<AccessToken> TwitterHttpClient::access_token(const RequestToken& request_token,
+                                                            const std::string& verifier) {
+    SignRequest request;
+    request.method = "POST";
+    request.url = api_ + "/oauth/access_token";
+    request.token = request_token.token;
+    request.token_secret = request_token.secret;
+    request.extra_oauth = {{"oauth_verifier", verifier}};
+    auto answer = call(request, "access_token");
+    if (auto* failure = std::get_if<ProviderFailure>(&answer)) return *failure;
+    auto token = parse_access_token_response(std::get<IncomingResponse>(answer).body);
+    if (!token) return fail("access_token answer unusable: " + token.error().message);
+    return token.value();
+}
+
+ProviderResult<VerifiedUser> TwitterHttpClient::verify_credentials(const AccessToken& access) {
+    SignRequest request;
+    request.method = "GET";
+    request.url = api_ + "/1.1/account/verify_credentials.json?" + verify_credentials_query;
+    request.token = access.token;
+    request.token_secret = access.secret;
+    auto answer = call(request, "verify_credentials");
+    if (auto* failure = std::get_if<ProviderFailure>(&answer)) return *failure;
+    auto json = parse_json(std::get<IncomingResponse>(answer).body, JsonLimits{max_response_bytes_, 32});
+    if (!json) return fail("verify_credentials answer is not usable JSON: " + json.error().message);
+    const nlohmann::json& user = json.value();
+    if (!user.is_object()) return fail("verify_credentials answer is not a JSON object");
+    const auto id = user.find("id_str");
+    if (id == user.end() || !id->is_string() || id->get_ref<const std::string&>().empty()) {
+        return fail("verify_credentials answer has no id_str");
+    }
+    if (access.user_id.empty() || id->get_ref<const std::string&>() != access.user_id) {
+        return fail("verify_credentials returned a different user than the access token");
+    }
+    return VerifiedUser{user, access.user_id};
+}
+
+}  // namespace perch
