@@ -1,5 +1,5 @@
 // The registration form: pre-filling it from a profile and validating it.
-// Rules are documented in README.md ("Registration form rules").
+// Rules are documented in docs/registration-form.md (linked from the README).
 #pragma once
 
 #include <string>
