@@ -1,0 +1,43 @@
+// The JSON API's routes (issue 3): start and exchange a Twitter sign-in, and
+// the health check. Each is a plain function of a request and the context.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "routes.h"
+
+namespace perch {
+
+inline constexpr std::string_view session_cookie_name = "perch_session";
+
+// The live session named by the request's perch_session cookie(s), refreshing
+// its idle timer. Several cookies of that name (one tossed by a sibling host)
+// are each tried in order; malformed values are never looked up.
+std::optional<std::string> current_session_id(const HttpRequest& request, SessionStore& sessions);
+
+// Set-Cookie for a session id: HttpOnly; SameSite=Lax; Path=/; Secure for an
+// https public origin; Max-Age = the session's absolute lifetime.
+std::string session_cookie(const ProxyConfig& config, const std::string& session_id);
+
+// POST /api/twitter/start  (body: empty or {})
+//   200 {"authorize_url","oauth_token"} + the cookie when a session was created;
+//   503 busy when the store is full; 502 provider_error / 504 provider_timeout.
+RouteResult start_route(const HttpRequest& request, AppContext& context);
+
+// POST /api/twitter/exchange  {"callback_query": "<location.search>"}
+//   200 {"status":"new","twitter_user":{...}} + the rotated session's cookie;
+//   400 denied | no_session | missing_params | token_mismatch | malformed |
+//       invalid_json | missing_field | invalid_field; 409 replayed; 410 expired;
+//   502 provider_error; 504 provider_timeout.
+// Replays and mismatches are refused before any provider call.
+RouteResult exchange_route(const HttpRequest& request, AppContext& context);
+
+// GET /healthz -> 200 {"status":"ok"}
+RouteResult healthz_route(const HttpRequest& request, AppContext& context);
+
+// The route table. Issue 4 appends /api/register, /api/me and /api/logout here.
+std::vector<Route> api_routes();
+
+}  // namespace perch

@@ -1,0 +1,140 @@
+// perch-proxy: serves the sign-up page and its JSON API, signing every call to
+// Twitter itself so no secret ever reaches the browser.
+//   perch-proxy [flags]   serve (see --help)
+//   perch-proxy sign      print an OAuth base string and signature for JSON on stdin
+#include <atomic>
+#include <cerrno>
+#include <csignal>
+#include <ctime>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <string_view>
+#include <thread>
+
+#include <pthread.h>
+
+#include "api_handlers.h"
+#include "clock.h"
+#include "config.h"
+#include "crypto.h"
+#include "http_client.h"
+#include "http_server.h"
+#include "log.h"
+#include "routes.h"
+#include "session_store.h"
+#include "sign_command.h"
+#include "twitter_http_client.h"
+
+#ifndef PERCH_VERSION
+#define PERCH_VERSION "0.0.0"
+#endif
+
+namespace {
+
+using namespace perch;
+
+SessionLimits session_limits(const ProxyConfig& config) {
+    SessionLimits limits;
+    limits.idle_ttl = config.session_idle;
+    limits.absolute_ttl = config.session_max_age;
+    limits.flow_ttl = config.flow_ttl;
+    limits.max_sessions = config.max_sessions;
+    limits.max_pending_flows = config.max_pending_flows;
+    limits.max_flows_per_session = config.max_flows_per_session;
+    return limits;
+}
+
+// Waits for SIGTERM/SIGINT with sigtimedwait (no async handler, so nothing
+// signal-unsafe runs) and sweeps expired sessions now and then meanwhile, so
+// memory is reclaimed even when no one is signing in.
+void watch_signals(const sigset_t& signals, std::atomic<bool>& done, HttpServer& server,
+                   InMemorySessionStore& sessions, Log& log) {
+    const timespec tick{0, 200 * 1000 * 1000};
+    const auto sweep_every = std::chrono::seconds(10);
+    auto last_sweep = std::chrono::steady_clock::now();
+    while (!done.load()) {
+        siginfo_t info{};
+        const int signal = sigtimedwait(&signals, &info, &tick);
+        if (signal == SIGTERM || signal == SIGINT) {
+            log.info(signal == SIGTERM ? "SIGTERM: stopping" : "SIGINT: stopping");
+            server.stop();
+            return;
+        }
+        if (std::chrono::steady_clock::now() - last_sweep >= sweep_every) {
+            sessions.sweep();
+            last_sweep = std::chrono::steady_clock::now();
+        }
+    }
+}
+
+int serve(ProxyConfig config) {
+    // Block the stop signals before any thread exists, so every thread inherits
+    // the mask and only the watcher receives them.
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGTERM);
+    sigaddset(&signals, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+    std::signal(SIGPIPE, SIG_IGN);  // a client that hangs up must not kill us
+
+    std::unique_ptr<Log> log = Log::to_stderr();
+    SecureRandom random;
+    SystemClock clock;
+    HttplibTransport transport(config.upstream);
+    TwitterHttpClient twitter(config, transport, clock, random);
+    InMemorySessionStore sessions(session_limits(config), clock, random);
+
+    ServerOptions options;
+    options.host = config.listen_host;
+    options.port = config.listen_port;
+    options.max_body_bytes = config.max_body_bytes;
+    options.threads = config.threads;
+    options.log = log.get();
+
+    // The router is made after bind(): with port 0 the public origin is only known then.
+    std::unique_ptr<Router> router;
+    HttpServer server(options, [&router](const HttpRequest& request) { return router->handle(request); });
+    Result<int> port = server.bind();
+    if (!port) {
+        std::cerr << "perch-proxy: " << port.error().message << std::endl;
+        return 1;
+    }
+    if (config.public_origin_from_listen) config.public_origin = listen_origin(config.listen_host, port.value());
+    router = std::make_unique<Router>(AppContext{config, twitter, sessions, clock, random, log.get()},
+                                      api_routes());
+
+    std::error_code error;
+    if (!std::filesystem::is_directory(config.web_root, error)) {
+        log->warn("PERCH_WEB_ROOT is not a folder; the page will answer 404: " + config.web_root);
+    }
+
+    std::cout << "perch-proxy listening on " << listen_origin(config.listen_host, port.value()) << std::endl;
+
+    std::atomic<bool> done{false};
+    std::thread watcher(watch_signals, std::cref(signals), std::ref(done), std::ref(server),
+                        std::ref(sessions), std::ref(*log));
+    server.run();
+    done = true;
+    watcher.join();
+    log->info("stopped");
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc >= 2 && std::string_view(argv[1]) == "sign") {
+        return perch::run_sign_command(std::cin, std::cout, std::cerr);
+    }
+    auto loaded = perch::load_config(argc, argv, perch::process_env(), PERCH_VERSION);
+    if (!loaded) {
+        std::cerr << "perch-proxy: " << loaded.error().message << std::endl;
+        return 2;
+    }
+    if (loaded.value().action == perch::ConfigAction::print_and_exit) {
+        std::cout << loaded.value().text;
+        return 0;
+    }
+    return serve(std::move(loaded.value().config));
+}

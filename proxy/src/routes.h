@@ -1,0 +1,97 @@
+// The request router: a table of small route functions over plain structs, and
+// the one wrapper that turns their errors and exceptions into JSON and adds the
+// security headers. Testable without sockets.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "clock.h"
+#include "config.h"
+#include "crypto.h"
+#include "http_types.h"
+#include "session_store.h"
+#include "static_files.h"
+#include "twitter_client.h"
+
+namespace perch {
+
+class Log;
+
+// Everything a route may use, injected; one per proxy. (Issue 4 adds the account store here.)
+struct AppContext {
+    const ProxyConfig& config;
+    TwitterClient& twitter;
+    SessionStore& sessions;
+    const Clock& clock;
+    RandomSource& random;
+    Log* log = nullptr;  // warnings only (the HTTP server writes the access lines)
+};
+
+// An error a route returns; the wrapper renders {"error":{"code","message"}}.
+// `message` is shown to the person: never a secret, token or exception text.
+struct ApiError {
+    using HeaderList = std::vector<std::pair<std::string, std::string>>;
+    ApiError(int status_, std::string code_, std::string message_, HeaderList headers_ = {})
+        : status(status_), code(std::move(code_)), message(std::move(message_)), headers(std::move(headers_)) {}
+
+    int status;
+    std::string code;
+    std::string message;
+    HeaderList headers;  // e.g. a Set-Cookie
+};
+
+using RouteResult = std::variant<HttpResponse, ApiError>;
+using RouteHandler = std::function<RouteResult(const HttpRequest&, AppContext&)>;
+
+struct Route {
+    std::string method;  // "GET" routes also answer HEAD
+    std::string path;    // exact match
+    // POST-style routes: the request must come from the public origin and carry
+    // a JSON body (Content-Type application/json, at most config.max_body_bytes).
+    bool state_changing = false;
+    RouteHandler handler;
+};
+
+// {"error":{"code","message"}} with the given status, as application/json.
+HttpResponse error_response(int status, std::string_view code, std::string_view message);
+
+// A 200 (or `status`) application/json response.
+HttpResponse json_response(const nlohmann::json& body, int status = 200);
+
+// The Content-Security-Policy for this deployment: img-src also allows Twitter's
+// picture host, and the provider's origin when it is a loopback emulator.
+std::string content_security_policy(const ProxyConfig& config);
+
+// True when `content_type` is application/json, optionally with charset=utf-8.
+bool is_json_content_type(std::string_view content_type);
+
+// Origin check for state-changing routes: an Origin header equal to the public
+// origin, or, when a browser sent no Origin, Sec-Fetch-Site: same-origin.
+bool is_same_origin_request(const HttpRequest& request, std::string_view public_origin);
+
+class Router {
+public:
+    Router(AppContext context, std::vector<Route> routes);
+
+    // Never throws. Every response carries the security headers; /api/* and
+    // /healthz responses also carry Cache-Control: no-store.
+    HttpResponse handle(const HttpRequest& request);
+
+private:
+    RouteResult dispatch(const HttpRequest& request);
+    RouteResult run_route(const Route& route, const HttpRequest& request);
+
+    AppContext context_;
+    std::vector<Route> routes_;
+    StaticFiles static_files_;
+    std::string csp_;
+};
+
+}  // namespace perch
