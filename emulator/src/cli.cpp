@@ -1,0 +1,114 @@
+#include "cli.h"
+
+#include <CLI/CLI.hpp>
+
+namespace perch::emulator {
+namespace {
+
+constexpr const char* version_text = "perch-emulator " PERCH_EMULATOR_VERSION;
+
+bool printable_ascii_token(const std::string& text) {
+    if (text.empty() || text.size() > 256) return false;
+    for (char c : text)
+        if (c <= 0x20 || c >= 0x7f) return false;
+    return true;
+}
+
+CliOutcome fail(std::string message) {
+    CliOutcome outcome;
+    outcome.exit_code = 2;
+    outcome.error = "perch-emulator: " + std::move(message);
+    return outcome;
+}
+
+}  // namespace
+
+CliOutcome parse_command_line(int argc, const char* const* argv) {
+    EmulatorConfig config;
+    std::string user_file;
+    std::string fault = "none";
+    std::string fault_on = "all";
+    long long slow_ms = 15000;
+    long long token_ttl_s = config.request_token_ttl.count();
+    bool no_control = false;
+
+    CLI::App app{"perch-emulator: a local Twitter OAuth 1.0a provider for tests.\n"
+                 "Serves POST /oauth/request_token, GET /oauth/authenticate and /oauth/authorize\n"
+                 "(consent page), POST /oauth/access_token and GET /1.1/account/verify_credentials.json.\n"
+                 "Loopback clients may switch faults at run time: POST /__emulator/fault\n"
+                 "with mode=...&on=...&slow_ms=... (GET shows the current plan).",
+                 "perch-emulator"};
+    app.add_option("--port", config.port, "TCP port; 0 picks a free one")->check(CLI::Range(0, 65535));
+    app.add_option("--host", config.host, "address to listen on")->capture_default_str();
+    app.add_option("--consumer-key", config.consumer_key, "the app's consumer key")->required();
+    app.add_option("--consumer-secret", config.consumer_secret, "the app's consumer secret")->required();
+    app.add_option("--user", user_file, "JSON user object to sign in (default: a built-in user)");
+    app.add_option("--app-name", config.app_name, "app name on the consent page")->capture_default_str();
+    app.add_option("--fault", fault, "none|http500|http401|garbage|slow|drop")->capture_default_str();
+    app.add_option("--fault-on", fault_on, "request_token|access_token|verify_credentials|all")
+        ->capture_default_str();
+    app.add_option("--slow-ms", slow_ms, "delay for --fault slow, in ms")
+        ->check(CLI::Range(0LL, static_cast<long long>(max_slow.count())))
+        ->capture_default_str();
+    app.add_flag("--strict,!--no-strict", config.strict,
+                 "refuse oauth_* parameters outside the Authorization header (default on)");
+    app.add_option("--allowed-callback", config.allowed_callbacks,
+                   "registered callback URL (repeatable; query may vary); default: any http(s) URL");
+    app.add_option("--token-ttl", token_ttl_s, "request token lifetime in seconds")
+        ->check(CLI::Range(1LL, 86400LL))
+        ->capture_default_str();
+    app.add_option("--timestamp-window", config.timestamp_window_s, "allowed oauth_timestamp skew in seconds")
+        ->check(CLI::Range(std::int64_t{0}, std::int64_t{86400}))
+        ->capture_default_str();
+    app.add_flag("--explain-signatures", config.explain_signatures,
+                 "log the computed base string when a signature does not match");
+    app.add_flag("--no-control", no_control, "do not serve /__emulator/*");
+    app.set_version_flag("--version", version_text);
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp&) {
+        CliOutcome outcome;
+        outcome.output = app.help();
+        return outcome;
+    } catch (const CLI::CallForVersion&) {
+        CliOutcome outcome;
+        outcome.output = std::string(version_text) + "\n";
+        return outcome;
+    } catch (const CLI::ParseError& error) {
+        return fail(error.what());
+    }
+
+    if (!printable_ascii_token(config.consumer_key))
+        return fail("--consumer-key must be 1-256 printable ASCII characters without spaces");
+    if (config.consumer_secret.empty() || config.consumer_secret.size() > 1024)
+        return fail("--consumer-secret must be 1-1024 bytes");
+    if (config.app_name.empty() || config.app_name.size() > 128)
+        return fail("--app-name must be 1-128 bytes");
+    auto mode = parse_fault_mode(fault);
+    if (!mode) return fail("--fault must be one of none, http500, http401, garbage, slow, drop (got '" + fault + "')");
+    auto on = parse_fault_endpoint(fault_on);
+    if (!on)
+        return fail("--fault-on must be one of request_token, access_token, verify_credentials, all (got '" +
+                    fault_on + "')");
+    config.fault = FaultPlan{*mode, *on, std::chrono::milliseconds(slow_ms)};
+    config.request_token_ttl = std::chrono::seconds(token_ttl_s);
+    config.control = !no_control;
+    for (const std::string& url : config.allowed_callbacks) {
+        if (url.find('?') != std::string::npos || url.find('#') != std::string::npos ||
+            (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0))
+            return fail("--allowed-callback must be an absolute http(s) URL without query or fragment (got '" +
+                        url + "')");
+    }
+    if (!user_file.empty()) {
+        auto user = load_user_file(user_file);
+        if (!user) return fail("--user: " + user.error().message);
+        config.user = std::move(user.value());
+    }
+
+    CliOutcome outcome;
+    outcome.config = std::move(config);
+    return outcome;
+}
+
+}  // namespace perch::emulator

@@ -1,0 +1,362 @@
+#include "emulator.h"
+
+#include <utility>
+
+#include <nlohmann/json.hpp>
+
+#include "callback_url.h"
+#include "consent_page.h"
+#include "query.h"
+#include "twitter_error.h"
+
+namespace perch::emulator {
+namespace {
+
+constexpr std::size_t max_reason_length = 512;
+
+EmuResponse form_response(const Params& params) {
+    EmuResponse response;
+    // Twitter labels these form-encoded answers text/html.
+    response.content_type = "text/html; charset=utf-8";
+    response.body = format_query(params);
+    return response;
+}
+
+// Host header characters we accept: a DNS name or IP literal and a port.
+bool is_plain_host(std::string_view host) {
+    if (host.empty() || host.size() > 255) return false;
+    for (char c : host) {
+        const bool fine = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                          c == '.' || c == '-' || c == ':' || c == '[' || c == ']';
+        if (!fine) return false;
+    }
+    return true;
+}
+
+// Reasons can quote client input; keep them to one printable line.
+std::string printable(std::string text) {
+    if (text.size() > max_reason_length) text.resize(max_reason_length);
+    for (char& c : text)
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+    return text;
+}
+
+EmuResponse control_error(int status, std::string message) {
+    EmuResponse response;
+    response.status = status;
+    response.body = nlohmann::json{{"error", message}}.dump();
+    response.reason = std::move(message);
+    return response;
+}
+
+nlohmann::json describe(const FaultPlan& plan) {
+    return {{"mode", to_string(plan.mode)},
+            {"on", to_string(plan.on)},
+            {"slow_ms", plan.slow.count()}};
+}
+
+}  // namespace
+
+const Emulator::Route Emulator::routes_[] = {
+    {"POST", "/oauth/request_token", &Emulator::request_token, FaultEndpoint::request_token},
+    {"GET", "/oauth/authenticate", &Emulator::authorize_page, FaultEndpoint::all},
+    {"GET", "/oauth/authorize", &Emulator::authorize_page, FaultEndpoint::all},
+    {"POST", "/oauth/authorize", &Emulator::authorize_decision, FaultEndpoint::all},
+    {"POST", "/oauth/access_token", &Emulator::access_token, FaultEndpoint::access_token},
+    {"GET", "/1.1/account/verify_credentials.json", &Emulator::verify_credentials,
+     FaultEndpoint::verify_credentials},
+    {"GET", "/__emulator/fault", &Emulator::fault_control, FaultEndpoint::all},
+    {"POST", "/__emulator/fault", &Emulator::fault_control, FaultEndpoint::all},
+};
+
+Emulator::Emulator(const EmulatorConfig& config, const Clock& clock, RandomSource& random)
+    : config_(config),
+      clock_(clock),
+      nonces_(config.timestamp_window_s, 500000),
+      tokens_(clock, random, TokenStoreLimits{config.request_token_ttl, 200000, 200000}),
+      verifier_(VerifierSettings{config.consumer_key, config.consumer_secret,
+                                 config.timestamp_window_s, config.strict,
+                                 config.explain_signatures},
+                clock, nonces_),
+      faults_(config.fault) {}
+
+EmuResponse Emulator::handle(const EmuRequest& request) {
+    EmuResponse response;
+    const Route* route = nullptr;
+    for (const Route& candidate : routes_)
+        if (candidate.method == request.method && candidate.path == request.path) route = &candidate;
+
+    if (route == nullptr) {
+        response = twitter_error(404, TwitterCode::page_not_found, "no such route");
+    } else {
+        const FaultPlan plan = faults_.get();
+        if (plan.applies_to(route->fault_endpoint) && plan.mode != FaultMode::slow) {
+            response = fault_response(plan.mode);
+        } else {
+            response = (this->*(route->handler))(request);
+            if (plan.applies_to(route->fault_endpoint)) response.delay = plan.slow;
+        }
+    }
+    response.reason = printable(std::move(response.reason));
+    return response;
+}
+
+std::variant<OAuthRequest, EmuResponse> Emulator::oauth_request(const EmuRequest& request) const {
+    const std::string host = request.header("host");
+    if (request.header_count("host") != 1 || !is_plain_host(host))
+        return twitter_error(400, TwitterCode::bad_authentication_data,
+                             "missing, repeated or unusable Host header");
+    OAuthRequest oauth;
+    oauth.method = request.method;
+    // The URL as the client addressed it: what it must have signed.
+    oauth.url = "http://" + host + request.path;
+    oauth.query = request.query;
+    oauth.content_type = request.header("content-type");
+    oauth.body = request.body;
+    oauth.authorization = request.header("authorization");
+    oauth.authorization_count = request.header_count("authorization");
+    return oauth;
+}
+
+EmuResponse Emulator::request_token(const EmuRequest& request) {
+    auto oauth = oauth_request(request);
+    if (auto* failed = std::get_if<EmuResponse>(&oauth)) return *failed;
+    auto verified = verifier_.verify(std::get<OAuthRequest>(oauth), TokenKind::none,
+                                     [](const std::string&) { return TokenProblem::unknown; });
+    if (auto* failure = std::get_if<OAuthFailure>(&verified)) {
+        EmuResponse response = twitter_error(failure->status, failure->code, failure->reason);
+        if (failure->strict_violation) {
+            // Twitter's shape, plus a field that says plainly what went wrong.
+            auto body = nlohmann::json::parse(response.body);
+            body["perch_emulator"] = failure->reason;
+            response.body = body.dump();
+        }
+        return response;
+    }
+    const VerifiedRequest& ok = std::get<VerifiedRequest>(verified);
+
+    const auto callback = ok.protocol_value("oauth_callback", config_.strict);
+    if (!callback)
+        return twitter_error(403, TwitterCode::desktop_only_oob, "oauth_callback missing");
+    switch (check_callback(*callback, config_.allowed_callbacks)) {
+        case CallbackCheck::malformed:
+            return twitter_error(403, TwitterCode::desktop_only_oob,
+                                 "oauth_callback is neither \"oob\" nor an absolute http(s) URL");
+        case CallbackCheck::not_approved:
+            return twitter_error(403, TwitterCode::callback_not_approved,
+                                 "oauth_callback is not in --allowed-callback");
+        case CallbackCheck::ok: break;
+    }
+    const RequestTokenRecord record = tokens_.issue_request_token(*callback);
+    return form_response({{"oauth_token", record.token},
+                          {"oauth_token_secret", record.secret},
+                          {"oauth_callback_confirmed", "true"}});
+}
+
+EmuResponse Emulator::authorize_page(const EmuRequest& request) {
+    auto query = parse_query(request.query);
+    if (!query || count_params(query.value(), "oauth_token") != 1)
+        return error_page(400, "Missing request token",
+                          "This link needs exactly one oauth_token parameter.",
+                          "authorize page without a single oauth_token");
+    const std::string token = *find_param(query.value(), "oauth_token");
+    auto found = tokens_.find_pending(token);
+    if (auto* problem = std::get_if<TokenProblem>(&found)) {
+        if (*problem == TokenProblem::unknown)
+            return error_page(404, "Invalid request token",
+                              "This request token is not known. Start signing in again from the app.",
+                              "authorize page: unknown token");
+        return error_page(410, "This page is no longer valid",
+                          "This request token has expired or was already used. Start signing in "
+                          "again from the app.",
+                          "authorize page: " + std::string(to_string(*problem)));
+    }
+    const RequestTokenRecord& record = std::get<RequestTokenRecord>(found);
+    ConsentPage page;
+    page.app_name = config_.app_name;
+    page.user_name = config_.user.value("name", "");
+    page.screen_name = config_.user.value("screen_name", "");
+    page.oauth_token = record.token;
+    page.csrf = record.csrf;
+    page.callback_origin = callback_origin(record.callback);
+    return consent_page(page);
+}
+
+EmuResponse Emulator::authorize_decision(const EmuRequest& request) {
+    // A cross-site form post carries a foreign Origin; browsers always send
+    // Origin on POST, other clients may omit it.
+    const std::string origin = request.header("origin");
+    if (!origin.empty() && origin != "http://" + request.header("host"))
+        return error_page(403, "Forbidden", "This form was posted from another site.",
+                          "authorize decision with a foreign Origin");
+    if (!is_form_content_type(request.header("content-type")))
+        return error_page(400, "Bad request", "The form must be sent as application/x-www-form-urlencoded.",
+                          "authorize decision without a form body");
+    auto form = parse_query(request.body);
+    if (!form || count_params(form.value(), "oauth_token") != 1 ||
+        count_params(form.value(), "authenticity_token") != 1 || count_params(form.value(), "cancel") > 1)
+        return error_page(400, "Bad request", "The form is incomplete.",
+                          "authorize decision with missing or repeated fields");
+    const std::string token = *find_param(form.value(), "oauth_token");
+    const bool allow = count_params(form.value(), "cancel") == 0;
+
+    auto decided = tokens_.decide(token, *find_param(form.value(), "authenticity_token"), allow);
+    if (auto* problem = std::get_if<TokenProblem>(&decided)) {
+        switch (*problem) {
+            case TokenProblem::bad_csrf:
+                return error_page(403, "Forbidden", "This form is not valid for this request token.",
+                                  "authorize decision: authenticity_token mismatch");
+            case TokenProblem::unknown:
+                return error_page(404, "Invalid request token", "This request token is not known.",
+                                  "authorize decision: unknown token");
+            default:
+                return error_page(410, "This page is no longer valid",
+                                  "This request token has expired or was already used.",
+                                  "authorize decision: " + std::string(to_string(*problem)));
+        }
+    }
+    const RequestTokenRecord& record = std::get<RequestTokenRecord>(decided);
+    if (record.callback == "oob") {
+        if (allow) return pin_page(config_.app_name, record.verifier);
+        return error_page(200, "Authorization cancelled",
+                          "You did not authorize the app. You can close this page.", "oob flow cancelled");
+    }
+    if (allow)
+        return redirect_to(callback_redirect(
+            record.callback, {{"oauth_token", record.token}, {"oauth_verifier", record.verifier}}));
+    return redirect_to(callback_redirect(record.callback, {{"denied", record.token}}));
+}
+
+EmuResponse Emulator::access_token(const EmuRequest& request) {
+    auto oauth = oauth_request(request);
+    if (auto* failed = std::get_if<EmuResponse>(&oauth)) return *failed;
+    auto verified = verifier_.verify(std::get<OAuthRequest>(oauth), TokenKind::request_token,
+                                     [this](const std::string& token) {
+                                         return tokens_.request_token_secret(token);
+                                     });
+    if (auto* failure = std::get_if<OAuthFailure>(&verified))
+        return twitter_error(failure->status, failure->code, failure->reason);
+    const VerifiedRequest& ok = std::get<VerifiedRequest>(verified);
+
+    const auto verifier = ok.protocol_value("oauth_verifier", config_.strict);
+    const std::string user_id = config_.user.value("id_str", "");
+    const std::string screen_name = config_.user.value("screen_name", "");
+    auto exchanged = tokens_.exchange(ok.token, verifier.value_or(""), user_id, screen_name);
+    if (auto* problem = std::get_if<TokenProblem>(&exchanged)) {
+        if (*problem == TokenProblem::not_authorized || *problem == TokenProblem::bad_verifier)
+            return invalid_verifier_error(std::string(to_string(*problem)) +
+                                          (verifier ? "" : " (no oauth_verifier sent)"));
+        return twitter_error(401, TwitterCode::invalid_token,
+                             "access_token: " + std::string(to_string(*problem)));
+    }
+    const AccessTokenRecord& access = std::get<AccessTokenRecord>(exchanged);
+    return form_response({{"oauth_token", access.token},
+                          {"oauth_token_secret", access.secret},
+                          {"user_id", access.user_id},
+                          {"screen_name", access.screen_name}});
+}
+
+EmuResponse Emulator::verify_credentials(const EmuRequest& request) {
+    auto oauth = oauth_request(request);
+    if (auto* failed = std::get_if<EmuResponse>(&oauth)) return *failed;
+    auto verified = verifier_.verify(std::get<OAuthRequest>(oauth), TokenKind::access_token,
+                                     [this](const std::string& token) -> TokenResult<std::string> {
+                                         if (auto access = tokens_.find_access_token(token))
+                                             return access->secret;
+                                         return TokenProblem::unknown;
+                                     });
+    if (auto* failure = std::get_if<OAuthFailure>(&verified))
+        return twitter_error(failure->status, failure->code, failure->reason);
+    const VerifiedRequest& ok = std::get<VerifiedRequest>(verified);
+
+    VerifyCredentialsOptions options;
+    if (auto value = find_param(ok.parameters, "include_email")) options.include_email = twitter_true(*value);
+    if (auto value = find_param(ok.parameters, "skip_status")) options.skip_status = twitter_true(*value);
+    if (auto value = find_param(ok.parameters, "include_entities"))
+        options.include_entities = twitter_true(*value);
+    EmuResponse response;
+    response.body = render_verify_credentials(config_.user, options);
+    return response;
+}
+
+EmuResponse Emulator::fault_control(const EmuRequest& request) {
+    if (!config_.control) return twitter_error(404, TwitterCode::page_not_found, "control endpoint disabled");
+    if (!is_loopback_address(request.remote_addr))
+        return control_error(403, "the control endpoint answers loopback clients only");
+    // Browsers send Origin on cross-site posts; test clients do not.
+    if (!request.header("origin").empty())
+        return control_error(403, "the control endpoint refuses browser requests (Origin header present)");
+    if (request.method == "GET") {
+        EmuResponse response;
+        response.body = describe(faults_.get()).dump();
+        return response;
+    }
+
+    auto form = parse_query(request.body);
+    if (!form) return control_error(400, "body must be form-encoded: mode=...&on=...&slow_ms=...");
+    FaultPlan plan = faults_.get();
+    for (const Param& param : form.value()) {
+        if (param.name == "mode") {
+            auto mode = parse_fault_mode(param.value);
+            if (!mode) return control_error(400, "mode must be none, http500, http401, garbage, slow or drop");
+            plan.mode = *mode;
+        } else if (param.name == "on") {
+            auto on = parse_fault_endpoint(param.value);
+            if (!on)
+                return control_error(400, "on must be request_token, access_token, verify_credentials or all");
+            plan.on = *on;
+        } else if (param.name == "slow_ms") {
+            const std::string& text = param.value;
+            if (text.empty() || text.size() > 7 || text.find_first_not_of("0123456789") != std::string::npos)
+                return control_error(400, "slow_ms must be a whole number of milliseconds");
+            plan.slow = std::chrono::milliseconds(std::stoll(text));
+            if (plan.slow > max_slow) return control_error(400, "slow_ms must be at most 600000");
+        } else {
+            return control_error(400, "unknown field '" + param.name + "'");
+        }
+    }
+    faults_.set(plan);
+    EmuResponse response;
+    response.body = describe(plan).dump();
+    return response;
+}
+
+EmuResponse fault_response(FaultMode mode) {
+    EmuResponse response;
+    response.reason = "fault " + std::string(to_string(mode));
+    switch (mode) {
+        case FaultMode::http500:
+            response.status = 500;
+            response.content_type = "text/html; charset=utf-8";
+            response.body = "<html><head><title>500 Internal Server Error</title></head><body>"
+                            "<h1>Internal Server Error</h1><p>Something is technically wrong.</p>"
+                            "</body></html>\n";
+            return response;
+        case FaultMode::http401: {
+            EmuResponse error = twitter_error(401, TwitterCode::invalid_token, response.reason);
+            return error;
+        }
+        case FaultMode::garbage:
+            response.status = 200;
+            response.content_type = "text/html; charset=utf-8";
+            // Not UTF-8, not form-encoded, not JSON, and contains a NUL.
+            static const char garbage[] = "\xff\xfe\x00<<perch-emulator garbage>>{\"errors\":[";
+            response.body.assign(garbage, sizeof garbage - 1);
+            return response;
+        case FaultMode::drop:
+            response.drop = true;
+            return response;
+        case FaultMode::slow:
+        case FaultMode::none:
+            break;
+    }
+    return response;
+}
+
+bool is_loopback_address(std::string_view address) {
+    if (address == "::1") return true;
+    if (address.substr(0, 7) == "::ffff:") address.remove_prefix(7);
+    return address.substr(0, 4) == "127.";
+}
+
+}  // namespace perch::emulator

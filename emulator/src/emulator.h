@@ -1,0 +1,65 @@
+// perch-emulator's behaviour: Twitter's OAuth 1.0a endpoints as plain functions
+// from EmuRequest to EmuResponse, so tests need no sockets.
+#pragma once
+
+#include <string_view>
+
+#include "clock.h"
+#include "crypto.h"
+#include "emulator_config.h"
+#include "fault.h"
+#include "http_message.h"
+#include "nonce_cache.h"
+#include "oauth_verifier.h"
+#include "token_store.h"
+
+namespace perch::emulator {
+
+// Thread-safe: handler threads call handle() concurrently.
+class Emulator {
+public:
+    Emulator(const EmulatorConfig& config, const Clock& clock, RandomSource& random);
+
+    // Routes one request. The response may ask the server to delay or drop it
+    // (fault modes slow and drop).
+    EmuResponse handle(const EmuRequest& request);
+
+    FaultSwitch& faults() { return faults_; }
+    TokenStore& tokens() { return tokens_; }
+
+private:
+    using Handler = EmuResponse (Emulator::*)(const EmuRequest&);
+    struct Route {
+        std::string_view method;
+        std::string_view path;
+        Handler handler;
+        FaultEndpoint fault_endpoint;  // `all` means: never faulted
+    };
+
+    EmuResponse request_token(const EmuRequest& request);
+    EmuResponse authorize_page(const EmuRequest& request);
+    EmuResponse authorize_decision(const EmuRequest& request);
+    EmuResponse access_token(const EmuRequest& request);
+    EmuResponse verify_credentials(const EmuRequest& request);
+    EmuResponse fault_control(const EmuRequest& request);
+
+    // Returns the OAuth view of `request`, or a failure if its Host is unusable.
+    std::variant<OAuthRequest, EmuResponse> oauth_request(const EmuRequest& request) const;
+
+    static const Route routes_[];
+
+    const EmulatorConfig& config_;
+    const Clock& clock_;
+    NonceCache nonces_;
+    TokenStore tokens_;
+    OAuthVerifier verifier_;
+    FaultSwitch faults_;
+};
+
+// The answer a fault mode gives instead of the real one (not for slow/none).
+EmuResponse fault_response(FaultMode mode);
+
+// "127.0.0.1", "::1", "::ffff:127.x.y.z", ...
+bool is_loopback_address(std::string_view address);
+
+}  // namespace perch::emulator
