@@ -22,9 +22,13 @@ namespace {
 
 using emscripten::val;
 
-// Inputs the core validates are copied into wasm memory up to this many UTF-16
-// code units. Each code unit is at least one UTF-8 byte, so a longer input's
-// prefix is still over every core limit and gets the same "too long" answer.
+// The callback query, the expected token and the user JSON are copied into
+// wasm memory up to this many UTF-16 code units. Each code unit is at least one
+// UTF-8 byte, so a longer input's prefix is still over the core's limit, which
+// the core checks before anything else (parse_query, parse_json), and the
+// expected token only ever has to be non-empty and unequal to a token of at
+// most max_token_length bytes: the answer is the same as for the whole input.
+// Form fields are copied whole: validation looks at characters before length.
 constexpr std::size_t max_copied_units = 4 * 1024 * 1024;
 static_assert(max_copied_units > JsonLimits{}.max_bytes);
 static_assert(max_copied_units > QueryLimits{}.max_length);
@@ -104,11 +108,11 @@ val prefill_js(val profile) { return form_js(prefill(profile_from_js(profile)));
 
 RegistrationForm form_from_js(const val& object) {
     RegistrationForm form;
-    form.username = bounded_string(field(object, "username"));
-    form.first_name = bounded_string(field(object, "first_name"));
-    form.last_name = bounded_string(field(object, "last_name"));
-    form.email = bounded_string(field(object, "email"));
-    form.timezone = bounded_string(field(object, "timezone"));
+    form.username = string_arg(field(object, "username"));
+    form.first_name = string_arg(field(object, "first_name"));
+    form.last_name = string_arg(field(object, "last_name"));
+    form.email = string_arg(field(object, "email"));
+    form.timezone = string_arg(field(object, "timezone"));
     return form;
 }
 

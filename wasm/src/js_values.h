@@ -13,13 +13,11 @@
 namespace perch::wasm {
 
 // A JS string as UTF-8 (see js_text.h); anything that is not a string is "".
-// At most `max_units` UTF-16 code units are copied into wasm memory: callers
-// pass a bound that is already over the core's own limit for that input, so
-// the prefix is still rejected as too long, without a huge copy.
+// At most `max_units` UTF-16 code units are copied into wasm memory; callers
+// pick a bound for which the prefix gets the same answer as the whole input.
 std::string string_arg(const emscripten::val& value, std::size_t max_units);
 
-// A string argument that is copied whole (pass-through text such as a profile
-// field or text to percent-encode).
+// A string argument copied whole (form and profile fields, text to encode).
 std::string string_arg(const emscripten::val& value);
 
 // A finite JS number, otherwise nullopt (null, undefined, NaN, ±Infinity, "5").
