@@ -37,8 +37,8 @@ Result<Params> parse_query(std::string_view query, const QueryLimits& limits = {
 // Encodes pairs as name=value joined by '&', each side percent_encode()d.
 std::string format_query(const Params& params);
 
-// The value of the only pair named `name`; nullopt when absent. Callers that
-// must reject duplicates use count_params().
+// The value of the only pair named `name` (the first one if it is duplicated);
+// nullopt when absent. Callers that must reject duplicates use count_params().
 std::optional<std::string> find_param(const Params& params, std::string_view name);
 std::size_t count_params(const Params& params, std::string_view name);
 
