@@ -30,10 +30,26 @@ inline constexpr std::size_t max_token_length = 256;
 // `search` is what the browser sees in location.search (leading '?' allowed).
 // The expected token is compared in constant time; an empty expected token
 // never matches anything.
+//
+// Precedence, first match wins:
+//   1. malformed       the query does not parse (bad %-encoding, invalid UTF-8,
+//                      NUL, or over parse_query's default limits); oauth_token,
+//                      oauth_verifier or denied appears more than once; or one
+//                      of them has a non-empty value longer than
+//                      max_token_length or not is_token_text().
+//   2. denied          a `denied` parameter is present, with any (or an empty)
+//                      value. Cancel needs no session: the person is told they
+//                      cancelled even if this browser lost its expected token.
+//   3. no_session      the expected token is empty.
+//   4. missing_params  oauth_token or oauth_verifier is absent or empty.
+//   5. token_mismatch  oauth_token differs from the expected token.
+//   6. approved        otherwise.
+// Unknown parameters are ignored (but must still be well-formed).
 CallbackResult verify_callback(std::string_view search, std::string_view expected_token);
 
 // Characters a token or verifier may contain (RFC 5849 leaves them opaque;
 // Twitter's are [A-Za-z0-9_-]): we accept the unreserved set A-Z a-z 0-9 - . _ ~
+// False for the empty string (a token is never empty). Length is not checked.
 bool is_token_text(std::string_view text);
 
 }  // namespace perch
