@@ -1,73 +1,166 @@
 #include "http_server.h"
 
-#include <cctype>
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
 #include <mutex>
 
-#include <dirent.h>
 #include <netdb.h>
+#include <poll.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <httplib.h>
 
+#include "raw_head.h"
+
 namespace perch::emulator {
 namespace {
 
-std::string lower(std::string text) {
-    for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return text;
+constexpr std::size_t max_head_bytes = 64 * 1024;
+constexpr int read_timeout_ms = 5000;
+constexpr int write_timeout_ms = 5000;
+constexpr int keep_alive_timeout_ms = 1000;  // idle connections must not delay stop()
+constexpr std::size_t keep_alive_max_requests = 100;
+
+bool wait_for(int fd, short events, int timeout_ms) {
+    pollfd entry{fd, events, 0};
+    int ready;
+    do {
+        ready = ::poll(&entry, 1, timeout_ms);
+    } while (ready < 0 && errno == EINTR);
+    return ready > 0;
 }
 
-std::string numeric_host(const sockaddr_storage& address, socklen_t length, int& port) {
+void numeric_address(int fd, bool peer, std::string& ip, int& port) {
+    sockaddr_storage address{};
+    socklen_t length = sizeof address;
+    const int got = peer ? getpeername(fd, reinterpret_cast<sockaddr*>(&address), &length)
+                         : getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
     char host[NI_MAXHOST];
     char service[NI_MAXSERV];
-    if (getnameinfo(reinterpret_cast<const sockaddr*>(&address), length, host, sizeof host, service,
-                    sizeof service, NI_NUMERICHOST | NI_NUMERICSERV) != 0)
-        return {};
+    if (got != 0 || getnameinfo(reinterpret_cast<sockaddr*>(&address), length, host, sizeof host, service,
+                                sizeof service, NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
+        ip.clear();
+        port = -1;
+        return;
+    }
+    ip = host;
     port = std::atoi(service);
-    return host;
 }
 
-// cpp-httplib hands handlers no socket, so the drop fault finds the
-// connection by its two endpoints and shuts it down: the client sees the
-// connection close with no answer at all.
-bool shut_down_connection(const httplib::Request& request) {
-    DIR* fds = opendir("/proc/self/fd");
-    if (fds == nullptr) return false;
-    bool found = false;
-    while (dirent* entry = readdir(fds)) {
-        if (!std::isdigit(static_cast<unsigned char>(entry->d_name[0]))) continue;
-        const int fd = std::atoi(entry->d_name);
-        struct stat info {};
-        if (fstat(fd, &info) != 0 || !S_ISSOCK(info.st_mode)) continue;
-        sockaddr_storage local{}, peer{};
-        socklen_t local_length = sizeof local, peer_length = sizeof peer;
-        if (getsockname(fd, reinterpret_cast<sockaddr*>(&local), &local_length) != 0) continue;
-        if (getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &peer_length) != 0) continue;
-        int local_port = -1, peer_port = -1;
-        const std::string peer_host = numeric_host(peer, peer_length, peer_port);
-        numeric_host(local, local_length, local_port);
-        if (local_port == request.local_port && peer_port == request.remote_port &&
-            peer_host == request.remote_addr) {
-            ::shutdown(fd, SHUT_RDWR);
-            found = true;
-            break;
-        }
+// A socket stream that keeps a copy of the bytes httplib reads for the request
+// head (see raw_head.h for why).
+class RecordingStream final : public httplib::Stream {
+public:
+    explicit RecordingStream(int fd) : fd_(fd) {}
+
+    void start_request() {
+        head_.clear();
+        recording_ = true;
+        overflow_ = false;
     }
-    closedir(fds);
-    return found;
-}
+    void stop_recording() { recording_ = false; }
+    const std::string& head() const { return head_; }
+    bool head_overflowed() const { return overflow_; }
+    bool has_buffered_bytes() const { return begin_ < end_; }
+
+    bool is_readable() const override { return has_buffered_bytes() || wait_for(fd_, POLLIN, read_timeout_ms); }
+    bool is_writable() const override { return wait_for(fd_, POLLOUT, write_timeout_ms); }
+
+    ssize_t read(char* ptr, size_t size) override {
+        if (!has_buffered_bytes()) {
+            if (!wait_for(fd_, POLLIN, read_timeout_ms)) return -1;
+            ssize_t got;
+            do {
+                got = ::recv(fd_, buffer_, sizeof buffer_, 0);
+            } while (got < 0 && errno == EINTR);
+            if (got <= 0) return got;
+            begin_ = 0;
+            end_ = static_cast<std::size_t>(got);
+        }
+        const std::size_t n = std::min(size, end_ - begin_);
+        std::copy(buffer_ + begin_, buffer_ + begin_ + n, ptr);
+        if (recording_) {
+            if (head_.size() + n > max_head_bytes) overflow_ = true;
+            else head_.append(buffer_ + begin_, n);
+        }
+        begin_ += n;
+        return static_cast<ssize_t>(n);
+    }
+
+    ssize_t write(const char* ptr, size_t size) override {
+        if (!wait_for(fd_, POLLOUT, write_timeout_ms)) return -1;
+        ssize_t sent;
+        do {
+            sent = ::send(fd_, ptr, size, MSG_NOSIGNAL);
+        } while (sent < 0 && errno == EINTR);
+        return sent;
+    }
+
+    void get_remote_ip_and_port(std::string& ip, int& port) const override { numeric_address(fd_, true, ip, port); }
+    void get_local_ip_and_port(std::string& ip, int& port) const override { numeric_address(fd_, false, ip, port); }
+    socket_t socket() const override { return fd_; }
+
+private:
+    int fd_;
+    char buffer_[4096];
+    std::size_t begin_ = 0;
+    std::size_t end_ = 0;
+    std::string head_;
+    bool recording_ = false;
+    bool overflow_ = false;
+};
+
+// What the handler needs from the connection it runs on. Handlers run on the
+// thread that owns the connection, so a thread_local pointer reaches it.
+struct Connection {
+    int fd;
+    RecordingStream* stream;
+};
+thread_local Connection* current_connection = nullptr;
+
+// httplib::Server, with its per-connection loop replaced so requests are read
+// through a RecordingStream. httplib still parses, routes and writes answers.
+class RawHeadServer final : public httplib::Server {
+private:
+    bool process_and_close_socket(socket_t sock) override {
+        RecordingStream stream(sock);
+        Connection connection{sock, &stream};
+        current_connection = &connection;
+        bool closed = false;
+        for (std::size_t served = 0; served < keep_alive_max_requests && !closed; ++served) {
+            if (!stream.has_buffered_bytes() && !wait_idle(sock, served == 0 ? read_timeout_ms : keep_alive_timeout_ms))
+                break;
+            stream.start_request();
+            const bool last = served + 1 == keep_alive_max_requests || svr_sock_ == INVALID_SOCKET;
+            if (!process_request(stream, last, closed, [&stream](httplib::Request&) { stream.stop_recording(); }))
+                break;
+        }
+        current_connection = nullptr;
+        ::shutdown(sock, SHUT_RDWR);
+        ::close(sock);
+        return true;
+    }
+
+    // Waits for the next request in short slices, giving up when the server stops.
+    bool wait_idle(int fd, int timeout_ms) const {
+        for (int waited = 0; waited < timeout_ms; waited += 100) {
+            if (svr_sock_ == INVALID_SOCKET) return false;
+            if (wait_for(fd, POLLIN, 100)) return true;
+        }
+        return false;
+    }
+};
 
 }  // namespace
 
 struct HttpServer::Impl {
     Emulator& emulator;
     const EmulatorConfig& config;
-    httplib::Server server;
+    RawHeadServer server;
     std::mutex mutex;
     std::condition_variable wake;
     bool stopping = false;
@@ -80,24 +173,43 @@ struct HttpServer::Impl {
         return !wake.wait_for(lock, delay, [this] { return stopping; });
     }
 
-    void serve(const httplib::Request& request, httplib::Response& response) {
-        const auto started = std::chrono::steady_clock::now();
-        EmuRequest in;
-        in.method = request.method;
+    EmuResponse dispatch(const httplib::Request& request, EmuRequest& in) {
         const auto question = request.target.find('?');
+        in.method = request.method;
         in.path = request.target.substr(0, question);
         if (question != std::string::npos) in.query = request.target.substr(question + 1);
-        for (const auto& [name, value] : request.headers) in.headers.emplace(lower(name), value);
         in.body = request.body;
         in.remote_addr = request.remote_addr;
 
-        EmuResponse out = emulator.handle(in);
+        Connection* connection = current_connection;
+        if (connection == nullptr || connection->stream->head_overflowed()) {
+            EmuResponse refused;
+            refused.status = 431;
+            refused.reason = "request head too large";
+            return refused;
+        }
+        auto headers = parse_raw_headers(connection->stream->head());
+        if (!headers) {
+            EmuResponse refused;
+            refused.status = 400;
+            refused.reason = "malformed request head";
+            return refused;
+        }
+        in.headers = std::move(*headers);
+        return emulator.handle(in);
+    }
+
+    void serve(const httplib::Request& request, httplib::Response& response) {
+        const auto started = std::chrono::steady_clock::now();
+        EmuRequest in;
+        EmuResponse out = dispatch(request, in);
         if (out.delay.count() > 0 && !wait(out.delay)) {
             out.drop = true;
             out.reason = "stopping during a slow answer";
         }
         if (out.drop) {
-            if (!shut_down_connection(request)) out.reason += " (could not find the socket to drop)";
+            // The client sees its connection closed with no answer at all.
+            if (current_connection != nullptr) ::shutdown(current_connection->fd, SHUT_RDWR);
             response.status = 500;
             response.set_header("Connection", "close");
         } else {
@@ -110,10 +222,8 @@ struct HttpServer::Impl {
             std::chrono::steady_clock::now() - started);
         // The path only: queries carry tokens.
         std::fprintf(stderr, "perch-emulator: %s %s %s %lld ms%s%s\n", request.method.c_str(),
-                     in.path.substr(0, 200).c_str(),
-                     out.drop ? "dropped" : std::to_string(out.status).c_str(),
-                     static_cast<long long>(elapsed.count()), out.reason.empty() ? "" : " - ",
-                     out.reason.c_str());
+                     in.path.substr(0, 200).c_str(), out.drop ? "dropped" : std::to_string(out.status).c_str(),
+                     static_cast<long long>(elapsed.count()), out.reason.empty() ? "" : " - ", out.reason.c_str());
     }
 };
 
@@ -123,9 +233,6 @@ HttpServer::HttpServer(Emulator& emulator, const EmulatorConfig& config)
     // Slow answers hold a thread each; leave plenty for everything else.
     server.new_task_queue = [] { return new httplib::ThreadPool(32); };
     server.set_payload_max_length(config.max_body_bytes);
-    server.set_keep_alive_timeout(1);  // idle connections must not delay stop()
-    server.set_read_timeout(5, 0);
-    server.set_write_timeout(5, 0);
     auto handler = [impl = impl_.get()](const httplib::Request& request, httplib::Response& response) {
         impl->serve(request, response);
     };

@@ -61,33 +61,17 @@ OAuthVerifier::OAuthVerifier(VerifierSettings settings, const Clock& clock, Nonc
 
 std::variant<VerifiedRequest, OAuthFailure> OAuthVerifier::verify(
     const OAuthRequest& request, TokenKind kind, const TokenSecretLookup& secret_for) const {
-    if (request.authorization_count == 0 || request.authorization.empty())
-        return failure(400, TwitterCode::bad_authentication_data, "no Authorization header");
-    if (request.authorization_count > 1)
-        return failure(400, TwitterCode::bad_authentication_data,
-                       "more than one Authorization header");
-
-    auto header = parse_authorization_header(request.authorization);
-    if (!header) return not_authenticated("malformed Authorization header: " + header.error().message);
-
+    // Query and body first: under --strict, oauth_* there is refused whether or
+    // not an Authorization header came too.
     VerifiedRequest verified;
-    for (const Param& param : header.value()) {
-        if (!starts_with(param.name, "oauth_"))
-            return not_authenticated("Authorization header carries a non-oauth parameter '" +
-                                     param.name + "'");
-        if (param.name != "oauth_signature") verified.protocol.push_back(param);
-    }
-
     auto query = parse_query(request.query);
     if (!query) return not_authenticated("malformed query string: " + query.error().message);
     verified.parameters = std::move(query.value());
-    const bool form = is_form_content_type(request.content_type);
-    if (form && !request.body.empty()) {
+    if (is_form_content_type(request.content_type) && !request.body.empty()) {
         auto body = parse_query(request.body);
         if (!body) return not_authenticated("malformed form body: " + body.error().message);
         for (Param& param : body.value()) verified.parameters.push_back(std::move(param));
     }
-
     for (const Param& param : verified.parameters) {
         if (settings_.strict && starts_with(param.name, "oauth_")) {
             OAuthFailure strict = failure(
@@ -98,6 +82,20 @@ std::variant<VerifiedRequest, OAuthFailure> OAuthVerifier::verify(
             strict.strict_violation = true;
             return strict;
         }
+    }
+
+    if (request.authorization_count == 0 || request.authorization.empty())
+        return failure(400, TwitterCode::bad_authentication_data, "no Authorization header");
+    if (request.authorization_count > 1)
+        return failure(400, TwitterCode::bad_authentication_data,
+                       "more than one Authorization header");
+    auto header = parse_authorization_header(request.authorization);
+    if (!header) return not_authenticated("malformed Authorization header: " + header.error().message);
+    for (const Param& param : header.value()) {
+        if (!starts_with(param.name, "oauth_"))
+            return not_authenticated("Authorization header carries a non-oauth parameter '" +
+                                     param.name + "'");
+        if (param.name != "oauth_signature") verified.protocol.push_back(param);
     }
 
     const Params& oauth = header.value();

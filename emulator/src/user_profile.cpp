@@ -155,7 +155,13 @@ Result<nlohmann::json> load_user_file(const std::string& path) {
     return valid;
 }
 
-bool twitter_true(std::string_view value) { return value == "true" || value == "t" || value == "1"; }
+bool twitter_true(std::string_view value) {
+    // Case-insensitive: clients send "True" (Python's str(True)) and Twitter accepts it.
+    std::string lower(value.substr(0, 5));
+    for (char& c : lower)
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    return value.size() <= 4 && (lower == "true" || lower == "t" || lower == "1");
+}
 
 std::string render_verify_credentials(const nlohmann::json& user,
                                       const VerifyCredentialsOptions& options) {

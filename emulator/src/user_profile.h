@@ -30,7 +30,7 @@ struct VerifyCredentialsOptions {
     bool include_entities = true;
 };
 
-// Twitter's booleans for these parameters: "true", "t" or "1" mean true.
+// Twitter's booleans for these parameters: "true", "t" or "1" (any case) mean true.
 bool twitter_true(std::string_view value);
 
 // The user as verify_credentials returns it under `options`: email only with
