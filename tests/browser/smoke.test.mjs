@@ -185,7 +185,7 @@ describe('perch.mjs in headless Chromium', { timeout: 120_000 }, () => {
     }
   });
 
-  test('loads perch.mjs under that CSP and every call returns the expected value', async () => {
+  test('loads perch.mjs under that CSP and every call returns the expected value', async (t) => {
     const page = await context.newPage();
     const seen = watch(page);
     try {
@@ -193,6 +193,7 @@ describe('perch.mjs in headless Chromium', { timeout: 120_000 }, () => {
       const report = await readReport(page);
       assert.equal(report.error, undefined, report.error);
       assert.deepEqual(report.results, EXPECTED);
+      t.diagnostic(`createPerch() in Chromium: ${report.createMs.toFixed(1)} ms`);
       assert.deepEqual(report.violations, []);
       assert.deepEqual(seen, { console: [], pageErrors: [], badResponses: [], failedRequests: [] });
     } finally {

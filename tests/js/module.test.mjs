@@ -17,6 +17,12 @@ describe('perch.mjs', () => {
     assert.equal(perch.mapProfile.length, 1);
   });
 
+  test('its functions work detached from the object', () => {
+    const { percentEncode, verifyCallback } = perch;
+    assert.equal(percentEncode('a b'), 'a%20b');
+    assert.equal(verifyCallback('?denied=x', '').outcome, 'denied');
+  });
+
   test('creates independent instances that both work', async () => {
     const createPerch = await importCreatePerch();
     const [a, b] = await Promise.all([createPerch(), createPerch()]);

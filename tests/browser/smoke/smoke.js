@@ -41,8 +41,10 @@ function run(perch) {
 const output = document.getElementById('result');
 let report;
 try {
+  const started = performance.now();
   const perch = await createPerch();
-  report = { results: run(perch) };
+  const createMs = performance.now() - started;
+  report = { results: run(perch), createMs };
 } catch (error) {
   report = { error: String((error && error.stack) || error) };
 }
