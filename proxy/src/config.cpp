@@ -17,7 +17,7 @@ namespace {
 
 constexpr std::size_t max_secret_file_bytes = 4096;
 constexpr std::size_t max_credential_length = 256;
-constexpr std::size_t max_url_length = 2048;
+constexpr std::size_t max_url_length = 16 * 1024;
 
 std::string lower(std::string_view text) {
     std::string out(text);
@@ -401,7 +401,7 @@ EnvLookup process_env() {
 
 Result<HttpUrl> parse_http_url(std::string_view url) {
     const Error invalid{ErrorCode::invalid_uri, "not an absolute http(s) URL"};
-    if (url.size() > max_url_length) return Error{ErrorCode::too_long, "URL is longer than 2048 bytes"};
+    if (url.size() > max_url_length) return Error{ErrorCode::too_long, "URL is longer than 16 KiB"};
     for (char c : url) {
         const auto byte = static_cast<unsigned char>(c);
         if (byte <= 0x20 || byte >= 0x7f) return invalid;
@@ -496,7 +496,7 @@ Result<LoadedConfig> load_config(int argc, const char* const* argv, const EnvLoo
         &settings.add("PERCH_DATABASE", "--database", "SQLite database file (default perch.db)"),
         &settings.add("PERCH_TOKEN_KEY", "--token-key", "64 hex digits encrypting stored tokens"),
         &settings.add("PERCH_TOKEN_KEY_FILE", "--token-key-file", "file holding the token key"),
-        &settings.add("PERCH_THREADS", "--threads", "worker threads (default 8)"),
+        &settings.add("PERCH_THREADS", "--threads", "worker threads (default 16)"),
         &settings.add("PERCH_MAX_BODY_BYTES", "--max-body-bytes", "largest request body (default 16384)"),
         &settings.add("PERCH_SESSION_IDLE_SECONDS", "--session-idle-seconds", "session idle expiry (default 1800)"),
         &settings.add("PERCH_SESSION_MAX_AGE_SECONDS", "--session-max-age-seconds",

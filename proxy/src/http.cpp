@@ -83,14 +83,21 @@ void from_plain(const HttpResponse& response, httplib::Response& res) {
                                                                   : response.content_type.c_str());
 }
 
+// Exposes the listening socket, to raise its backlog after binding.
+class BacklogServer final : public httplib::Server {
+public:
+    socket_t listening_socket() const { return svr_sock_; }
+};
+
 }  // namespace
 
 struct HttpServer::Impl {
     ServerOptions options;
     RequestHandler handler;
-    httplib::Server server;
+    BacklogServer server;
     std::atomic<bool> stop_requested{false};
     bool bound = false;
+    bool ran = false;
 };
 
 HttpServer::HttpServer(ServerOptions options, RequestHandler handler) : impl_(std::make_unique<Impl>()) {
@@ -108,6 +115,12 @@ HttpServer::HttpServer(ServerOptions options, RequestHandler handler) : impl_(st
     server.set_write_timeout(impl.options.write_timeout);
     server.set_keep_alive_timeout(impl.options.keep_alive_timeout.count());
     server.set_idle_interval(std::chrono::milliseconds(100));
+    // httplib's default also sets SO_REUSEPORT, which would let a second process
+    // bind our port and take a share of the traffic; keep only SO_REUSEADDR.
+    server.set_socket_options([](socket_t sock) {
+        int yes = 1;
+        setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, reinterpret_cast<const void*>(&yes), sizeof(yes));
+    });
 
     // Per-request start time for the access log: the pre-routing handler and the
     // logger run on the same worker thread for one request.
@@ -163,7 +176,12 @@ HttpServer::HttpServer(ServerOptions options, RequestHandler handler) : impl_(st
     });
 }
 
-HttpServer::~HttpServer() { stop(); }
+HttpServer::~HttpServer() {
+    stop();
+    // httplib closes a bound socket only from its accept loop: run that loop
+    // once, so the idle hook sees the stop request and closes the socket.
+    if (impl_->bound && !impl_->ran) impl_->server.listen_after_bind();
+}
 
 Result<int> HttpServer::bind() {
     Impl& impl = *impl_;
@@ -175,12 +193,16 @@ Result<int> HttpServer::bind() {
         port = impl.options.port;
     }
     if (port <= 0) return Error{ErrorCode::invalid_field, "cannot listen on " + where};
+    // libcpp-httplib 0.11 listens with a backlog of 5, so a burst of connections
+    // sees dropped SYNs and one-second retransmits; calling listen() again raises it.
+    ::listen(impl.server.listening_socket(), SOMAXCONN);
     impl.bound = true;
     return port;
 }
 
 void HttpServer::run() {
-    if (!impl_->bound || impl_->stop_requested.load()) return;
+    if (!impl_->bound || impl_->ran) return;
+    impl_->ran = true;
     impl_->server.listen_after_bind();
 }
 
@@ -330,6 +352,10 @@ std::variant<IncomingResponse, TransportError> HttplibTransport::send(const Outg
             case httplib::Error::SSLServerVerification:
                 return TransportError{TransportFailure::tls,
                                       "TLS with " + where + " failed: " + httplib::to_string(error)};
+            case httplib::Error::Connection:
+                return TransportError{TransportFailure::connection, "cannot connect to " + where};
+            case httplib::Error::Write:
+                return TransportError{TransportFailure::connection, "connection to " + where + " failed while sending"};
             default:
                 return TransportError{TransportFailure::connection,
                                       "cannot reach " + where + ": " + httplib::to_string(error)};

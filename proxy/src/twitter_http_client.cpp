@@ -1,5 +1,7 @@
 #include "twitter_http_client.h"
 
+#include <initializer_list>
+#include <string_view>
 #include <utility>
 
 #include "json_input.h"
@@ -30,6 +32,18 @@ std::string describe_error_answer(const IncomingResponse& response) {
     return message;
 }
 
+// Defence in depth: a provider that echoes what we sent must not make us repeat
+// a credential in a message that reaches logs or the browser.
+ProviderFailure scrubbed(ProviderFailure failure, std::initializer_list<std::string_view> credentials) {
+    for (std::string_view credential : credentials) {
+        if (!credential.empty() && failure.message.find(credential) != std::string::npos) {
+            failure.message = "Twitter's answer was unusable (its text is withheld: it repeats a credential)";
+            break;
+        }
+    }
+    return failure;
+}
+
 ProviderFailure transport_failure(const TransportError& error) {
     if (error.failure == TransportFailure::timeout) {
         return ProviderFailure{ProviderFailure::Kind::timeout, "Twitter did not answer in time: " + error.message};
@@ -43,6 +57,7 @@ TwitterHttpClient::TwitterHttpClient(const ProxyConfig& config, HttpTransport& t
                                      RandomSource& random)
     : api_(config.twitter_api),
       callback_url_(config.callback_url),
+      consumer_secret_(config.consumer_secret),
       max_response_bytes_(config.upstream.max_response_bytes),
       transport_(transport),
       nonces_(random),
@@ -77,9 +92,9 @@ ProviderResult<RequestToken> TwitterHttpClient::request_token() {
     request.url = api_ + "/oauth/request_token";
     request.extra_oauth = {{"oauth_callback", callback_url_}};
     auto answer = call(request, "request_token");
-    if (auto* failure = std::get_if<ProviderFailure>(&answer)) return *failure;
+    if (auto* failure = std::get_if<ProviderFailure>(&answer)) return scrubbed(*failure, {consumer_secret_});
     auto token = parse_request_token_response(std::get<IncomingResponse>(answer).body);
-    if (!token) return fail("request_token answer unusable: " + token.error().message);
+    if (!token) return scrubbed(fail("request_token answer unusable: " + token.error().message), {consumer_secret_});
     return token.value();
 }
 
@@ -95,10 +110,12 @@ ProviderResult<AccessToken> TwitterHttpClient::access_token(const RequestToken& 
     request.token = request_token.token;
     request.token_secret = request_token.secret;
     request.extra_oauth = {{"oauth_verifier", verifier}};
+    const auto credentials = {std::string_view(consumer_secret_), std::string_view(request_token.token),
+                              std::string_view(request_token.secret), std::string_view(verifier)};
     auto answer = call(request, "access_token");
-    if (auto* failure = std::get_if<ProviderFailure>(&answer)) return *failure;
+    if (auto* failure = std::get_if<ProviderFailure>(&answer)) return scrubbed(*failure, credentials);
     auto token = parse_access_token_response(std::get<IncomingResponse>(answer).body);
-    if (!token) return fail("access_token answer unusable: " + token.error().message);
+    if (!token) return scrubbed(fail("access_token answer unusable: " + token.error().message), credentials);
     return token.value();
 }
 
@@ -109,7 +126,9 @@ ProviderResult<VerifiedUser> TwitterHttpClient::verify_credentials(const AccessT
     request.token = access.token;
     request.token_secret = access.secret;
     auto answer = call(request, "verify_credentials");
-    if (auto* failure = std::get_if<ProviderFailure>(&answer)) return *failure;
+    if (auto* failure = std::get_if<ProviderFailure>(&answer)) {
+        return scrubbed(*failure, {consumer_secret_, access.token, access.secret});
+    }
     auto json = parse_json(std::get<IncomingResponse>(answer).body, JsonLimits{max_response_bytes_, 32});
     if (!json) return fail("verify_credentials answer is not usable JSON: " + json.error().message);
     const nlohmann::json& user = json.value();

@@ -34,6 +34,7 @@ private:
 
     std::string api_;
     std::string callback_url_;
+    std::string consumer_secret_;  // only to keep it out of failure messages
     std::size_t max_response_bytes_;
     HttpTransport& transport_;
     RandomNonceSource nonces_;

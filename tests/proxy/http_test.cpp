@@ -1,0 +1,368 @@
+// The httplib adaptor over real sockets on 127.0.0.1.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <future>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "http_client.h"
+#include "http_server.h"
+#include "log.h"
+
+using namespace perch;
+
+namespace {
+
+// A server on an ephemeral port, run on its own thread and stopped at scope exit.
+class RunningServer {
+public:
+    RunningServer(RequestHandler handler, ServerOptions options = {}) : server_(options, std::move(handler)) {
+        auto port = server_.bind();
+        REQUIRE(port.ok());
+        port_ = port.value();
+        thread_ = std::thread([this] { server_.run(); });
+    }
+    ~RunningServer() {
+        server_.stop();
+        thread_.join();
+    }
+    std::string url(const std::string& target) const { return "http://127.0.0.1:" + std::to_string(port_) + target; }
+    int port() const { return port_; }
+
+private:
+    HttpServer server_;
+    int port_ = 0;
+    std::thread thread_;
+};
+
+TransportLimits fast_limits() {
+    TransportLimits limits;
+    limits.connect_timeout = std::chrono::milliseconds(1000);
+    limits.read_timeout = std::chrono::milliseconds(2000);
+    limits.max_response_bytes = 64 * 1024;
+    return limits;
+}
+
+IncomingResponse must_answer(HttpTransport& transport, const OutgoingRequest& request) {
+    auto result = transport.send(request);
+    if (auto* error = std::get_if<TransportError>(&result)) FAIL("transport error: " << error->message);
+    return std::get<IncomingResponse>(result);
+}
+
+TransportError must_fail(HttpTransport& transport, const OutgoingRequest& request) {
+    auto result = transport.send(request);
+    REQUIRE(std::holds_alternative<TransportError>(result));
+    return std::get<TransportError>(result);
+}
+
+std::string header(const Headers& headers, const std::string& name) {
+    auto it = headers.find(name);
+    return it == headers.end() ? std::string() : it->second;
+}
+
+}  // namespace
+
+TEST_CASE("The server hands the handler plain requests and sends its responses back") {
+    std::mutex mutex;
+    HttpRequest seen;
+    RunningServer server([&](const HttpRequest& request) {
+        std::lock_guard<std::mutex> lock(mutex);
+        seen = request;
+        HttpResponse response;
+        response.status = 201;
+        response.headers = {{"Set-Cookie", "a=1; Path=/"}, {"Set-Cookie", "b=2; Path=/"}, {"X-Test", "yes"}};
+        response.body = R"({"ok":true})";
+        return response;
+    });
+
+    HttplibTransport transport(fast_limits());
+    OutgoingRequest request;
+    request.method = "POST";
+    request.url = server.url("/api/some%20thing?x=1&y=%2F");
+    request.headers = {{"Authorization", "OAuth a=\"b\""}, {"X-Mixed-Case", "v"}};
+    request.body = R"({"callback_query":"?a=b"})";
+    request.content_type = "application/json";
+    const IncomingResponse response = must_answer(transport, request);
+
+    CHECK(response.status == 201);
+    CHECK(response.body == R"({"ok":true})");
+    CHECK(header(response.headers, "content-type") == "application/json");
+    CHECK(header(response.headers, "x-test") == "yes");
+    CHECK(response.headers.count("set-cookie") == 2);
+
+    std::lock_guard<std::mutex> lock(mutex);
+    CHECK(seen.method == "POST");
+    CHECK(seen.path == "/api/some thing");
+    CHECK(seen.query == "x=1&y=%2F");
+    CHECK(seen.header("authorization") == "OAuth a=\"b\"");
+    CHECK(seen.header("x-mixed-case") == "v");
+    CHECK(seen.header("content-type") == "application/json");
+    CHECK(seen.body == R"({"callback_query":"?a=b"})");
+    CHECK(seen.remote_addr == "127.0.0.1");
+}
+
+TEST_CASE("An oversized body gets 413 JSON and never reaches the handler") {
+    std::atomic<int> calls{0};
+    ServerOptions options;
+    options.max_body_bytes = 1024;
+    RunningServer server(
+        [&](const HttpRequest&) {
+            ++calls;
+            return HttpResponse{};
+        },
+        options);
+    HttplibTransport transport(fast_limits());
+    OutgoingRequest request;
+    request.method = "POST";
+    request.url = server.url("/api/twitter/exchange");
+    request.body = std::string(2048, 'x');
+    request.content_type = "application/json";
+    const IncomingResponse response = must_answer(transport, request);
+    CHECK(response.status == 413);
+    CHECK(header(response.headers, "content-type") == "application/json");
+    CHECK(response.body == R"({"error":{"code":"too_large","message":"request body is larger than 1024 bytes"}})");
+    CHECK(calls == 0);
+}
+
+TEST_CASE("An oversized URI gets 414 JSON") {
+    RunningServer server([](const HttpRequest&) { return HttpResponse{}; });
+    HttplibTransport transport(fast_limits());
+    OutgoingRequest request;
+    request.method = "GET";
+    request.url = server.url("/?q=" + std::string(9000, 'a'));
+    const IncomingResponse response = must_answer(transport, request);
+    CHECK(response.status == 414);
+    CHECK(response.body == R"({"error":{"code":"uri_too_long","message":"request URI is too long"}})");
+}
+
+TEST_CASE("An exception escaping the handler becomes 500 JSON, and the server keeps serving") {
+    RunningServer server([](const HttpRequest& request) -> HttpResponse {
+        if (request.path == "/boom") throw std::runtime_error("kaboom with SECRET detail");
+        return HttpResponse{200, {}, "text/plain", "fine"};
+    });
+    HttplibTransport transport(fast_limits());
+    OutgoingRequest request;
+    request.method = "GET";
+    request.url = server.url("/boom");
+    const IncomingResponse response = must_answer(transport, request);
+    CHECK(response.status == 500);
+    CHECK(header(response.headers, "content-type") == "application/json");
+    CHECK(response.body == R"({"error":{"code":"internal","message":"internal error"}})");
+
+    request.url = server.url("/after");
+    const IncomingResponse after = must_answer(transport, request);
+    CHECK(after.status == 200);
+    CHECK(after.body == "fine");
+}
+
+TEST_CASE("The handler's own error bodies pass through untouched; empty ones become JSON") {
+    RunningServer server([](const HttpRequest& request) {
+        if (request.path == "/missing") {
+            return HttpResponse{404, {}, "application/json", R"({"error":{"code":"not_found","message":"nope"}})"};
+        }
+        return HttpResponse{405, {}, "application/json", ""};
+    });
+    HttplibTransport transport(fast_limits());
+    OutgoingRequest request;
+    request.method = "GET";
+    request.url = server.url("/missing");
+    const IncomingResponse missing = must_answer(transport, request);
+    CHECK(missing.status == 404);
+    CHECK(missing.body == R"({"error":{"code":"not_found","message":"nope"}})");
+
+    request.url = server.url("/empty");
+    const IncomingResponse empty = must_answer(transport, request);
+    CHECK(empty.status == 405);
+    CHECK(empty.body == R"({"error":{"code":"method_not_allowed","message":"method not allowed"}})");
+}
+
+TEST_CASE("stop() ends run() and binding twice on one port fails with a clear message") {
+    HttpServer server(ServerOptions{}, [](const HttpRequest&) { return HttpResponse{}; });
+    auto port = server.bind();
+    REQUIRE(port.ok());
+    CHECK(port.value() > 0);
+
+    ServerOptions same;
+    same.port = port.value();
+    HttpServer clash(same, [](const HttpRequest&) { return HttpResponse{}; });
+    auto second = clash.bind();
+    REQUIRE_FALSE(second.ok());
+    CHECK(second.error().message == "cannot listen on 127.0.0.1:" + std::to_string(port.value()));
+    CHECK(port.value() != 0);
+
+    auto finished = std::async(std::launch::async, [&server] { server.run(); });
+    server.stop();
+    CHECK(finished.wait_for(std::chrono::seconds(5)) == std::future_status::ready);
+}
+
+TEST_CASE("stop() before run() makes run() return at once") {
+    HttpServer server(ServerOptions{}, [](const HttpRequest&) { return HttpResponse{}; });
+    REQUIRE(server.bind().ok());
+    server.stop();
+    auto finished = std::async(std::launch::async, [&server] { server.run(); });
+    CHECK(finished.wait_for(std::chrono::seconds(5)) == std::future_status::ready);
+}
+
+TEST_CASE("The server logs one line per request without the query") {
+    std::ostringstream lines;
+    auto log = Log::to_stream(lines);
+    ServerOptions options;
+    options.log = log.get();
+    {
+        RunningServer server([](const HttpRequest&) { return HttpResponse{204, {}, "", ""}; }, options);
+        HttplibTransport transport(fast_limits());
+        OutgoingRequest request;
+        request.method = "GET";
+        request.url = server.url("/signup/callback?oauth_token=TOKENVALUE&oauth_verifier=VERIFIERVALUE");
+        CHECK(must_answer(transport, request).status == 204);
+    }
+    const std::string text = lines.str();
+    CHECK(text.rfind("info GET /signup/callback 204 ", 0) == 0);
+    CHECK(std::count(text.begin(), text.end(), '\n') == 1);
+    CHECK(text.find("TOKENVALUE") == std::string::npos);
+    CHECK(text.find("VERIFIERVALUE") == std::string::npos);
+}
+
+TEST_CASE("Access lines escape control characters so a path cannot forge a line") {
+    CHECK(format_access_line({"GET", "/a\nINFO fake line", 404, std::chrono::microseconds(1500)}) ==
+          "GET /a%0AINFO%20fake%20line 404 1.500ms");
+    CHECK(format_access_line({"POST", "/api/twitter/start", 200, std::chrono::microseconds(42)}) ==
+          "POST /api/twitter/start 200 0.042ms");
+    CHECK(format_access_line({"GET", std::string(300, 'a'), 200, std::chrono::microseconds(0)}) ==
+          "GET " + std::string(200, 'a') + "... 200 0.000ms");
+}
+
+TEST_CASE("The transport never follows redirects") {
+    std::atomic<int> target_calls{0};
+    RunningServer server([&](const HttpRequest& request) {
+        if (request.path == "/target") ++target_calls;
+        return HttpResponse{302, {{"Location", "/target"}}, "text/plain", "moved"};
+    });
+    HttplibTransport transport(fast_limits());
+    OutgoingRequest request;
+    request.method = "GET";
+    request.url = server.url("/start");
+    const IncomingResponse response = must_answer(transport, request);
+    CHECK(response.status == 302);
+    CHECK(header(response.headers, "location") == "/target");
+    CHECK(target_calls == 0);
+}
+
+TEST_CASE("The transport cuts off answers above the size cap") {
+    RunningServer server([](const HttpRequest& request) {
+        const std::size_t size = request.path == "/big" ? 70 * 1024 : 64 * 1024;
+        return HttpResponse{200, {}, "text/plain", std::string(size, 'z')};
+    });
+    HttplibTransport transport(fast_limits());
+    OutgoingRequest request;
+    request.method = "GET";
+    request.url = server.url("/big");
+    const TransportError error = must_fail(transport, request);
+    CHECK(error.failure == TransportFailure::too_large);
+    CHECK(error.message == "answer from 127.0.0.1:" + std::to_string(server.port()) + " is larger than 65536 bytes");
+
+    request.url = server.url("/exact");
+    CHECK(must_answer(transport, request).body.size() == 64 * 1024);
+}
+
+TEST_CASE("The transport reports a provider that does not answer in time as a timeout") {
+    std::mutex mutex;
+    std::condition_variable released_cv;
+    bool released = false;
+    RunningServer server([&](const HttpRequest&) {
+        std::unique_lock<std::mutex> lock(mutex);
+        // Held until the client has given up (bounded, in case it never does).
+        released_cv.wait_for(lock, std::chrono::seconds(10), [&] { return released; });
+        return HttpResponse{200, {}, "text/plain", "late"};
+    });
+    TransportLimits limits = fast_limits();
+    limits.read_timeout = std::chrono::milliseconds(300);
+    HttplibTransport transport(limits);
+    OutgoingRequest request;
+    request.method = "POST";
+    request.url = server.url("/oauth/access_token");
+    const auto start = std::chrono::steady_clock::now();
+    const TransportError error = must_fail(transport, request);
+    const auto elapsed = std::chrono::steady_clock::now() - start;
+    {
+        std::lock_guard<std::mutex> lock(mutex);
+        released = true;
+    }
+    released_cv.notify_all();
+    CHECK(error.failure == TransportFailure::timeout);
+    CHECK(elapsed < std::chrono::seconds(3));
+}
+
+TEST_CASE("The transport reports a refused connection") {
+    int port = 0;
+    {
+        HttpServer closed(ServerOptions{}, [](const HttpRequest&) { return HttpResponse{}; });
+        auto bound = closed.bind();
+        REQUIRE(bound.ok());
+        port = bound.value();
+    }  // closed again: nothing listens there now
+    HttplibTransport transport(fast_limits());
+    OutgoingRequest request;
+    request.method = "GET";
+    request.url = "http://127.0.0.1:" + std::to_string(port) + "/";
+    const TransportError error = must_fail(transport, request);
+    CHECK(error.failure == TransportFailure::connection);
+    CHECK(error.message == "cannot connect to 127.0.0.1:" + std::to_string(port));
+}
+
+TEST_CASE("The transport refuses plain http to anything but loopback, and odd URLs") {
+    HttplibTransport transport(fast_limits());
+    OutgoingRequest request;
+    request.method = "GET";
+    request.url = "http://api.twitter.com/oauth/request_token";
+    TransportError error = must_fail(transport, request);
+    CHECK(error.failure == TransportFailure::invalid_url);
+    CHECK(error.message == "plain http is allowed only to loopback hosts, not api.twitter.com");
+
+    request.url = "file:///etc/passwd";
+    CHECK(must_fail(transport, request).failure == TransportFailure::invalid_url);
+
+    request.url = "http://127.0.0.1:1/";
+    request.method = "DELETE";
+    CHECK(must_fail(transport, request).failure == TransportFailure::invalid_url);
+}
+
+TEST_CASE("https to a server that does not speak TLS fails as a TLS error") {
+    RunningServer server([](const HttpRequest&) { return HttpResponse{200, {}, "text/plain", "plain"}; });
+    HttplibTransport transport(fast_limits());
+    OutgoingRequest request;
+    request.method = "GET";
+    request.url = "https://127.0.0.1:" + std::to_string(server.port()) + "/";
+    const TransportError error = must_fail(transport, request);
+    CHECK(error.failure == TransportFailure::tls);
+}
+
+TEST_CASE("One transport serves concurrent callers") {
+    RunningServer server([&](const HttpRequest& request) {
+        return HttpResponse{200, {}, "text/plain", request.path};
+    });
+    HttplibTransport transport(fast_limits());
+    std::vector<std::future<bool>> results;
+    for (int i = 0; i < 8; ++i) {
+        results.push_back(std::async(std::launch::async, [&transport, &server, i] {
+            bool all = true;
+            for (int j = 0; j < 10; ++j) {
+                OutgoingRequest request;
+                request.method = "GET";
+                const std::string path = "/t" + std::to_string(i) + "-" + std::to_string(j);
+                request.url = server.url(path);
+                auto result = transport.send(request);
+                auto* response = std::get_if<IncomingResponse>(&result);
+                all = all && response != nullptr && response->status == 200 && response->body == path;
+            }
+            return all;
+        }));
+    }
+    for (auto& result : results) CHECK(result.get());
+}

@@ -1,0 +1,16 @@
+# Unit tests for the upstream part of perch-proxy (see proxy/upstream.cmake).
+set(PERCH_PROXY_UPSTREAM_TESTS
+  ${CMAKE_CURRENT_LIST_DIR}/config_test.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/http_test.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/sign_command_test.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/signer_test.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/twitter_http_client_test.cpp
+)
+
+# perch-sign: `perch-proxy sign` as a standalone tool, so oauthlib_check.py does
+# not depend on the app's main.cpp. Run: python3 tests/proxy/oauthlib_check.py build/.../bin/perch-sign
+add_executable(perch-sign ${CMAKE_CURRENT_LIST_DIR}/perch_sign_main.cpp)
+target_link_libraries(perch-sign PRIVATE perch_proxy_lib perch_warnings)
+# Debian's python3-oauthlib lives with /usr/bin/python3.
+add_test(NAME perch_oauthlib_check
+         COMMAND /usr/bin/python3 ${CMAKE_CURRENT_LIST_DIR}/oauthlib_check.py $<TARGET_FILE:perch-sign>)
