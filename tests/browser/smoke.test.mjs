@@ -3,7 +3,7 @@
 // error or failed request. Every wait is for a condition, with a deadline.
 //   PERCH_WASM_DIST   the dist folder to serve (default build/wasm/dist)
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { access, mkdtemp, readFile, rm } from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -140,6 +140,9 @@ describe('perch.mjs in headless Chromium', { timeout: 120_000 }, () => {
   let context;
 
   before(async () => {
+    await access(path.join(DIST, 'perch.mjs')).catch(() => {
+      throw new Error(`${DIST}/perch.mjs is missing: build the wasm preset first (scripts/build)`);
+    });
     server = await startServer();
     origin = `http://127.0.0.1:${server.address().port}`;
     profileDir = await mkdtemp(path.join(os.tmpdir(), 'perch-smoke-chromium-'));
