@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "oauth.h"
 
@@ -22,10 +23,26 @@ std::string_view query_of(std::string_view url) {
 
 }  // namespace
 
-RandomNonceSource::RandomNonceSource(RandomSource& random, std::size_t bytes)
-    : random_(random), bytes_(std::max<std::size_t>(bytes, 16)) {}
+constexpr std::string_view nonce_alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+constexpr std::size_t min_nonce_length = 22;
 
-std::string RandomNonceSource::next_nonce() { return random_token(random_, bytes_); }
+RandomNonceSource::RandomNonceSource(RandomSource& random, std::size_t length)
+    : random_(random), length_(std::max(length, min_nonce_length)) {}
+
+std::string RandomNonceSource::next_nonce() {
+    // 248 = 4 * 62: bytes at or above it are dropped, so every character is uniform.
+    constexpr unsigned limit = 4 * nonce_alphabet.size();
+    std::string nonce;
+    std::vector<unsigned char> bytes;
+    while (nonce.size() < length_) {
+        bytes.resize(length_ - nonce.size());
+        random_.fill(bytes.data(), bytes.size());
+        for (unsigned char byte : bytes) {
+            if (byte < limit) nonce += nonce_alphabet[byte % nonce_alphabet.size()];
+        }
+    }
+    return nonce;
+}
 
 Result<SignatureParts> sign_parameters(const std::string& method, const std::string& url,
                                        const Params& params, const std::string& consumer_secret,

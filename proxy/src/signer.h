@@ -18,15 +18,17 @@ public:
     virtual std::string next_nonce() = 0;
 };
 
-// Nonces from a RandomSource: `bytes` (>= 16) random bytes as [A-Za-z0-9_-] text.
+// Nonces from a RandomSource: `length` (at least 22) characters drawn uniformly from
+// [A-Za-z0-9] (rejection sampling), i.e. >= 130 bits. Alphanumeric and 30 long by
+// default because strict providers (oauthlib's defaults) accept nothing else.
 class RandomNonceSource final : public NonceSource {
 public:
-    explicit RandomNonceSource(RandomSource& random, std::size_t bytes = 24);
+    explicit RandomNonceSource(RandomSource& random, std::size_t length = 30);
     std::string next_nonce() override;
 
 private:
     RandomSource& random_;
-    std::size_t bytes_;
+    std::size_t length_;
 };
 
 // The signature of one request, given every decoded pair that enters the base string.

@@ -12,11 +12,14 @@ using perch::test::ScriptedRandom;
 
 namespace {
 
-// The 31 bytes whose URL-safe Base64 is Twitter's example nonce
-// "kYjzVBB8Y0ZFabxSWbWovY3uYSQ2pTgmZeNu2VS4cg".
-const std::vector<unsigned char> twitter_nonce_bytes{
-    0x91, 0x88, 0xf3, 0x54, 0x10, 0x7c, 0x63, 0x46, 0x45, 0x69, 0xbc, 0x52, 0x59, 0xb5, 0xa8, 0xbd,
-    0x8d, 0xee, 0x61, 0x24, 0x36, 0xa5, 0x38, 0x26, 0x65, 0xe3, 0x6e, 0xd9, 0x54, 0xb8, 0x72};
+const std::string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+// Random bytes that RandomNonceSource turns into `nonce` (each byte picks a character).
+std::vector<unsigned char> bytes_for(const std::string& nonce) {
+    std::vector<unsigned char> bytes;
+    for (char c : nonce) bytes.push_back(static_cast<unsigned char>(alphabet.find(c)));
+    return bytes;
+}
 
 class FixedNonce final : public NonceSource {
 public:
@@ -37,8 +40,8 @@ std::set<std::string> names_of(const Params& params) {
 
 TEST_CASE("Twitter's 'Creating a signature' example signs to hCtSmYh+iHYCEqBWrE7C7hYmtUk=") {
     FixedClock clock(1318622958);
-    ScriptedRandom random(twitter_nonce_bytes);
-    RandomNonceSource nonces(random, 31);
+    ScriptedRandom random(bytes_for("kYjzVBB8Y0ZFabxSWbWovY3uYSQ2pTgmZeNu2VS4cg"));
+    RandomNonceSource nonces(random, 42);
     OAuthSigner signer("xvz1evFS4wEEPTGEFPHBog", "kAcSOqF21Fu85e7zjz7ZN2U4ZRhfV3WpwPAoE3Z7kBw", clock, nonces);
 
     SignRequest request;
@@ -64,8 +67,8 @@ TEST_CASE("Twitter's 'Creating a signature' example signs to hCtSmYh+iHYCEqBWrE7
           "oauth_signature=\"hCtSmYh%2BiHYCEqBWrE7C7hYmtUk%3D\", oauth_signature_method=\"HMAC-SHA1\", "
           "oauth_timestamp=\"1318622958\", oauth_token=\"370773112-GmHxMAgYyLbNEtIKZeRNFsMKPR9EyMZeS9weJAEb\", "
           "oauth_version=\"1.0\"");
-    // The nonce came from the RandomSource, 31 bytes of it.
-    CHECK(random.requested() == std::vector<std::size_t>{31});
+    // The nonce came from the RandomSource, one byte per character.
+    CHECK(random.requested() == std::vector<std::size_t>{42});
 }
 
 TEST_CASE("RFC 5849 section 1.2 temporary-credentials request signs to 74KNZJeDHnMBp0EMJ9ZHt/XKycU=") {
@@ -216,16 +219,21 @@ TEST_CASE("The signer rejects a URL that is not absolute http(s)") {
     CHECK(result.error().code == ErrorCode::invalid_uri);
 }
 
-TEST_CASE("RandomNonceSource draws at least 16 random bytes and yields token characters") {
-    ScriptedRandom random({0xff, 0xfb, 0x00, 0x3e});
+TEST_CASE("RandomNonceSource makes uniform alphanumeric nonces of at least 22 characters") {
+    // 0..61 pick a character; 61 + 62 * k picks the same one; 248..255 are dropped.
+    ScriptedRandom random({0, 25, 26, 61, 62, 123, 247, 248, 255});
     RandomNonceSource short_nonces(random, 4);
     const std::string nonce = short_nonces.next_nonce();
-    CHECK(random.requested() == std::vector<std::size_t>{16});
-    CHECK(nonce == "__sAPv_7AD7_-wA-__sAPg");
+    CHECK(nonce == "AZa9A99AZa9A99AZa9A99A");
+    CHECK(nonce.size() == 22);
+    // Refills ask only for what is missing: 4 of the first 22 bytes were dropped, and so on.
+    CHECK(random.requested() == std::vector<std::size_t>{22, 4, 1, 1});
 
-    RandomNonceSource default_nonces(random);
-    CHECK(default_nonces.next_nonce().size() == 32);  // 24 bytes
-    CHECK(random.requested().back() == 24);
+    SecureRandom secure;
+    RandomNonceSource default_nonces(secure);
+    const std::string drawn = default_nonces.next_nonce();
+    CHECK(drawn.size() == 30);
+    CHECK(drawn.find_first_not_of(alphabet) == std::string::npos);
 }
 
 TEST_CASE("Two signatures from the real CSPRNG use different nonces") {
