@@ -203,6 +203,12 @@ struct HttpServer::Impl {
         const auto started = std::chrono::steady_clock::now();
         EmuRequest in;
         EmuResponse out = dispatch(request, in);
+        if (out.delay.count() > 0) {
+            // Said up front so tests can wait for it instead of guessing.
+            std::fprintf(stderr, "perch-emulator: %s %s holding the answer for %lld ms (fault slow)\n",
+                         request.method.c_str(), in.path.substr(0, 200).c_str(),
+                         static_cast<long long>(out.delay.count()));
+        }
         if (out.delay.count() > 0 && !wait(out.delay)) {
             out.drop = true;
             out.reason = "stopping during a slow answer";

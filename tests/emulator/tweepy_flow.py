@@ -14,14 +14,8 @@ Needs /usr/bin/python3 with python3-tweepy. Talks to 127.0.0.1 only.
 """
 
 import html.parser
-import json
 import os
-import queue
-import signal
-import subprocess
 import sys
-import threading
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -32,11 +26,12 @@ import requests  # noqa: E402
 import tweepy  # noqa: E402
 from requests_oauthlib import OAuth1  # noqa: E402
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from emulator_process import Emulator, emulator_binary, STOP_DEADLINE_S  # noqa: E402
+
 CONSUMER_KEY = "perch-test-consumer-key"
 CONSUMER_SECRET = "perch-test-consumer-secret"
 CALLBACK = "http://127.0.0.1:9/signup/callback?flow=tweepy"
-START_DEADLINE_S = 10
-STOP_DEADLINE_S = 5
 
 EXPECTED_ID = 1452019283001737216
 EXPECTED_NAME = "Zo\u00eb \u00c5ngstr\u00f6m-\u00d1\u00fa\u00f1ez"
@@ -50,52 +45,6 @@ def check(condition, what):
     else:
         print(f"  FAIL {what}")
         failures.append(what)
-
-
-class Emulator:
-    """A perch-emulator child process; the port comes from its one stdout line."""
-
-    def __init__(self, binary, *extra):
-        self.process = subprocess.Popen(
-            [binary, "--port", "0", "--consumer-key", CONSUMER_KEY,
-             "--consumer-secret", CONSUMER_SECRET, *extra],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        lines = queue.Queue()
-        threading.Thread(target=lambda: lines.put(self.process.stdout.readline()),
-                         daemon=True).start()
-        self.stderr_lines = []
-        threading.Thread(target=self._drain_stderr, daemon=True).start()
-        try:
-            line = lines.get(timeout=START_DEADLINE_S)
-        except queue.Empty:
-            self.kill()
-            raise SystemExit(f"perch-emulator printed nothing within {START_DEADLINE_S} s")
-        prefix = "perch-emulator listening on http://127.0.0.1:"
-        if not line.startswith(prefix):
-            self.kill()
-            raise SystemExit(f"unexpected first line from perch-emulator: {line!r}")
-        self.port = int(line[len(prefix):].strip())
-        self.base = f"http://127.0.0.1:{self.port}"
-
-    def _drain_stderr(self):
-        for line in self.process.stderr:
-            self.stderr_lines.append(line.rstrip("\n"))
-
-    def stop(self):
-        """SIGTERM; returns (exit code, seconds taken)."""
-        started = time.monotonic()
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            code = self.process.wait(timeout=STOP_DEADLINE_S)
-        except subprocess.TimeoutExpired:
-            self.kill()
-            return None, time.monotonic() - started
-        return code, time.monotonic() - started
-
-    def kill(self):
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
 
 
 def emulator_handler(base):
@@ -305,11 +254,8 @@ def negative_checks(emulator, access_token, access_secret):
 
 
 def main():
-    binary = (sys.argv[1] if len(sys.argv) > 1 else
-              os.environ.get("PERCH_EMULATOR", "build/native/bin/perch-emulator"))
-    if not os.access(binary, os.X_OK):
-        raise SystemExit(f"{binary} is not an executable; build perch-emulator first")
-    emulator = Emulator(binary)
+    binary = emulator_binary()
+    emulator = Emulator(binary, CONSUMER_KEY, CONSUMER_SECRET)
     try:
         access_token, access_secret = full_flow(emulator)
         negative_checks(emulator, access_token, access_secret)
