@@ -168,6 +168,8 @@ HttpServer::HttpServer(ServerOptions options, RequestHandler handler) : impl_(st
         if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
         const auto [code, message] = describe_status(res.status, impl.options.max_body_bytes);
         res.set_content(json_error(code, message), "application/json");
+        res.set_header("X-Content-Type-Options", "nosniff");
+        res.set_header("Cache-Control", "no-store");
         return httplib::Server::HandlerResponse::Handled;
     }));
     server.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
@@ -348,10 +350,12 @@ std::variant<IncomingResponse, TransportError> HttplibTransport::send(const Outg
                 }
                 return TransportError{TransportFailure::connection, "connection to " + where + " failed while reading"};
             case httplib::Error::SSLConnection:
+                return TransportError{TransportFailure::tls, "TLS handshake with " + where + " failed"};
             case httplib::Error::SSLLoadingCerts:
+                return TransportError{TransportFailure::tls, "cannot load the CA bundle " + impl_->ca_bundle};
             case httplib::Error::SSLServerVerification:
-                return TransportError{TransportFailure::tls,
-                                      "TLS with " + where + " failed: " + httplib::to_string(error)};
+                return TransportError{TransportFailure::tls, "the certificate of " + where +
+                                                                 " is not trusted or not issued for that host"};
             case httplib::Error::Connection:
                 return TransportError{TransportFailure::connection, "cannot connect to " + where};
             case httplib::Error::Write:

@@ -29,7 +29,10 @@ struct ServerOptions {
 
 using RequestHandler = std::function<HttpResponse(const HttpRequest&)>;
 
-// Calls `handler` for every method and path (GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS).
+// Calls `handler` for every method and path (GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS;
+// HEAD arrives as "HEAD" and httplib drops the body it answers). Quirk of libcpp-httplib
+// 0.11.4: request header VALUES arrive percent-decoded ("a%0D%0Ab" -> "a\r\nb"), so
+// never trust a header value to be free of '%'-decoded bytes such as CR/LF.
 // The handler decides statuses; an exception escaping it becomes
 // 500 {"error":{"code":"internal","message":"internal error"}}. Errors produced by
 // the server itself (413, 414, 400, ...) are JSON {"error":{...}} too, never HTML.

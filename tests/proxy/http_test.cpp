@@ -4,12 +4,23 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <cstdio>
 #include <future>
 #include <mutex>
 #include <sstream>
 #include <thread>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <nlohmann/json.hpp>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
 #include "http_client.h"
 #include "http_server.h"
@@ -365,4 +376,172 @@ TEST_CASE("One transport serves concurrent callers") {
         }));
     }
     for (auto& result : results) CHECK(result.get());
+}
+
+// ---------------------------------------------------------------- TLS
+
+namespace {
+
+// A self-signed certificate for one subjectAltName, written to a temp PEM file.
+class SelfSignedCert {
+public:
+    explicit SelfSignedCert(const std::string& alt_name) {
+        key_ = EVP_EC_gen("P-256");
+        REQUIRE(key_ != nullptr);
+        cert_ = X509_new();
+        X509_set_version(cert_, 2);
+        ASN1_INTEGER_set(X509_get_serialNumber(cert_), 1);
+        X509_gmtime_adj(X509_getm_notBefore(cert_), -60);
+        X509_gmtime_adj(X509_getm_notAfter(cert_), 3600);
+        X509_set_pubkey(cert_, key_);
+        X509_NAME* name = X509_get_subject_name(cert_);
+        X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("perch test"), -1,
+                                   -1, 0);
+        X509_set_issuer_name(cert_, name);
+        X509V3_CTX ctx;
+        X509V3_set_ctx_nodb(&ctx);
+        X509V3_set_ctx(&ctx, cert_, cert_, nullptr, nullptr, 0);
+        for (const auto& [nid, value] : {std::pair<int, std::string>{NID_subject_alt_name, alt_name},
+                                         {NID_basic_constraints, "critical,CA:TRUE"}}) {
+            X509_EXTENSION* extension = X509V3_EXT_conf_nid(nullptr, &ctx, nid, value.c_str());
+            REQUIRE(extension != nullptr);
+            X509_add_ext(cert_, extension, -1);
+            X509_EXTENSION_free(extension);
+        }
+        REQUIRE(X509_sign(cert_, key_, EVP_sha256()) > 0);
+
+        char path[] = "/tmp/perch-tls-test-XXXXXX";
+        const int fd = mkstemp(path);
+        REQUIRE(fd >= 0);
+        FILE* file = fdopen(fd, "w");
+        PEM_write_X509(file, cert_);
+        fclose(file);
+        path_ = path;
+    }
+    ~SelfSignedCert() {
+        std::remove(path_.c_str());
+        X509_free(cert_);
+        EVP_PKEY_free(key_);
+    }
+    const std::string& pem_path() const { return path_; }
+    X509* cert() const { return cert_; }
+    EVP_PKEY* key() const { return key_; }
+
+private:
+    EVP_PKEY* key_ = nullptr;
+    X509* cert_ = nullptr;
+    std::string path_;
+};
+
+// A tiny HTTPS server on 127.0.0.1 that answers every request "200 ok".
+class TlsServer {
+public:
+    explicit TlsServer(const SelfSignedCert& cert) {
+        ctx_ = SSL_CTX_new(TLS_server_method());
+        REQUIRE(SSL_CTX_use_certificate(ctx_, cert.cert()) == 1);
+        REQUIRE(SSL_CTX_use_PrivateKey(ctx_, cert.key()) == 1);
+        listener_ = socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in address{};
+        address.sin_family = AF_INET;
+        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        REQUIRE(::bind(listener_, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+        REQUIRE(::listen(listener_, 16) == 0);
+        socklen_t length = sizeof address;
+        getsockname(listener_, reinterpret_cast<sockaddr*>(&address), &length);
+        port_ = ntohs(address.sin_port);
+        thread_ = std::thread([this] { serve(); });
+    }
+    ~TlsServer() {
+        stop_ = true;
+        thread_.join();
+        close(listener_);
+        SSL_CTX_free(ctx_);
+    }
+    int port() const { return port_; }
+    int requests_received() const { return requests_; }
+
+private:
+    void serve() {
+        while (!stop_) {
+            pollfd ready{listener_, POLLIN, 0};
+            if (poll(&ready, 1, 50) <= 0) continue;  // re-check stop_ between waits
+            const int client = accept(listener_, nullptr, nullptr);
+            if (client < 0) continue;
+            timeval timeout{2, 0};
+            setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+            SSL* ssl = SSL_new(ctx_);
+            SSL_set_fd(ssl, client);
+            if (SSL_accept(ssl) == 1) {
+                std::string request;
+                char buffer[1024];
+                while (request.find("\r\n\r\n") == std::string::npos) {
+                    const int n = SSL_read(ssl, buffer, sizeof buffer);
+                    if (n <= 0) break;
+                    request.append(buffer, static_cast<std::size_t>(n));
+                }
+                if (request.find("\r\n\r\n") != std::string::npos) ++requests_;
+                const std::string response = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok";
+                SSL_write(ssl, response.data(), static_cast<int>(response.size()));
+                SSL_shutdown(ssl);
+            }
+            SSL_free(ssl);
+            close(client);
+        }
+    }
+
+    SSL_CTX* ctx_ = nullptr;
+    int listener_ = -1;
+    int port_ = 0;
+    std::atomic<bool> stop_{false};
+    std::atomic<int> requests_{0};
+    std::thread thread_;
+};
+
+}  // namespace
+
+TEST_CASE("https verifies the certificate against the CA bundle and the host name") {
+    SelfSignedCert cert("IP:127.0.0.1");
+    TlsServer server(cert);
+    OutgoingRequest request;
+    request.method = "GET";
+    request.url = "https://127.0.0.1:" + std::to_string(server.port()) + "/1.1/account/verify_credentials.json";
+
+    SECTION("a certificate the bundle trusts is accepted") {
+        HttplibTransport trusting(fast_limits(), cert.pem_path());
+        const IncomingResponse response = must_answer(trusting, request);
+        CHECK(response.status == 200);
+        CHECK(response.body == "ok");
+    }
+    SECTION("the same certificate is refused with the system bundle") {
+        HttplibTransport system(fast_limits());
+        const TransportError error = must_fail(system, request);
+        CHECK(error.failure == TransportFailure::tls);
+        CHECK(error.message == "the certificate of 127.0.0.1:" + std::to_string(server.port()) +
+                                   " is not trusted or not issued for that host");
+        CHECK(server.requests_received() == 0);  // nothing was sent over the untrusted connection
+    }
+}
+
+TEST_CASE("https refuses a trusted certificate issued for another host") {
+    SelfSignedCert cert("DNS:api.twitter.com");
+    TlsServer server(cert);
+    HttplibTransport trusting(fast_limits(), cert.pem_path());
+    OutgoingRequest request;
+    request.method = "GET";
+    request.url = "https://127.0.0.1:" + std::to_string(server.port()) + "/";
+    const TransportError error = must_fail(trusting, request);
+    CHECK(error.failure == TransportFailure::tls);
+    CHECK(server.requests_received() == 0);
+}
+
+TEST_CASE("https with a CA bundle that cannot be loaded fails closed") {
+    SelfSignedCert cert("IP:127.0.0.1");
+    TlsServer server(cert);
+    HttplibTransport broken(fast_limits(), "/nonexistent/ca.pem");
+    OutgoingRequest request;
+    request.method = "GET";
+    request.url = "https://127.0.0.1:" + std::to_string(server.port()) + "/";
+    const TransportError error = must_fail(broken, request);
+    CHECK(error.failure == TransportFailure::tls);
+    CHECK(server.requests_received() == 0);
 }
