@@ -140,7 +140,8 @@ RouteResult exchange_route(const HttpRequest& request, AppContext& context) {
     // The same check the browser ran, against this session's own flow for the token.
     const std::string token = callback_token(query);
     const FlowState known = context.sessions.peek_flow(*session, token);
-    const bool ours = !token.empty() && known != FlowState::unknown && known != FlowState::no_session;
+    if (known == FlowState::no_session) return callback_error(CallbackOutcome::no_session);  // ended or rotated
+    const bool ours = !token.empty() && known != FlowState::unknown;
     const CallbackResult callback = verify_callback(query, ours ? std::string_view(token) : no_such_flow);
 
     if (callback.outcome == CallbackOutcome::denied) {

@@ -1,0 +1,661 @@
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "api_handlers.h"
+#include "app_fakes.h"
+#include "routes.h"
+
+using namespace perch;
+using perch::testing::CountingRandom;
+using perch::testing::FakeClock;
+using perch::testing::FakeTwitterClient;
+using perch::testing::TempDir;
+using json = nlohmann::json;
+
+namespace {
+
+const std::string origin = "http://127.0.0.1:8080";
+const std::string expected_csp =
+    "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; img-src 'self' https://pbs.twimg.com; "
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
+
+ProxyConfig test_config(const std::filesystem::path& web_root) {
+    ProxyConfig config;
+    config.consumer_key = "consumer-key";
+    config.consumer_secret = perch::testing::consumer_secret;
+    config.callback_url = origin + "/signup/callback";
+    config.twitter_api = "https://api.twitter.com";
+    config.public_origin = origin;
+    config.public_origin_from_listen = false;
+    config.web_root = web_root.string();
+    config.session_idle = std::chrono::minutes(30);
+    config.session_max_age = std::chrono::hours(24);
+    config.flow_ttl = std::chrono::minutes(10);
+    config.max_sessions = 100;
+    config.max_pending_flows = 1000;
+    config.max_flows_per_session = 5;
+    return config;
+}
+
+SessionLimits limits_of(const ProxyConfig& config) {
+    SessionLimits limits;
+    limits.idle_ttl = config.session_idle;
+    limits.absolute_ttl = config.session_max_age;
+    limits.flow_ttl = config.flow_ttl;
+    limits.max_sessions = config.max_sessions;
+    limits.max_pending_flows = config.max_pending_flows;
+    limits.max_flows_per_session = config.max_flows_per_session;
+    return limits;
+}
+
+// Every response seen by a test, so secrets can be searched for in all of them.
+struct App {
+    explicit App(std::function<void(ProxyConfig&)> adjust = {}) : config(test_config(dir.path())) {
+        std::ofstream(dir.path() / "index.html") << "<!doctype html><title>perch</title>";
+        if (adjust) adjust(config);
+        sessions = std::make_unique<InMemorySessionStore>(limits_of(config), clock, random);
+        router = std::make_unique<Router>(AppContext{config, twitter, *sessions, clock, random, nullptr},
+                                          api_routes());
+    }
+
+    HttpResponse handle(const HttpRequest& request) {
+        HttpResponse response = router->handle(request);
+        seen.push_back(response);
+        return response;
+    }
+
+    TempDir dir;
+    ProxyConfig config;
+    FakeClock clock;
+    CountingRandom random;
+    FakeTwitterClient twitter;
+    std::unique_ptr<InMemorySessionStore> sessions;
+    std::unique_ptr<Router> router;
+    std::vector<HttpResponse> seen;
+};
+
+HttpRequest request(const std::string& method, const std::string& path) {
+    HttpRequest r;
+    r.method = method;
+    r.path = path;
+    r.remote_addr = "127.0.0.1";
+    return r;
+}
+
+HttpRequest post(const std::string& path, const std::string& body, const std::string& session = "") {
+    HttpRequest r = request("POST", path);
+    r.body = body;
+    r.headers.emplace("origin", origin);
+    r.headers.emplace("content-type", "application/json");
+    if (!session.empty()) r.headers.emplace("cookie", "perch_session=" + session);
+    return r;
+}
+
+std::string exchange_body(const std::string& query) { return json{{"callback_query", query}}.dump(); }
+
+std::string header(const HttpResponse& response, const std::string& name) {
+    for (const auto& [key, value] : response.headers) {
+        if (key == name) return value;
+    }
+    return {};
+}
+
+int count_headers(const HttpResponse& response, const std::string& name) {
+    int n = 0;
+    for (const auto& entry : response.headers) n += entry.first == name ? 1 : 0;
+    return n;
+}
+
+// The session id a response's Set-Cookie carries, or "".
+std::string cookie_session(const HttpResponse& response) {
+    const std::string set_cookie = header(response, "Set-Cookie");
+    const std::string prefix = "perch_session=";
+    if (set_cookie.rfind(prefix, 0) != 0) return {};
+    return set_cookie.substr(prefix.size(), set_cookie.find(';') - prefix.size());
+}
+
+std::string error_code(const HttpResponse& response) {
+    auto body = json::parse(response.body);
+    return body.at("error").at("code").get<std::string>();
+}
+
+struct Started {
+    std::string token;
+    std::string session;
+};
+
+Started start(App& app, const std::string& session = "") {
+    HttpResponse response = app.handle(post("/api/twitter/start", "", session));
+    REQUIRE(response.status == 200);
+    auto body = json::parse(response.body);
+    const std::string cookie = cookie_session(response);
+    return Started{body.at("oauth_token").get<std::string>(), cookie.empty() ? session : cookie};
+}
+
+HttpResponse exchange(App& app, const std::string& session, const std::string& query) {
+    return app.handle(post("/api/twitter/exchange", exchange_body(query), session));
+}
+
+void check_no_secrets(const std::vector<HttpResponse>& responses) {
+    for (const HttpResponse& response : responses) {
+        std::string all = response.body;
+        for (const auto& [name, value] : response.headers) all += name + ": " + value + "\n";
+        INFO(all);
+        CHECK(all.find(perch::testing::consumer_secret) == std::string::npos);
+        CHECK(all.find(perch::testing::request_secret_prefix) == std::string::npos);
+        CHECK(all.find(perch::testing::access_secret_prefix) == std::string::npos);
+        CHECK(all.find("at-rt") == std::string::npos);  // access tokens too
+    }
+}
+
+}  // namespace
+
+TEST_CASE("GET /healthz answers ok with every security header and no-store") {
+    App app;
+    HttpResponse response = app.handle(request("GET", "/healthz"));
+    CHECK(response.status == 200);
+    CHECK(response.content_type == "application/json");
+    CHECK(response.body == R"({"status":"ok"})");
+    CHECK(header(response, "Content-Security-Policy") == expected_csp);
+    CHECK(header(response, "X-Content-Type-Options") == "nosniff");
+    CHECK(header(response, "Referrer-Policy") == "no-referrer");
+    CHECK(header(response, "X-Frame-Options") == "DENY");
+    CHECK(header(response, "Cache-Control") == "no-store");
+}
+
+TEST_CASE("HEAD /healthz is allowed like GET") {
+    App app;
+    CHECK(app.handle(request("HEAD", "/healthz")).status == 200);
+}
+
+TEST_CASE("A wrong method on a known route is 405 with Allow") {
+    App app;
+    HttpResponse response = app.handle(post("/healthz", ""));
+    CHECK(response.status == 405);
+    CHECK(error_code(response) == "method_not_allowed");
+    CHECK(header(response, "Allow") == "GET, HEAD");
+
+    response = app.handle(request("GET", "/api/twitter/start"));
+    CHECK(response.status == 405);
+    CHECK(header(response, "Allow") == "POST");
+    CHECK(header(response, "Cache-Control") == "no-store");
+}
+
+TEST_CASE("An unknown /api route is a JSON 404, never a file") {
+    App app;
+    for (const char* path : {"/api/nope", "/api", "/api/", "/api/twitter"}) {
+        HttpResponse response = app.handle(request("GET", path));
+        INFO(path);
+        CHECK(response.status == 404);
+        CHECK(response.content_type == "application/json");
+        CHECK(error_code(response) == "not_found");
+        CHECK(header(response, "Cache-Control") == "no-store");
+    }
+}
+
+TEST_CASE("Static files come through the router with security headers but without no-store") {
+    App app;
+    HttpResponse page = app.handle(request("GET", "/"));
+    CHECK(page.status == 200);
+    CHECK(page.content_type == "text/html; charset=utf-8");
+    CHECK(header(page, "Content-Security-Policy") == expected_csp);
+    CHECK(header(page, "X-Frame-Options") == "DENY");
+    CHECK(header(page, "Cache-Control") == "no-cache");
+
+    HttpResponse callback = app.handle(request("GET", "/signup/callback"));
+    CHECK(callback.status == 200);
+    CHECK(callback.body == page.body);
+
+    HttpResponse missing = app.handle(request("GET", "/missing.js"));
+    CHECK(missing.status == 404);
+    CHECK(error_code(missing) == "not_found");
+
+    HttpResponse traversal = app.handle(request("GET", "/../index.html"));
+    CHECK(traversal.status == 404);
+
+    HttpResponse wrong = app.handle(post("/", ""));
+    CHECK(wrong.status == 405);
+    CHECK(header(wrong, "Allow") == "GET, HEAD");
+}
+
+TEST_CASE("img-src allows a loopback provider's origin for the emulator's pictures") {
+    App app([](ProxyConfig& config) { config.twitter_api = "http://127.0.0.1:9999"; });
+    HttpResponse response = app.handle(request("GET", "/healthz"));
+    CHECK(header(response, "Content-Security-Policy") ==
+          "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; img-src 'self' https://pbs.twimg.com "
+          "http://127.0.0.1:9999; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'");
+}
+
+TEST_CASE("Start makes a session, stores the flow and answers the authorize URL and token") {
+    App app;
+    HttpResponse response = app.handle(post("/api/twitter/start", ""));
+    REQUIRE(response.status == 200);
+    auto body = json::parse(response.body);
+    CHECK(body == json{{"authorize_url", "https://api.twitter.example/oauth/authenticate?oauth_token=rt1"},
+                       {"oauth_token", "rt1"}});
+    const std::string session = cookie_session(response);
+    CHECK(session.size() == 43);
+    CHECK(header(response, "Set-Cookie") == "perch_session=" + session + "; Path=/; Max-Age=86400; HttpOnly; SameSite=Lax");
+    CHECK(header(response, "Cache-Control") == "no-store");
+    CHECK(app.sessions->peek_flow(session, "rt1") == FlowState::pending);
+    CHECK(app.twitter.request_token_calls == 1);
+}
+
+TEST_CASE("Start with a live session reuses it and sets no cookie") {
+    App app;
+    Started first = start(app);
+    HttpResponse again = app.handle(post("/api/twitter/start", "{}", first.session));
+    CHECK(again.status == 200);
+    CHECK(count_headers(again, "Set-Cookie") == 0);
+    CHECK(app.sessions->peek_flow(first.session, "rt1") == FlowState::pending);
+    CHECK(app.sessions->peek_flow(first.session, "rt2") == FlowState::pending);
+}
+
+TEST_CASE("Start with an unknown or malformed session cookie makes a new session") {
+    App app;
+    for (const std::string& cookie : {std::string(43, 'A'), std::string("not-a-session"), std::string("")}) {
+        HttpRequest r = post("/api/twitter/start", "");
+        r.headers.emplace("cookie", "perch_session=" + cookie);
+        HttpResponse response = app.handle(r);
+        CHECK(response.status == 200);
+        CHECK(cookie_session(response).size() == 43);
+        CHECK(cookie_session(response) != cookie);
+    }
+}
+
+TEST_CASE("A second perch_session cookie (tossed by a sibling host) does not hide the live one") {
+    App app;
+    Started first = start(app);
+    HttpRequest r = post("/api/twitter/start", "");
+    r.headers.emplace("cookie", "perch_session=" + std::string(43, 'B') + "; perch_session=" + first.session);
+    HttpResponse response = app.handle(r);
+    CHECK(response.status == 200);
+    CHECK(count_headers(response, "Set-Cookie") == 0);
+}
+
+TEST_CASE("The cookie is Secure when the public origin is https") {
+    App app([](ProxyConfig& config) {
+        config.public_origin = "https://perch.example";
+        config.secure_cookies = true;
+    });
+    HttpRequest r = post("/api/twitter/start", "");
+    r.headers.erase("origin");
+    r.headers.emplace("origin", "https://perch.example");
+    HttpResponse response = app.handle(r);
+    REQUIRE(response.status == 200);
+    CHECK(header(response, "Set-Cookie").find("; HttpOnly; Secure; SameSite=Lax") != std::string::npos);
+}
+
+TEST_CASE("Start reports provider errors as 502 and timeouts as 504, with a clear message") {
+    App app;
+    app.twitter.request_token_failure =
+        ProviderFailure{ProviderFailure::Kind::error, "Twitter error 32: Could not authenticate you."};
+    HttpResponse response = app.handle(post("/api/twitter/start", ""));
+    CHECK(response.status == 502);
+    CHECK(json::parse(response.body) ==
+          json{{"error", {{"code", "provider_error"}, {"message", "Twitter error 32: Could not authenticate you."}}}});
+    CHECK(cookie_session(response).size() == 43);  // the retry reuses the session
+
+    app.twitter.request_token_failure = ProviderFailure{ProviderFailure::Kind::timeout, "Twitter did not answer within 10 s"};
+    response = app.handle(post("/api/twitter/start", ""));
+    CHECK(response.status == 504);
+    CHECK(error_code(response) == "provider_timeout");
+}
+
+TEST_CASE("Start answers 503 busy without calling Twitter when the store is full") {
+    App app([](ProxyConfig& config) { config.max_sessions = 2; });
+    start(app);
+    start(app);
+    const int calls = app.twitter.request_token_calls;
+    HttpResponse response = app.handle(post("/api/twitter/start", ""));
+    CHECK(response.status == 503);
+    CHECK(error_code(response) == "busy");
+    CHECK(app.twitter.request_token_calls == calls);
+}
+
+TEST_CASE("Start answers 503 busy when too many flows are pending") {
+    App app([](ProxyConfig& config) { config.max_pending_flows = 1; });
+    Started first = start(app);
+    HttpResponse response = app.handle(post("/api/twitter/start", "", ""));
+    CHECK(response.status == 503);
+    CHECK(error_code(response) == "busy");
+    CHECK(app.sessions->peek_flow(first.session, first.token) == FlowState::pending);
+}
+
+TEST_CASE("Start accepts an empty body or {} and rejects anything else") {
+    App app;
+    CHECK(app.handle(post("/api/twitter/start", "{}")).status == 200);
+    CHECK(app.handle(post("/api/twitter/start", " { } ")).status == 200);
+    HttpResponse response = app.handle(post("/api/twitter/start", "[]"));
+    CHECK(response.status == 400);
+    CHECK(error_code(response) == "invalid_json");
+    response = app.handle(post("/api/twitter/start", R"({"callback":"http://evil.example"})"));
+    CHECK(response.status == 400);
+    CHECK(error_code(response) == "invalid_field");
+    response = app.handle(post("/api/twitter/start", "{"));
+    CHECK(response.status == 400);
+    CHECK(error_code(response) == "invalid_json");
+}
+
+TEST_CASE("State-changing routes refuse a foreign, null, doubled or missing Origin with 403") {
+    App app;
+    for (const char* path : {"/api/twitter/start", "/api/twitter/exchange"}) {
+        INFO(path);
+        for (const char* bad : {"https://evil.example", "null", "http://127.0.0.1:8081", "http://localhost:8080",
+                                "http://127.0.0.1:8080/", "HTTP://127.0.0.1:8080 "}) {
+            HttpRequest r = post(path, "{}");
+            r.headers.erase("origin");
+            r.headers.emplace("origin", bad);
+            HttpResponse response = app.handle(r);
+            INFO(bad);
+            CHECK(response.status == 403);
+            CHECK(error_code(response) == "forbidden_origin");
+        }
+        HttpRequest doubled = post(path, "{}");
+        doubled.headers.emplace("origin", "https://evil.example");
+        CHECK(app.handle(doubled).status == 403);
+
+        HttpRequest none = post(path, "{}");
+        none.headers.erase("origin");
+        CHECK(app.handle(none).status == 403);
+        none.headers.emplace("sec-fetch-site", "cross-site");
+        CHECK(app.handle(none).status == 403);
+    }
+    CHECK(app.twitter.request_token_calls == 0);
+}
+
+TEST_CASE("Without Origin, Sec-Fetch-Site same-origin is accepted") {
+    App app;
+    HttpRequest r = post("/api/twitter/start", "");
+    r.headers.erase("origin");
+    r.headers.emplace("sec-fetch-site", "same-origin");
+    CHECK(app.handle(r).status == 200);
+}
+
+TEST_CASE("State-changing routes need a JSON content type: 415 otherwise") {
+    App app;
+    for (const char* type : {"", "text/plain", "application/x-www-form-urlencoded", "multipart/form-data",
+                             "application/jsonp", "application/json; charset=latin1", "text/json"}) {
+        HttpRequest r = post("/api/twitter/start", "{}");
+        r.headers.erase("content-type");
+        if (*type) r.headers.emplace("content-type", type);
+        HttpResponse response = app.handle(r);
+        INFO(type);
+        CHECK(response.status == 415);
+        CHECK(error_code(response) == "unsupported_media_type");
+    }
+    for (const char* type : {"application/json", "Application/JSON; charset=UTF-8", "application/json;charset=utf-8"}) {
+        HttpRequest r = post("/api/twitter/start", "{}");
+        r.headers.erase("content-type");
+        r.headers.emplace("content-type", type);
+        INFO(type);
+        CHECK(app.handle(r).status == 200);
+    }
+}
+
+TEST_CASE("A body over the limit is 413 before it is parsed") {
+    App app;
+    std::string big = exchange_body(std::string(20 * 1024, 'a'));
+    HttpResponse response = app.handle(post("/api/twitter/exchange", big));
+    CHECK(response.status == 413);
+    CHECK(error_code(response) == "too_large");
+}
+
+TEST_CASE("Exchange bodies are parsed strictly") {
+    App app;
+    Started s = start(app);
+    struct Case {
+        std::string body;
+        std::string code;
+    };
+    for (const Case& c : {Case{"", "invalid_json"}, Case{"not json", "invalid_json"}, Case{"[]", "invalid_json"},
+                          Case{"{}", "missing_field"}, Case{R"({"callback_query":5})", "invalid_field"},
+                          Case{R"({"callback_query":"?a=1","extra":1})", "invalid_field"}}) {
+        HttpResponse response = app.handle(post("/api/twitter/exchange", c.body, s.session));
+        INFO(c.body);
+        CHECK(response.status == 400);
+        CHECK(error_code(response) == c.code);
+    }
+    CHECK(app.twitter.access_token_calls == 0);
+}
+
+TEST_CASE("A full flow: exchange answers new with the provider's user and rotates the session") {
+    App app;
+    Started s = start(app);
+    HttpResponse response = exchange(app, s.session, "?oauth_token=" + s.token + "&oauth_verifier=good-verifier");
+    REQUIRE(response.status == 200);
+    auto body = json::parse(response.body);
+    CHECK(body.at("status") == "new");
+    CHECK(body.at("twitter_user").at("id_str") == "1234567890123456789");
+    CHECK(body.at("twitter_user").at("name") == "Zoë Tester");
+    CHECK(body.at("twitter_user").at("screen_name") == "perch_tester");
+    CHECK(header(response, "Cache-Control") == "no-store");
+
+    // access_token got this flow's own secret and the verifier.
+    REQUIRE(app.twitter.exchanged.size() == 1);
+    CHECK(app.twitter.exchanged[0].token == "rt1");
+    CHECK(app.twitter.exchanged[0].secret == "RT-SECRET-1");
+    CHECK(app.twitter.verifiers[0] == "good-verifier");
+    CHECK(app.twitter.verify_calls == 1);
+
+    // Rotated: a new id in the cookie, the old one dead, the identity server-side.
+    const std::string rotated = cookie_session(response);
+    CHECK(rotated.size() == 43);
+    CHECK(rotated != s.session);
+    CHECK_FALSE(app.sessions->touch(s.session));
+    auto identity = app.sessions->identity(rotated);
+    REQUIRE(identity);
+    CHECK(identity->user_id == "1234567890123456789");
+    CHECK(identity->screen_name == "perch_tester");
+    CHECK(identity->access_token == "at-rt1");
+    CHECK(identity->access_token_secret == "AT-SECRET-rt1");
+    CHECK(identity->user.at("name") == "Zoë Tester");
+    check_no_secrets(app.seen);
+}
+
+TEST_CASE("A replayed callback is 409 and causes no second exchange") {
+    App app;
+    Started s = start(app);
+    const std::string query = "oauth_token=" + s.token + "&oauth_verifier=good-verifier";
+    HttpResponse first = exchange(app, s.session, query);
+    REQUIRE(first.status == 200);
+    const std::string rotated = cookie_session(first);
+
+    HttpResponse replay = exchange(app, rotated, query);
+    CHECK(replay.status == 409);
+    CHECK(error_code(replay) == "replayed");
+    HttpResponse old_cookie = exchange(app, s.session, query);
+    CHECK(old_cookie.status == 400);
+    CHECK(error_code(old_cookie) == "no_session");
+    CHECK(app.twitter.access_token_calls == 1);
+}
+
+TEST_CASE("A double-clicked callback racing on many threads is exchanged exactly once") {
+    App app;
+    Started s = start(app);
+    const std::string query = "oauth_token=" + s.token + "&oauth_verifier=good-verifier";
+    std::atomic<int> ok{0}, replayed{0}, other{0};
+    std::atomic<bool> go{false};
+    std::vector<std::thread> threads;
+    for (int i = 0; i < 8; ++i) {
+        threads.emplace_back([&] {
+            while (!go.load()) std::this_thread::yield();
+            HttpResponse response = app.router->handle(post("/api/twitter/exchange", exchange_body(query), s.session));
+            if (response.status == 200) ++ok;
+            // A loser either sees the flow consumed, or (after the winner rotated) no session.
+            else if (response.status == 409 || (response.status == 400 && error_code(response) == "no_session")) ++replayed;
+            else ++other;
+        });
+    }
+    go = true;
+    for (auto& thread : threads) thread.join();
+    CHECK(ok == 1);
+    CHECK(replayed == 7);
+    CHECK(other == 0);
+    CHECK(app.twitter.access_token_calls == 1);
+}
+
+TEST_CASE("Two tabs in one session both complete and never cross-complete") {
+    App app;
+    Started a = start(app);
+    Started b = start(app, a.session);
+    REQUIRE(a.token == "rt1");
+    REQUIRE(b.token == "rt2");
+    REQUIRE(b.session == a.session);
+
+    HttpResponse second = exchange(app, a.session, "oauth_token=rt2&oauth_verifier=good-verifier");
+    REQUIRE(second.status == 200);
+    HttpResponse first = exchange(app, cookie_session(second), "oauth_token=rt1&oauth_verifier=good-verifier");
+    REQUIRE(first.status == 200);
+
+    REQUIRE(app.twitter.exchanged.size() == 2);
+    CHECK(app.twitter.exchanged[0].token == "rt2");
+    CHECK(app.twitter.exchanged[0].secret == "RT-SECRET-2");
+    CHECK(app.twitter.exchanged[1].token == "rt1");
+    CHECK(app.twitter.exchanged[1].secret == "RT-SECRET-1");
+}
+
+TEST_CASE("Another session's token is a token_mismatch and reaches no provider") {
+    App app;
+    Started mine = start(app);
+    Started theirs = start(app);
+    REQUIRE(mine.session != theirs.session);
+    HttpResponse response = exchange(app, mine.session, "oauth_token=" + theirs.token + "&oauth_verifier=v");
+    CHECK(response.status == 400);
+    CHECK(error_code(response) == "token_mismatch");
+    CHECK(app.sessions->peek_flow(theirs.session, theirs.token) == FlowState::pending);
+    CHECK(app.twitter.access_token_calls == 0);
+}
+
+TEST_CASE("Callback outcomes become 400 errors named after them") {
+    App app;
+    Started s = start(app);
+    struct Case {
+        std::string query;
+        std::string code;
+    };
+    for (const Case& c : {Case{"oauth_token=tampered&oauth_verifier=v", "token_mismatch"},
+                          Case{"oauth_token=" + s.token, "missing_params"},
+                          Case{"oauth_token=" + s.token + "&oauth_verifier=", "missing_params"},
+                          Case{"oauth_verifier=v", "missing_params"},
+                          Case{"", "missing_params"},
+                          Case{"oauth_token=%zz&oauth_verifier=v", "malformed"},
+                          Case{"oauth_token=" + s.token + "&oauth_token=" + s.token + "&oauth_verifier=v", "malformed"},
+                          Case{"oauth_token=" + s.token + "&oauth_verifier=<script>", "malformed"}}) {
+        HttpResponse response = exchange(app, s.session, c.query);
+        INFO(c.query);
+        CHECK(response.status == 400);
+        CHECK(error_code(response) == c.code);
+    }
+    // None of those consumed the flow: it still completes.
+    CHECK(app.twitter.access_token_calls == 0);
+    CHECK(exchange(app, s.session, "oauth_token=" + s.token + "&oauth_verifier=v").status == 200);
+}
+
+TEST_CASE("Exchange without a session is 400 no_session") {
+    App app;
+    Started s = start(app);
+    HttpResponse response = exchange(app, "", "oauth_token=" + s.token + "&oauth_verifier=v");
+    CHECK(response.status == 400);
+    CHECK(error_code(response) == "no_session");
+    response = exchange(app, std::string(43, 'Q'), "oauth_token=" + s.token + "&oauth_verifier=v");
+    CHECK(error_code(response) == "no_session");
+    CHECK(app.twitter.access_token_calls == 0);
+}
+
+TEST_CASE("A cancelled callback is 400 denied and discards the flow") {
+    App app;
+    Started s = start(app);
+    HttpResponse response = exchange(app, s.session, "denied=" + s.token);
+    CHECK(response.status == 400);
+    CHECK(error_code(response) == "denied");
+    CHECK(app.sessions->peek_flow(s.session, s.token) == FlowState::consumed);
+    // The discarded flow can no longer be exchanged.
+    response = exchange(app, s.session, "oauth_token=" + s.token + "&oauth_verifier=v");
+    CHECK(response.status == 409);
+    CHECK(app.twitter.access_token_calls == 0);
+}
+
+TEST_CASE("A callback after the flow lifetime is 410 expired and reaches no provider") {
+    App app;
+    Started s = start(app);
+    app.clock.advance(std::chrono::minutes(10));
+    HttpResponse response = exchange(app, s.session, "oauth_token=" + s.token + "&oauth_verifier=v");
+    CHECK(response.status == 410);
+    CHECK(error_code(response) == "expired");
+    CHECK(app.twitter.access_token_calls == 0);
+}
+
+TEST_CASE("Provider failures during the exchange are 502 or 504 and the flow stays consumed") {
+    App app;
+    Started s = start(app);
+    app.twitter.access_token_failure = ProviderFailure{ProviderFailure::Kind::timeout, "Twitter did not answer in time"};
+    HttpResponse response = exchange(app, s.session, "oauth_token=" + s.token + "&oauth_verifier=v");
+    CHECK(response.status == 504);
+    CHECK(json::parse(response.body) ==
+          json{{"error", {{"code", "provider_timeout"}, {"message", "Twitter did not answer in time"}}}});
+    // Never retried: the same callback again is a replay, with no second access_token call.
+    app.twitter.access_token_failure.reset();
+    CHECK(exchange(app, s.session, "oauth_token=" + s.token + "&oauth_verifier=v").status == 409);
+    CHECK(app.twitter.access_token_calls == 1);
+
+    Started t = start(app, s.session);
+    app.twitter.access_token_failure = ProviderFailure{ProviderFailure::Kind::error, "Twitter error 89: Invalid or expired token."};
+    response = exchange(app, t.session, "oauth_token=" + t.token + "&oauth_verifier=v");
+    CHECK(response.status == 502);
+    CHECK(error_code(response) == "provider_error");
+
+    app.twitter.access_token_failure.reset();
+    Started u = start(app, s.session);
+    app.twitter.verify_failure = ProviderFailure{ProviderFailure::Kind::error, "verify_credentials returned a different user"};
+    response = exchange(app, u.session, "oauth_token=" + u.token + "&oauth_verifier=v");
+    CHECK(response.status == 502);
+    CHECK(error_code(response) == "provider_error");
+    CHECK_FALSE(app.sessions->identity(u.session));  // nothing established on failure
+    CHECK(app.sessions->touch(u.session));             // and the session was not rotated
+}
+
+TEST_CASE("An exception in a route is a 500 that never shows what() ") {
+    App app;
+    Router router(AppContext{app.config, app.twitter, *app.sessions, app.clock, app.random, nullptr},
+                  {Route{"GET", "/api/boom", false,
+                         [](const HttpRequest&, AppContext&) -> RouteResult {
+                             throw std::runtime_error("db password hunter2");
+                         }}});
+    HttpResponse response = router.handle(request("GET", "/api/boom"));
+    CHECK(response.status == 500);
+    CHECK(json::parse(response.body) == json{{"error", {{"code", "internal"}, {"message", "Internal error."}}}});
+    CHECK(response.body.find("hunter2") == std::string::npos);
+    CHECK(header(response, "X-Content-Type-Options") == "nosniff");
+    CHECK(header(response, "Cache-Control") == "no-store");
+}
+
+TEST_CASE("Every error body is {error:{code,message}} and no response ever carries a secret") {
+    App app;
+    Started s = start(app);
+    exchange(app, s.session, "oauth_token=" + s.token + "&oauth_verifier=v");
+    exchange(app, s.session, "oauth_token=" + s.token + "&oauth_verifier=v");
+    exchange(app, "", "x");
+    app.handle(request("GET", "/api/nope"));
+    app.handle(request("DELETE", "/healthz"));
+    app.twitter.request_token_failure = ProviderFailure{ProviderFailure::Kind::error, "Twitter error 32"};
+    app.handle(post("/api/twitter/start", ""));
+    for (const HttpResponse& response : app.seen) {
+        if (response.status < 400) continue;
+        auto body = json::parse(response.body);
+        CHECK(body.size() == 1);
+        CHECK(body.at("error").size() == 2);
+        CHECK(body.at("error").at("code").is_string());
+        CHECK(body.at("error").at("message").is_string());
+    }
+    check_no_secrets(app.seen);
+}
