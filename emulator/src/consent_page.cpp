@@ -40,7 +40,7 @@ EmuResponse html_page(int status, std::string_view title, const std::string& con
     response.content_type = "text/html; charset=utf-8";
     response.body = "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
                     "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
-                    "<meta name=\"referrer\" content=\"no-referrer\">"
+                    "<meta name=\"referrer\" content=\"same-origin\">"
                     "<title>" + html_escape(title) + "</title><style>" + std::string(style) +
                     "</style></head>\n<body><main>\n" + content + "</main></body></html>\n";
     // form-action must also allow the callback origin: browsers apply it to the
@@ -53,7 +53,9 @@ EmuResponse html_page(int status, std::string_view title, const std::string& con
                                         "; frame-ancestors 'none'; base-uri 'none'"},
         {"X-Frame-Options", "DENY"},
         {"X-Content-Type-Options", "nosniff"},
-        {"Referrer-Policy", "no-referrer"},
+        // same-origin, not no-referrer: under no-referrer browsers send
+        // "Origin: null" with the form post, and the Origin check refuses it.
+        {"Referrer-Policy", "same-origin"},
         {"Cache-Control", "no-store"},
     };
     return response;

@@ -22,7 +22,10 @@ namespace {
 constexpr std::size_t max_head_bytes = 64 * 1024;
 constexpr int read_timeout_ms = 5000;
 constexpr int write_timeout_ms = 5000;
-constexpr int keep_alive_timeout_ms = 1000;  // idle connections must not delay stop()
+// Advertised in Keep-Alive headers by httplib and honoured by the loop below:
+// a client that believes the server's hint must never find the socket closed.
+// Idle waits check for stop() every 100 ms, so this does not slow shutdown.
+constexpr int keep_alive_timeout_s = 5;
 constexpr std::size_t keep_alive_max_requests = 100;
 
 bool wait_for(int fd, short events, int timeout_ms) {
@@ -132,7 +135,8 @@ private:
         current_connection = &connection;
         bool closed = false;
         for (std::size_t served = 0; served < keep_alive_max_requests && !closed; ++served) {
-            if (!stream.has_buffered_bytes() && !wait_idle(sock, served == 0 ? read_timeout_ms : keep_alive_timeout_ms))
+            if (!stream.has_buffered_bytes() &&
+                !wait_idle(sock, served == 0 ? read_timeout_ms : keep_alive_timeout_s * 1000))
                 break;
             stream.start_request();
             const bool last = served + 1 == keep_alive_max_requests || svr_sock_ == INVALID_SOCKET;
@@ -239,6 +243,8 @@ HttpServer::HttpServer(Emulator& emulator, const EmulatorConfig& config)
     // Slow answers hold a thread each; leave plenty for everything else.
     server.new_task_queue = [] { return new httplib::ThreadPool(32); };
     server.set_payload_max_length(config.max_body_bytes);
+    server.set_keep_alive_timeout(keep_alive_timeout_s);
+    server.set_keep_alive_max_count(keep_alive_max_requests);
     auto handler = [impl = impl_.get()](const httplib::Request& request, httplib::Response& response) {
         impl->serve(request, response);
     };
