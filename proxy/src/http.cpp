@@ -219,6 +219,11 @@ namespace {
 
 constexpr std::size_t max_idle_per_origin = 4;
 
+template <typename Duration>
+std::string milliseconds(Duration duration) {
+    return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(duration).count()) + " ms";
+}
+
 std::string host_port(const HttpUrl& url) {
     return url_origin(url).substr(url.scheme.size() + 3);
 }
@@ -339,14 +344,19 @@ std::variant<IncomingResponse, TransportError> HttplibTransport::send(const Outg
                                   "answer from " + where + " is larger than " +
                                       std::to_string(limits.max_response_bytes) + " bytes"};
         }
-        if (past_deadline) return TransportError{TransportFailure::timeout, where + " answered too slowly"};
+        if (past_deadline) {
+            return TransportError{TransportFailure::timeout,
+                                  "no complete answer from " + where + " within " + milliseconds(deadline - start)};
+        }
         switch (error) {
             case httplib::Error::ConnectionTimeout:
-                return TransportError{TransportFailure::timeout, "connecting to " + where + " timed out"};
+                return TransportError{TransportFailure::timeout, "no connection to " + where + " within " +
+                                                                     milliseconds(limits.connect_timeout)};
             case httplib::Error::Read:
                 // httplib reports a read timeout as a plain read error; the clock tells them apart.
                 if (elapsed >= limits.read_timeout * 9 / 10) {
-                    return TransportError{TransportFailure::timeout, where + " did not answer in time"};
+                    return TransportError{TransportFailure::timeout,
+                                          "no answer from " + where + " within " + milliseconds(limits.read_timeout)};
                 }
                 return TransportError{TransportFailure::connection, "connection to " + where + " failed while reading"};
             case httplib::Error::SSLConnection:

@@ -46,7 +46,7 @@ ProviderFailure scrubbed(ProviderFailure failure, std::initializer_list<std::str
 
 ProviderFailure transport_failure(const TransportError& error) {
     if (error.failure == TransportFailure::timeout) {
-        return ProviderFailure{ProviderFailure::Kind::timeout, "Twitter did not answer in time: " + error.message};
+        return ProviderFailure{ProviderFailure::Kind::timeout, "Twitter timed out: " + error.message};
     }
     return fail("cannot talk to Twitter: " + error.message);
 }

@@ -307,6 +307,7 @@ TEST_CASE("The transport reports a provider that does not answer in time as a ti
     }
     released_cv.notify_all();
     CHECK(error.failure == TransportFailure::timeout);
+    CHECK(error.message == "no answer from 127.0.0.1:" + std::to_string(server.port()) + " within 300 ms");
     CHECK(elapsed < std::chrono::seconds(3));
 }
 

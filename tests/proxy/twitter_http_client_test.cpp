@@ -276,8 +276,8 @@ TEST_CASE("Transport failures map to timeout or error without naming secrets") {
         std::string message;
     };
     const Case cases[] = {
-        {TransportFailure::timeout, "127.0.0.1:9000 did not answer in time", ProviderFailure::Kind::timeout,
-         "Twitter did not answer in time: 127.0.0.1:9000 did not answer in time"},
+        {TransportFailure::timeout, "no answer from 127.0.0.1:9000 within 10000 ms", ProviderFailure::Kind::timeout,
+         "Twitter timed out: no answer from 127.0.0.1:9000 within 10000 ms"},
         {TransportFailure::connection, "cannot reach 127.0.0.1:9000: Connection", ProviderFailure::Kind::error,
          "cannot talk to Twitter: cannot reach 127.0.0.1:9000: Connection"},
         {TransportFailure::too_large, "answer from 127.0.0.1:9000 is larger than 262144 bytes",
