@@ -46,6 +46,8 @@ TEST_CASE("The consent page's policy allows its own style and the callback origi
     CHECK(csp.find("frame-ancestors 'none'") != std::string::npos);
     CHECK(header(response, "X-Frame-Options") == "DENY");
     CHECK(header(response, "Cache-Control") == "no-store");
+    // Not no-referrer: that makes browsers post the form with "Origin: null".
+    CHECK(header(response, "Referrer-Policy") == "same-origin");
 }
 
 TEST_CASE("The PIN page shows the verifier escaped") {
