@@ -11,6 +11,11 @@ set(PERCH_PROXY_UPSTREAM_TESTS
 # not depend on the app's main.cpp. Run: python3 tests/proxy/oauthlib_check.py build/.../bin/perch-sign
 add_executable(perch-sign ${CMAKE_CURRENT_LIST_DIR}/perch_sign_main.cpp)
 target_link_libraries(perch-sign PRIVATE perch_proxy_lib perch_warnings)
-# Debian's python3-oauthlib lives with /usr/bin/python3.
+# Debian's python3-oauthlib lives with /usr/bin/python3. When the real binary
+# exists, `perch-proxy sign` must also print exactly what perch-sign prints.
+set(perch_oauthlib_check_args $<TARGET_FILE:perch-sign>)
+if(TARGET perch-proxy)
+  list(APPEND perch_oauthlib_check_args $<TARGET_FILE:perch-proxy>)
+endif()
 add_test(NAME perch_oauthlib_check
-         COMMAND /usr/bin/python3 ${CMAKE_CURRENT_LIST_DIR}/oauthlib_check.py $<TARGET_FILE:perch-sign>)
+         COMMAND /usr/bin/python3 ${CMAKE_CURRENT_LIST_DIR}/oauthlib_check.py ${perch_oauthlib_check_args})
