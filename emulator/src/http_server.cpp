@@ -8,6 +8,8 @@
 #include <mutex>
 
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -130,6 +132,10 @@ thread_local Connection* current_connection = nullptr;
 class RawHeadServer final : public httplib::Server {
 private:
     bool process_and_close_socket(socket_t sock) override {
+        // httplib writes headers and body separately; with Nagle on, a
+        // keep-alive client waits for a delayed ACK (~40 ms) on every answer.
+        const int one = 1;
+        ::setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         RecordingStream stream(sock);
         Connection connection{sock, &stream};
         current_connection = &connection;
