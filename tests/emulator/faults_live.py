@@ -21,6 +21,7 @@ os.environ["NO_PROXY"] = "127.0.0.1,localhost"
 import requests  # noqa: E402
 from requests_oauthlib import OAuth1  # noqa: E402
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from emulator_process import Emulator, emulator_binary, STOP_DEADLINE_S  # noqa: E402
 

@@ -26,6 +26,7 @@ import requests  # noqa: E402
 import tweepy  # noqa: E402
 from requests_oauthlib import OAuth1  # noqa: E402
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from emulator_process import Emulator, emulator_binary, STOP_DEADLINE_S  # noqa: E402
 
