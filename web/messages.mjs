@@ -16,7 +16,7 @@ const MESSAGES = {
     action: 'start',
   },
   token_mismatch: {
-    title: 'This reply is not for this sign-up',
+    title: 'Stopped for your safety',
     message: 'The reply from Twitter does not match the sign-up started in this tab. For your safety we stopped here.',
     action: 'start',
   },

@@ -47,6 +47,7 @@ export function showError(error, onAction) {
   button.textContent = error.action === 'start' ? 'Start again' : 'Try again';
   button.onclick = () => onAction(error.action);
   showView('error');
+  announce(error.message);
 }
 
 // Pictures are shown only from https: URLs (or the emulator on loopback).

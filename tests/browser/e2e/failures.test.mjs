@@ -1,6 +1,7 @@
 // What the page does when the flow does not go to plan: Cancel on Twitter, a
 // tampered callback, a replayed callback, and provider faults.
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import { test } from 'node:test';
 import {
   goThroughTwitter, launchBrowser, nextStartToken, queryDatabase, recordApiCalls, screenshot,
@@ -23,18 +24,26 @@ function assertClean(browser) {
   assert.deepEqual(browser.record.blocked, [], 'no request left 127.0.0.1');
 }
 
-const accounts = (stack) => queryDatabase(stack.database, 'SELECT count(*) AS n FROM accounts')[0].n;
+// No database file yet means no account either.
+const accounts = (stack) => (fs.existsSync(stack.database)
+  ? queryDatabase(stack.database, 'SELECT count(*) AS n FROM accounts')[0].n : 0);
 
-// Stops the emulator's redirect to the callback from loading, so a test can
-// load a callback URL of its own choosing while the real flow is still pending.
+// Lets the consent decision reach the emulator but keeps the browser from
+// following its redirect to the callback (Playwright cannot route a redirect's
+// target), so a test can load a callback URL of its own choosing while the
+// real flow is still pending.
 async function holdCallback(page, stack) {
+  const pattern = `${stack.emulator.url}/oauth/authorize`;
   let resolveUrl;
   const held = new Promise((resolve) => { resolveUrl = resolve; });
-  await page.route(`${stack.base}/signup/callback?**`, (route) => {
-    resolveUrl(route.request().url());
-    return route.abort('aborted');
+  await page.route(pattern, async (route) => {
+    if (route.request().method() !== 'POST') return route.continue();
+    const response = await route.fetch({ maxRedirects: 0 });
+    assert.equal(response.status(), 302, 'the emulator redirects to the callback');
+    resolveUrl(response.headers().location);
+    return route.fulfill({ status: 200, contentType: 'text/plain', body: 'held by the test' });
   });
-  return { url: held, release: () => page.unroute(`${stack.base}/signup/callback?**`) };
+  return { url: held, release: () => page.unroute(pattern) };
 }
 
 test('Cancel on the consent page: back at the start with "Sign-up cancelled", nothing exchanged', { timeout: 90000 }, async (t) => {
@@ -69,7 +78,7 @@ test('a callback URL with a tampered oauth_token is refused in the browser, with
   tampered.searchParams.set('oauth_token', `${token.slice(0, -1)}${token.endsWith('A') ? 'B' : 'A'}`);
   const calls = recordApiCalls(page);
   await page.goto(tampered.href);
-  await waitForView(page, 'This reply is not for this sign-up');
+  await waitForView(page, 'Stopped for your safety');
   assert.deepEqual(calls, [], 'nothing was sent to the proxy');
   assert.equal(page.url(), `${stack.base}/`, 'the tampered query is not left in the address bar');
   assert.equal(await page.locator('#error-action').textContent(), 'Start again');
@@ -83,7 +92,7 @@ test('a callback URL with a tampered oauth_token is refused in the browser, with
 
 test('a reloaded or replayed callback page never completes a second exchange', { timeout: 120000 }, async (t) => {
   const { stack, browser, page } = await setUp(t);
-  const token = nextStartToken(page);
+  const token = nextStartToken(page, stack);
   const callbackUrl = await goThroughTwitter(page, stack);
   await waitForView(page, 'Finish signing up');
   assert.equal(new URL(callbackUrl).searchParams.get('oauth_token'), await token);

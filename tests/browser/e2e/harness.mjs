@@ -195,7 +195,7 @@ export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--
 // A fresh chromium profile. Only 127.0.0.1 is reachable: the Twitter picture
 // host is answered from a local fixture (and every such request recorded),
 // anything else is aborted and recorded so a test can assert there was none.
-export async function launchBrowser({ viewport = { width: 800, height: 900 } } = {}) {
+export async function launchBrowser({ viewport = { width: 800, height: 640 } } = {}) {
   const profile = tempDir('chromium');
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: '/usr/bin/chromium',
@@ -277,16 +277,28 @@ export async function goThroughTwitter(page, stack, { button = 'Sign up with Twi
   return request.url();
 }
 
-// The oauth_token the page got from POST /api/twitter/start (resolves later).
-export function nextStartToken(page) {
-  return page.waitForResponse((r) => r.url().endsWith('/api/twitter/start'))
-    .then((response) => response.json()).then((body) => body.oauth_token);
+// The request token of the next flow this page starts: the oauth_token of the
+// authorize_url it navigates to (the same value POST /api/twitter/start
+// returned and the page keeps in sessionStorage).
+export function nextStartToken(page, stack) {
+  return page.waitForRequest((r) => r.isNavigationRequest() && r.url().startsWith(stack.emulator.url))
+    .then((request) => new URL(request.url()).searchParams.get('oauth_token'));
 }
 
 // Waits until the page has left its busy state and shows `title`.
+// On a timeout the error says what the page showed instead, and a screenshot
+// of it is saved as e2e-unexpected-*.png.
 export async function waitForView(page, title) {
-  await page.locator('#view-busy[hidden]').waitFor({ state: 'attached' });
-  await visibleHeading(page).filter({ hasText: title }).waitFor();
+  try {
+    await page.locator('#view-busy[hidden]').waitFor({ state: 'attached' });
+    await visibleHeading(page).filter({ hasText: title }).waitFor();
+  } catch (error) {
+    const shown = await page.evaluate(() => Array.from(
+      document.querySelectorAll('main section:not([hidden]) :is(h1, p, .field-error)'),
+      (e) => e.textContent.trim()).filter((t) => t).join(' | ')).catch(() => '(page gone)');
+    const file = await screenshot(page, `unexpected-${Date.now()}`).catch(() => '');
+    throw new Error(`expected the view "${title}" at ${page.url()}; the page shows: ${shown} (${file})`, { cause: error });
+  }
 }
 
 // Rows of the account database via Debian's sqlite3 (read-only, JSON mode).

@@ -19,7 +19,7 @@ test('two tabs started in parallel both complete', { timeout: 150000 }, async (t
   }));
 
   // Both start before either finishes: two pending flows in one session.
-  const tokens = tabs.map((page) => nextStartToken(page));
+  const tokens = tabs.map((page) => nextStartToken(page, stack));
   const consents = tabs.map((page) => page.waitForRequest((r) => r.isNavigationRequest() && r.url().startsWith(stack.emulator.url)));
   await Promise.all(tabs.map((page) => page.getByRole('button', { name: 'Sign up with Twitter' }).click()));
   await Promise.all(consents);
