@@ -75,6 +75,7 @@ ProviderResult<IncomingResponse> TwitterHttpClient::call(const SignRequest& sign
     request.url = sign_request.url;
     request.headers.push_back({"Authorization", signed_request.value().authorization});
     request.headers.push_back({"Accept", "application/json"});
+    request.headers.push_back({"User-Agent", "perch-proxy"});
     if (sign_request.method == "POST") request.content_type = "application/x-www-form-urlencoded";
 
     auto sent = transport_.send(request);

@@ -167,6 +167,9 @@ TEST_CASE("Malformed settings are refused with a message naming where they came 
           "PERCH_CONSUMER_KEY must be 1 to 256 printable ASCII characters without spaces");
     CHECK(error_of(minimal_env, {"--no-such-flag"}) == "unexpected command-line argument (see --help)");
     CHECK(error_of(minimal_env, {"SUPERSECRETtypo"}) == "unexpected command-line argument (see --help)");
+    CHECK(error_of(minimal_env, {"--consumer-secret", "SUPERSECRET1", "--consumer-secret", "SUPERSECRET2"}) ==
+          "--consumer-secret: At Most 1 required but received 2");
+    CHECK(error_of(minimal_env, {"--listen"}) == "--listen: 1 required TEXT missing");
 }
 
 TEST_CASE("The provider API must be https unless it is a loopback test base") {

@@ -90,6 +90,8 @@ TEST_CASE("request_token POSTs with oauth_callback signed in the Authorization h
     CHECK(sent.url == "http://127.0.0.1:9000/oauth/request_token");
     CHECK(sent.body.empty());
     CHECK(sent.content_type == "application/x-www-form-urlencoded");
+    CHECK(header_of(sent, "User-Agent") == "perch-proxy");
+    CHECK(sent.headers.size() == 3);  // Authorization, Accept, User-Agent: nothing else leaks out
     const Params oauth = checked_oauth_params(sent, "");
     CHECK(names_of(oauth) == std::set<std::string>{"oauth_callback", "oauth_consumer_key", "oauth_nonce",
                                                    "oauth_signature", "oauth_signature_method", "oauth_timestamp",
