@@ -115,6 +115,7 @@ HttpServer::HttpServer(ServerOptions options, RequestHandler handler) : impl_(st
     server.set_write_timeout(impl.options.write_timeout);
     server.set_keep_alive_timeout(impl.options.keep_alive_timeout.count());
     server.set_idle_interval(std::chrono::milliseconds(100));
+    server.set_tcp_nodelay(true);  // kept-alive clients would otherwise wait on delayed ACKs
     // httplib's default also sets SO_REUSEPORT, which would let a second process
     // bind our port and take a share of the traffic; keep only SO_REUSEADDR.
     server.set_socket_options([](socket_t sock) {
@@ -256,6 +257,7 @@ struct HttplibTransport::Impl {
         client->set_read_timeout(limits.read_timeout);
         client->set_write_timeout(limits.read_timeout);
         client->set_keep_alive(true);
+        client->set_tcp_nodelay(true);  // headers and body go out in separate writes: no Nagle wait
         client->set_follow_location(false);
         client->set_decompress(false);  // no Accept-Encoding: the size cap then counts real bytes
         if (url.scheme == "https") {
