@@ -67,6 +67,7 @@ async function handleCallback() {
   let perch;
   try {
     perch = await loadPerch();
+    performance.mark('perch:module-ready');
   } catch {
     fail('module');  // the token and URL stay, so reloading can still finish
     return;
@@ -82,6 +83,7 @@ async function handleCallback() {
 
   showBusy('Signing you in…', 'Talking to Twitter.');
   const response = await api.exchange(search);
+  performance.mark('perch:exchanged');
   if (!response.ok) {
     if (response.code === 'denied') showStart(CANCELLED_NOTICE);
     else fail(response.code, response.message);

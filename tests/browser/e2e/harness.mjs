@@ -195,7 +195,7 @@ export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--
 // A fresh chromium profile. Only 127.0.0.1 is reachable: the Twitter picture
 // host is answered from a local fixture (and every such request recorded),
 // anything else is aborted and recorded so a test can assert there was none.
-export async function launchBrowser({ viewport = { width: 800, height: 640 } } = {}) {
+export async function launchBrowser({ viewport = { width: 800, height: 640 }, contextOptions = {} } = {}) {
   const profile = tempDir('chromium');
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: '/usr/bin/chromium',
@@ -204,6 +204,7 @@ export async function launchBrowser({ viewport = { width: 800, height: 640 } } =
     timezoneId: BROWSER_TIME_ZONE,
     locale: 'en-GB',
     viewport,
+    ...contextOptions,
   });
   context.setDefaultTimeout(STEP_MS);
   const record = { pictures: [], blocked: [], problems: [] };
@@ -332,12 +333,17 @@ export function recordApiCalls(page) {
   return calls;
 }
 
-// Milliseconds from navigation start to the mark the page sets when the
-// pre-filled form is shown.
-export async function formReadyMs(page) {
+// Milliseconds from the callback page's navigation start (which includes the
+// consent form's POST and redirect) to: the document received, DOMContentLoaded,
+// and each mark the page sets (module loaded, exchange answered, form shown).
+export async function callbackTimings(page) {
   return page.evaluate(() => {
-    const mark = performance.getEntriesByName('perch:form-ready', 'mark')[0];
-    return mark ? mark.startTime : null;
+    const nav = performance.getEntriesByType('navigation')[0];
+    const marks = Object.fromEntries(['perch:module-ready', 'perch:exchanged', 'perch:form-ready'].map((name) => {
+      const mark = performance.getEntriesByName(name, 'mark')[0];
+      return [name.slice(6), mark ? Math.round(mark.startTime) : null];
+    }));
+    return { 'document': Math.round(nav.responseEnd), 'dom-content-loaded': Math.round(nav.domContentLoadedEventEnd), ...marks };
   });
 }
 
