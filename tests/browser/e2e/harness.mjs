@@ -354,7 +354,7 @@ export function recordStaticResponses(page, base) {
   page.on('response', async (response) => {
     const url = new URL(response.url());
     if (url.origin !== base || url.pathname.startsWith('/api/') || response.status() !== 200) return;
-    const key = url.pathname === '/signup/callback' ? '/' : url.pathname;  // the same document
+    const key = url.pathname;
     if (files.has(key)) return;
     files.set(key, null);
     try { files.set(key, await response.body()); } catch { files.delete(key); }

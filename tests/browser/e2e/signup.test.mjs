@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import {
   DEFAULT_USER, EXPECTED_FORM, callbackTimings, formValues, goThroughTwitter, launchBrowser,
   openSealedToken, queryDatabase, recordApiCalls, screenshot, startStack, tempDir, visibleHeading,
-  waitForView, writeMetrics, recordStaticResponses, transferSizes,
+  waitForView,
 } from './harness.mjs';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -37,7 +37,6 @@ async function apiMe(page) {
 
 test('sign up: the form is pre-filled from Twitter; submitting signs in and stores one account with encrypted tokens', { timeout: 120000 }, async (t) => {
   const { stack, browser, page } = await setUp(t);
-  const statics = recordStaticResponses(page, stack.base);
   await page.goto(`${stack.base}/`);
   await waitForView(page, 'Welcome to Perch');
 
@@ -97,11 +96,6 @@ test('sign up: the form is pre-filled from Twitter; submitting signs in and stor
       'bound to its field');
   }
   assertClean(browser);
-
-  const sizes = transferSizes(statics);
-  writeMetrics('signup', { callback_ms_from_navigation_start: timings, transfer: sizes });
-  t.diagnostic(`callback page navigation -> pre-filled form: ${timings['form-ready']} ms (${JSON.stringify(timings)})`);
-  t.diagnostic(`page transfer: ${sizes.total.raw} bytes raw, ${sizes.total.gzip} gzip (${sizes.files.map((f) => f.path).join(', ')})`);
 });
 
 test('sign out, then sign in again: the same account, no second one, tokens refreshed', { timeout: 120000 }, async (t) => {
