@@ -203,3 +203,24 @@ test('validation: a bad email is flagged as the person types; a taken username i
     [[DEFAULT_USER.id_str, 'zoe_perch'], ['1452019283001737299', 'zoe_second']]);
   assertClean(browser);
 });
+
+test('a session lost before submitting (401) leads to "Start again", and starting again works', { timeout: 120000 }, async (t) => {
+  const { stack, browser, page } = await setUp(t);
+  await page.goto(`${stack.base}/`);
+  await goThroughTwitter(page, stack);
+  await waitForView(page, 'Finish signing up');
+  await browser.context.clearCookies();  // as if the session expired or the cookie was deleted
+  const registered = page.waitForResponse((r) => r.url().endsWith('/api/register'));
+  await page.getByRole('button', { name: 'Create account' }).click();
+  assert.equal((await registered).status(), 401);
+  await waitForView(page, 'Your sign-up session ended');
+  await screenshot(page, 'session-ended');
+  await page.getByRole('button', { name: 'Start again' }).click();
+  await waitForView(page, 'Welcome to Perch');
+  await goThroughTwitter(page, stack);
+  await waitForView(page, 'Finish signing up');
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await waitForView(page, 'You’re signed in');
+  assert.equal(queryDatabase(stack.database, 'SELECT count(*) AS n FROM accounts')[0].n, 1);
+  assertClean(browser);
+});
