@@ -15,7 +15,7 @@ constexpr std::size_t max_message_length = 200;
 constexpr std::size_t max_errors = 10;
 constexpr std::size_t max_screen_name_length = 50;
 constexpr std::size_t max_user_id_digits = 20;  // 2^64 has 20 digits
-const JsonLimits error_json_limits{64 * 1024, 16};
+constexpr JsonLimits error_json_limits{64 * 1024, 16};
 
 Error provider_error(std::string message) {
     return Error{ErrorCode::provider_error, std::move(message)};

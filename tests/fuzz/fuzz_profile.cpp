@@ -1,6 +1,7 @@
 // map_profile (implemented in shared/src/profile.cpp) on arbitrary text: never
 // crashes or throws, errors are the documented kinds, and a mapped profile
 // keeps the promises the page relies on.
+#include <cctype>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -19,6 +20,12 @@ bool is_decimal(const std::string& text) {
         if (c < '0' || c > '9') return false;
     }
     return true;
+}
+
+bool starts_with_http(const std::string& url) {
+    std::string scheme = url.substr(0, url.find("://") == std::string::npos ? 0 : url.find("://"));
+    for (char& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return scheme == "http" || scheme == "https";
 }
 
 }  // namespace
@@ -41,7 +48,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         PERCH_FUZZ_CHECK(std::fabs(*profile.timezone) <= 18.0);
     }
     if (profile.first_name.empty()) PERCH_FUZZ_CHECK(profile.last_name.empty());
-    PERCH_FUZZ_CHECK(profile.picture.empty() || profile.picture.rfind("http", 0) == 0);
+    // URL schemes are case-insensitive, and map_profile keeps the URL as sent.
+    PERCH_FUZZ_CHECK(profile.picture.empty() || starts_with_http(profile.picture));
     // Everything came out of valid JSON strings, so it is valid UTF-8.
     for (const std::string* text : {&profile.username, &profile.full_name, &profile.first_name,
                                     &profile.last_name, &profile.picture, &profile.email}) {
