@@ -6,6 +6,7 @@
 #include "callback.h"
 #include "cookies.h"
 #include "json_input.h"
+#include "log.h"
 #include "query.h"
 
 namespace perch {
@@ -15,13 +16,17 @@ namespace {
 // token, so the core itself reports the mismatch. Not a token we ever issue.
 constexpr std::string_view no_such_flow = "perch-no-pending-flow";
 
-ApiError provider_error(const ProviderFailure& failure) {
-    if (failure.kind == ProviderFailure::Kind::timeout) {
-        return ApiError{504, "provider_timeout",
-                        failure.message.empty() ? "Twitter did not answer in time." : failure.message};
+// The operator's detail (Twitter's own words and what to fix) goes to the log;
+// the person gets a stable message. The detail may quote a provider body
+// (an HTML error page, say), which has no place in our JSON.
+ApiError provider_error(AppContext& context, std::string_view step, const ProviderFailure& failure) {
+    const bool timeout = failure.kind == ProviderFailure::Kind::timeout;
+    if (context.log != nullptr) {
+        context.log->warn(std::string(timeout ? "provider_timeout" : "provider_error") + " at " +
+                          std::string(step) + ": " + failure.message);
     }
-    return ApiError{502, "provider_error",
-                    failure.message.empty() ? "Twitter answered with an error." : failure.message};
+    if (timeout) return ApiError{504, "provider_timeout", "Twitter did not answer in time. Please try again."};
+    return ApiError{502, "provider_error", "Twitter could not complete the sign-in. Please try again later."};
 }
 
 ApiError callback_error(CallbackOutcome outcome) {
@@ -104,7 +109,7 @@ RouteResult start_route(const HttpRequest& request, AppContext& context) {
 
     auto token = context.twitter.request_token();
     if (auto* failure = std::get_if<ProviderFailure>(&token)) {
-        ApiError error = provider_error(*failure);
+        ApiError error = provider_error(context, "request_token", *failure);
         error.headers = cookie;  // the retry reuses this session
         return error;
     }
@@ -168,11 +173,13 @@ RouteResult exchange_route(const HttpRequest& request, AppContext& context) {
 
     // Once per flow, never retried: the flow is already consumed.
     auto access = context.twitter.access_token(flow.token, callback.oauth_verifier);
-    if (auto* failure = std::get_if<ProviderFailure>(&access)) return provider_error(*failure);
+    if (auto* failure = std::get_if<ProviderFailure>(&access)) return provider_error(context, "access_token", *failure);
     const AccessToken& access_token = std::get<AccessToken>(access);
 
     auto verified = context.twitter.verify_credentials(access_token);
-    if (auto* failure = std::get_if<ProviderFailure>(&verified)) return provider_error(*failure);
+    if (auto* failure = std::get_if<ProviderFailure>(&verified)) {
+        return provider_error(context, "verify_credentials", *failure);
+    }
     VerifiedUser& user = std::get<VerifiedUser>(verified);
 
     nlohmann::json body{{"status", "new"}, {"twitter_user", user.user}};

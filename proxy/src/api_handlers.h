@@ -23,7 +23,8 @@ std::string session_cookie(const ProxyConfig& config, const std::string& session
 
 // POST /api/twitter/start  (body: empty or {})
 //   200 {"authorize_url","oauth_token"} + the cookie when a session was created;
-//   503 busy when the store is full; 502 provider_error / 504 provider_timeout.
+//   503 busy when the store is full; 502 provider_error / 504 provider_timeout
+//   (with a stable message; the provider's detail goes to context.log).
 RouteResult start_route(const HttpRequest& request, AppContext& context);
 
 // POST /api/twitter/exchange  {"callback_query": "<location.search>"}

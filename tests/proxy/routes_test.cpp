@@ -3,6 +3,7 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -12,6 +13,7 @@
 
 #include "api_handlers.h"
 #include "app_fakes.h"
+#include "log.h"
 #include "routes.h"
 
 using namespace perch;
@@ -63,7 +65,7 @@ struct App {
         std::ofstream(dir.path() / "index.html") << "<!doctype html><title>perch</title>";
         if (adjust) adjust(config);
         sessions = std::make_unique<InMemorySessionStore>(limits_of(config), clock, random);
-        router = std::make_unique<Router>(AppContext{config, twitter, *sessions, clock, random, nullptr},
+        router = std::make_unique<Router>(AppContext{config, twitter, *sessions, clock, random, log.get()},
                                           api_routes());
     }
 
@@ -79,6 +81,8 @@ struct App {
     CountingRandom random;
     FakeTwitterClient twitter;
     std::unique_ptr<InMemorySessionStore> sessions;
+    std::ostringstream log_text;
+    std::unique_ptr<Log> log = Log::to_stream(log_text);
     std::unique_ptr<Router> router;
     std::vector<HttpResponse> seen;
 };
@@ -295,20 +299,25 @@ TEST_CASE("The cookie is Secure when the public origin is https") {
     CHECK(header(response, "Set-Cookie").find("; HttpOnly; Secure; SameSite=Lax") != std::string::npos);
 }
 
-TEST_CASE("Start reports provider errors as 502 and timeouts as 504, with a clear message") {
+TEST_CASE("Start reports provider errors as 502 and timeouts as 504; the detail goes to the log only") {
     App app;
-    app.twitter.request_token_failure =
-        ProviderFailure{ProviderFailure::Kind::error, "Twitter error 32: Could not authenticate you."};
+    app.twitter.request_token_failure = ProviderFailure{
+        ProviderFailure::Kind::error, "Twitter answered HTTP 500: <html><title>500</title></html>"};
     HttpResponse response = app.handle(post("/api/twitter/start", ""));
     CHECK(response.status == 502);
     CHECK(json::parse(response.body) ==
-          json{{"error", {{"code", "provider_error"}, {"message", "Twitter error 32: Could not authenticate you."}}}});
+          json{{"error",
+                {{"code", "provider_error"}, {"message", "Twitter could not complete the sign-in. Please try again later."}}}});
     CHECK(cookie_session(response).size() == 43);  // the retry reuses the session
+    CHECK(app.log_text.str() ==
+          "warning provider_error at request_token: Twitter answered HTTP 500: <html><title>500</title></html>\n");
 
-    app.twitter.request_token_failure = ProviderFailure{ProviderFailure::Kind::timeout, "Twitter did not answer within 10 s"};
+    app.twitter.request_token_failure = ProviderFailure{ProviderFailure::Kind::timeout, "no answer within 10000 ms"};
     response = app.handle(post("/api/twitter/start", ""));
     CHECK(response.status == 504);
-    CHECK(error_code(response) == "provider_timeout");
+    CHECK(json::parse(response.body) ==
+          json{{"error", {{"code", "provider_timeout"}, {"message", "Twitter did not answer in time. Please try again."}}}});
+    CHECK(app.log_text.str().find("provider_timeout at request_token: no answer within 10000 ms") != std::string::npos);
 }
 
 TEST_CASE("Start answers 503 busy without calling Twitter when the store is full") {
@@ -601,8 +610,8 @@ TEST_CASE("Provider failures during the exchange are 502 or 504 and the flow sta
     app.twitter.access_token_failure = ProviderFailure{ProviderFailure::Kind::timeout, "Twitter did not answer in time"};
     HttpResponse response = exchange(app, s.session, "oauth_token=" + s.token + "&oauth_verifier=v");
     CHECK(response.status == 504);
-    CHECK(json::parse(response.body) ==
-          json{{"error", {{"code", "provider_timeout"}, {"message", "Twitter did not answer in time"}}}});
+    CHECK(error_code(response) == "provider_timeout");
+    CHECK(app.log_text.str().find("provider_timeout at access_token: Twitter did not answer in time") != std::string::npos);
     // Never retried: the same callback again is a replay, with no second access_token call.
     app.twitter.access_token_failure.reset();
     CHECK(exchange(app, s.session, "oauth_token=" + s.token + "&oauth_verifier=v").status == 409);
@@ -620,6 +629,8 @@ TEST_CASE("Provider failures during the exchange are 502 or 504 and the flow sta
     response = exchange(app, u.session, "oauth_token=" + u.token + "&oauth_verifier=v");
     CHECK(response.status == 502);
     CHECK(error_code(response) == "provider_error");
+    CHECK(app.log_text.str().find("provider_error at verify_credentials: verify_credentials returned a different user") !=
+          std::string::npos);
     CHECK_FALSE(app.sessions->identity(u.session));  // nothing established on failure
     CHECK(app.sessions->touch(u.session));             // and the session was not rotated
 }

@@ -1,0 +1,251 @@
+// Starts perch-emulator and perch-proxy on 127.0.0.1 (port 0), and talks to
+// them like the sign-up page and a person on the consent page would.
+// Waits are on conditions (a listening line, a process exit) with deadlines.
+import { spawn } from 'node:child_process';
+import http from 'node:http';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const binDir = process.env.PERCH_BIN_DIR
+  ? path.resolve(process.env.PERCH_BIN_DIR)
+  : path.join(repo, 'build/native/bin');
+
+export const consumerKey = 'perch-it-consumer-key';
+// Random per run, so finding it anywhere can only mean it leaked from here.
+export const consumerSecret = `perch-it-consumer-secret-${process.pid}-${Date.now().toString(36)}`;
+// Never fetched: the tests read the callback query from the consent page's redirect.
+export const callbackUrl = 'http://127.0.0.1:9/signup/callback';
+
+const startDeadlineMs = 10000;
+// cpp-httplib lets an idle keep-alive connection (5 s) finish before stop() returns.
+const stopDeadlineMs = 8000;
+
+// A child process whose output we keep, and whose "... listening on URL" line we wait for.
+export class Child {
+  constructor(name, file, args, env) {
+    this.name = name;
+    this.stdout = '';
+    this.stderr = '';
+    this.exit = null;
+    this.proc = spawn(file, args, { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.exited = new Promise((resolve) => {
+      this.proc.on('exit', (code, signal) => {
+        this.exit = { code, signal };
+        resolve(this.exit);
+      });
+      this.proc.on('error', (error) => {
+        this.exit = { code: null, signal: null, error };
+        resolve(this.exit);
+      });
+    });
+    this.proc.stdout.setEncoding('utf8');
+    this.proc.stderr.setEncoding('utf8');
+    this.proc.stdout.on('data', (chunk) => { this.stdout += chunk; this.#check(); });
+    this.proc.stderr.on('data', (chunk) => { this.stderr += chunk; });
+  }
+
+  #waiters = [];
+  #check() {
+    for (const waiter of this.#waiters) waiter();
+  }
+
+  // Resolves with the URL from the first line matching /listening on (URL)/.
+  async listening() {
+    const pattern = new RegExp(`^${this.name} listening on (http://\\S+)$`, 'm');
+    const found = () => this.stdout.match(pattern)?.[1];
+    if (found()) return found();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => done(new Error(`${this.name} did not listen within ${startDeadlineMs} ms\n${this.output()}`)), startDeadlineMs);
+      const waiter = () => { if (found()) done(null, found()); };
+      const done = (error, url) => {
+        clearTimeout(timer);
+        this.#waiters = this.#waiters.filter((w) => w !== waiter);
+        error ? reject(error) : resolve(url);
+      };
+      this.#waiters.push(waiter);
+      this.exited.then((exit) => done(new Error(`${this.name} exited early (${JSON.stringify(exit)})\n${this.output()}`)));
+    });
+  }
+
+  output() {
+    return `--- ${this.name} stdout\n${this.stdout}--- ${this.name} stderr\n${this.stderr}`;
+  }
+
+  // SIGTERM, then wait (bounded) for the exit; returns {code, signal, ms}.
+  async stop() {
+    const started = performance.now();
+    if (this.exit === null) this.proc.kill('SIGTERM');
+    let timer;
+    const timeout = new Promise((resolve) => { timer = setTimeout(() => resolve(null), stopDeadlineMs); });
+    const exit = await Promise.race([this.exited, timeout]);
+    clearTimeout(timer);
+    if (exit === null) {
+      this.proc.kill('SIGKILL');
+      await this.exited;
+      throw new Error(`${this.name} did not stop within ${stopDeadlineMs} ms of SIGTERM\n${this.output()}`);
+    }
+    return { ...exit, ms: performance.now() - started };
+  }
+}
+
+// The processes a test started, stopped in reverse order at the end.
+export class Stack {
+  children = [];
+  servers = [];
+  add(child) { this.children.push(child); return child; }
+  addServer(server) { this.servers.push(server); return server; }
+  async close() {
+    const results = [];
+    for (const child of [...this.children].reverse()) {
+      try { results.push({ name: child.name, ...(await child.stop()), output: child.output() }); } catch (error) { results.push({ name: child.name, error }); }
+    }
+    for (const server of this.servers) await new Promise((resolve) => server.close(resolve));
+    this.children = [];
+    this.servers = [];
+    return results;
+  }
+}
+
+export async function startEmulator(stack, extraArgs = []) {
+  const child = stack.add(new Child('perch-emulator', path.join(binDir, 'perch-emulator'),
+    ['--host', '127.0.0.1', '--port', '0', '--consumer-key', consumerKey, '--consumer-secret', consumerSecret, ...extraArgs], {}));
+  child.url = await child.listening();
+  return child;
+}
+
+// The consumer secret goes in through the environment, never the command line.
+// `flags` ({'--flow-ttl-seconds': '10', ...}) override the defaults below.
+export async function startProxy(stack, twitterApi, flags = {}, extraEnv = {}) {
+  const all = {
+    '--listen': '127.0.0.1:0', '--consumer-key': consumerKey, '--callback-url': callbackUrl,
+    '--twitter-api': twitterApi, '--web-root': path.join(repo, 'web'),
+    '--upstream-connect-timeout-ms': '1000', '--upstream-timeout-ms': '2000', ...flags,
+  };
+  const child = stack.add(new Child('perch-proxy', path.join(binDir, 'perch-proxy'),
+    Object.entries(all).flat(), { PERCH_CONSUMER_SECRET: consumerSecret, ...extraEnv }));
+  child.url = await child.listening();
+  return child;
+}
+
+// Switches the emulator's fault at run time (its loopback control endpoint).
+export async function setFault(emulator, mode, on = 'all', slowMs = 0) {
+  const form = new URLSearchParams({ mode, on });
+  if (slowMs) form.set('slow_ms', String(slowMs));
+  const response = await fetch(`${emulator.url}/__emulator/fault`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: form.toString(),
+  });
+  if (response.status !== 200) throw new Error(`fault switch failed: ${response.status} ${await response.text()}`);
+}
+
+// The browser side of one person: a cookie jar, and every response it saw.
+export class Browser {
+  constructor(proxyUrl) {
+    this.proxyUrl = proxyUrl;
+    this.cookie = '';
+    this.seen = [];  // {status, headers: [[name, value]], body}
+  }
+
+  async #record(response) {
+    const body = await response.text();
+    const entry = { status: response.status, headers: [...response.headers.entries()], setCookies: response.headers.getSetCookie(), body };
+    this.seen.push(entry);
+    for (const setCookie of entry.setCookies) {
+      const match = setCookie.match(/^perch_session=([^;]*)/);
+      if (match) this.cookie = match[1];
+    }
+    let json = null;
+    try { json = JSON.parse(body); } catch { /* not JSON: the test checks */ }
+    return { ...entry, json };
+  }
+
+  async request(pathname, { method = 'POST', body = '', headers = {} } = {}) {
+    const finalHeaders = { origin: this.proxyUrl, 'content-type': 'application/json', ...headers };
+    if (this.cookie) finalHeaders.cookie = `perch_session=${this.cookie}`;
+    for (const [name, value] of Object.entries(finalHeaders)) if (value === null) delete finalHeaders[name];
+    const init = { method, headers: finalHeaders, redirect: 'manual' };
+    if (method !== 'GET' && method !== 'HEAD') init.body = body;
+    return this.#record(await fetch(this.proxyUrl + pathname, init));
+  }
+
+  get(pathname) { return this.request(pathname, { method: 'GET', headers: { 'content-type': null, origin: null } }); }
+  start() { return this.request('/api/twitter/start', { body: '{}' }); }
+  exchange(callbackQuery) { return this.request('/api/twitter/exchange', { body: JSON.stringify({ callback_query: callbackQuery }) }); }
+}
+
+// Loads the consent page at authorizeUrl and presses "Authorize app" (or
+// "Cancel"), as a browser would; returns the callback URL's query (location.search).
+export async function consent(authorizeUrl, { cancel = false } = {}) {
+  const page = await fetch(authorizeUrl, { redirect: 'manual' });
+  const html = await page.text();
+  if (page.status !== 200) throw new Error(`consent page answered ${page.status}: ${html}`);
+  const formId = cancel ? 'cancel_form' : 'oauth_form';
+  const form = html.match(new RegExp(`<form[^>]*id="${formId}"[^>]*>([\\s\\S]*?)</form>`));
+  if (!form) throw new Error(`no form #${formId} on the consent page:\n${html}`);
+  const action = form[0].match(/action="([^"]*)"/)[1];
+  const fields = new URLSearchParams();
+  for (const input of form[1].matchAll(/<input[^>]*>/g)) {
+    const name = input[0].match(/name="([^"]*)"/)?.[1];
+    const value = input[0].match(/value="([^"]*)"/)?.[1] ?? '';
+    if (name) fields.append(name, unescapeHtml(value));
+  }
+  const target = new URL(unescapeHtml(action), authorizeUrl);
+  const decision = await fetch(target, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', origin: target.origin },
+    body: fields.toString(),
+    redirect: 'manual',
+  });
+  const location = decision.headers.get('location');
+  if (decision.status !== 302 || !location) throw new Error(`consent decision answered ${decision.status}: ${await decision.text()}`);
+  return new URL(location).search;
+}
+
+function unescapeHtml(text) {
+  return text.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+}
+
+// A pass-through HTTP forwarder between perch-proxy and perch-emulator that
+// keeps every provider response body, so tests learn the token secrets the
+// emulator made without the emulator having to reveal them. The Host header is
+// forwarded untouched: the emulator checks signatures against the URL the
+// proxy addressed (the forwarder's).
+export async function startRecorder(stack, targetUrl) {
+  const target = new URL(targetUrl);
+  const recorded = [];
+  const server = http.createServer((request, response) => {
+    const chunks = [];
+    request.on('data', (chunk) => chunks.push(chunk));
+    request.on('end', () => {
+      const upstream = http.request({
+        host: target.hostname, port: target.port, method: request.method, path: request.url, headers: request.headers,
+      }, (answer) => {
+        const out = [];
+        answer.on('data', (chunk) => out.push(chunk));
+        answer.on('end', () => {
+          const body = Buffer.concat(out);
+          recorded.push({ path: request.url, status: answer.statusCode, body: body.toString('utf8') });
+          response.writeHead(answer.statusCode, answer.headers);
+          response.end(body);
+        });
+      });
+      upstream.on('error', () => response.destroy());
+      upstream.end(Buffer.concat(chunks));
+    });
+  });
+  stack.addServer(server);
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${server.address().port}`, recorded };
+}
+
+// Every oauth_token_secret in the recorded provider answers.
+export function recordedSecrets(recorded) {
+  const secrets = [];
+  for (const { body } of recorded) {
+    const params = new URLSearchParams(body);
+    for (const value of params.getAll('oauth_token_secret')) if (value) secrets.push(value);
+  }
+  return secrets;
+}
