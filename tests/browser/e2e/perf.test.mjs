@@ -45,6 +45,6 @@ test(`callback page -> pre-filled form, ${RUNS} runs in headless chromium; page 
   const expected = ['/', '/api.mjs', '/app.mjs', '/favicon.svg', '/form.mjs', '/messages.mjs', '/perch.mjs', '/signup/callback', '/style.css', '/views.mjs'];
   assert.deepEqual(sizes.files.map((f) => f.path), expected, 'the start and callback documents, the page modules, the core module and the icon');
   // A coarse guard, far above what this machine measures, against a page that stalls.
-  assert.ok(summary['form-ready'].median < 5000, `median ${summary['form-ready'].median} ms`);
+  assert.ok(summary['form-ready'].median < 10000, `median ${summary['form-ready'].median} ms`);
   assert.deepEqual(browser.record.problems, []);
 });
