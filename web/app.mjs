@@ -45,6 +45,15 @@ function showSignedIn(user) {
   announce(`Signed in as ${user.username || displayName(user)}.`);
 }
 
+// Only ever navigate to an https: provider (or perch-emulator on loopback).
+function providerUrl(text) {
+  if (typeof text !== 'string') return '';
+  let url;
+  try { url = new URL(text); } catch { return ''; }
+  const loopback = url.hostname === '127.0.0.1' || url.hostname === '[::1]' || url.hostname === 'localhost';
+  return url.protocol === 'https:' || (url.protocol === 'http:' && loopback) ? url.href : '';
+}
+
 // One flow serves sign-up and sign-in: the proxy tells us which it was.
 async function beginSignIn() {
   for (const button of document.querySelectorAll('[data-action=start]')) button.disabled = true;
@@ -52,12 +61,13 @@ async function beginSignIn() {
   const response = await api.startFlow();
   for (const button of document.querySelectorAll('[data-action=start]')) button.disabled = false;
   const data = response.data || {};
-  if (!response.ok || typeof data.authorize_url !== 'string' || typeof data.oauth_token !== 'string') {
+  const target = response.ok ? providerUrl(data.authorize_url) : '';
+  if (!target || typeof data.oauth_token !== 'string' || data.oauth_token === '') {
     fail(response.ok ? 'provider_error' : response.code, response.message);
     return;
   }
   sessionStorage.setItem(TOKEN_KEY, data.oauth_token);
-  location.assign(data.authorize_url);
+  location.assign(target);
 }
 
 async function handleCallback() {
