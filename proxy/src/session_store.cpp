@@ -59,12 +59,15 @@ InMemorySessionStore::Session* InMemorySessionStore::live_session(const std::str
 
 void InMemorySessionStore::remember(Session& session, std::string token, FlowState state) {
     session.tombstones.push_back(Tombstone{std::move(token), state});
-    while (session.tombstones.size() > limits_.max_tombstones_per_session) session.tombstones.pop_front();
+    if (session.tombstones.size() > limits_.max_tombstones_per_session) {
+        session.tombstones.erase(session.tombstones.begin(),
+                                 session.tombstones.end() - static_cast<std::ptrdiff_t>(limits_.max_tombstones_per_session));
+    }
 }
 
 void InMemorySessionStore::drop_oldest_flow(Session& session, FlowState why) {
     remember(session, std::move(session.flows.front().token.token), why);
-    session.flows.pop_front();
+    session.flows.erase(session.flows.begin());
     --pending_flows_;
 }
 

@@ -5,12 +5,12 @@
 #include <chrono>
 #include <cstdint>
 #include <cstddef>
-#include <deque>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -158,8 +158,10 @@ private:
     struct Session {
         TimePoint created;
         TimePoint last_seen;
-        std::deque<Flow> flows;  // oldest first
-        std::deque<Tombstone> tombstones;
+        // Vectors, not deques: a few entries at most, and an empty vector costs no
+        // allocation where an empty std::deque costs ~600 bytes.
+        std::vector<Flow> flows;  // oldest first
+        std::vector<Tombstone> tombstones;
         std::optional<TwitterIdentity> identity;
         std::optional<std::int64_t> account_id;
     };
