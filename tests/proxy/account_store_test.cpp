@@ -537,4 +537,8 @@ TEST_CASE("Account store registration rate and lookup latency", "[.bench]") {
                      << " us, p99 " << micros[lookups * 99 / 100] << " us, max " << micros.back()
                      << " us; refresh_tokens_and_sign_in " << refreshes / refresh_seconds << "/s; db "
                      << std::filesystem::file_size(fixture.path) / (1024 * 1024) << " MiB");
+    store.reset();
+    if (dir_env != nullptr) {
+        for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(fixture.path + suffix);
+    }
 }
