@@ -5,3 +5,14 @@ set(PERCH_PROXY_APP_TESTS
   ${CMAKE_CURRENT_LIST_DIR}/session_store_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/static_files_test.cpp
 )
+
+# Loopback integration tests: perch-proxy against perch-emulator, driven by
+# node:test (tests/integration/*.test.mjs) with the binaries of this build.
+find_program(PERCH_NODE node)
+if(PERCH_NODE AND TARGET perch-proxy AND TARGET perch-emulator)
+  add_test(NAME perch_proxy_integration
+           COMMAND ${PERCH_NODE} --test ${CMAKE_CURRENT_LIST_DIR}/../integration/)
+  set_tests_properties(perch_proxy_integration PROPERTIES
+    ENVIRONMENT "PERCH_BIN_DIR=$<TARGET_FILE_DIR:perch-proxy>"
+    TIMEOUT 600)
+endif()
