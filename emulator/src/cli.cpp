@@ -63,6 +63,14 @@ CliOutcome parse_command_line(int argc, const char* const* argv) {
     app.add_flag("--explain-signatures", config.explain_signatures,
                  "log the computed base string when a signature does not match");
     app.add_flag("--no-control", no_control, "do not serve /__emulator/*");
+    app.add_option("--threads", config.threads, "worker threads, one per kept-alive connection (default 32, 256 with --fast)")
+        ->check(CLI::Range(1, 4096));
+    app.add_flag("--fast", config.fast,
+                 "for load tests: /oauth/authenticate approves at once (a returning user), only failures are "
+                 "logged, long keep-alive; verification is unchanged");
+    app.add_flag("--bench-replay-nonces", config.replay_nonces,
+                 "BENCHMARK ONLY, needs --fast: do not refuse reused nonces, so a load generator can replay one "
+                 "signed request (switches off replay protection)");
     app.set_version_flag("--version", version_text);
 
     try {
@@ -91,6 +99,8 @@ CliOutcome parse_command_line(int argc, const char* const* argv) {
     if (!on)
         return fail("--fault-on must be one of request_token, access_token, verify_credentials, all (got '" +
                     fault_on + "')");
+    if (config.replay_nonces && !config.fast)
+        return fail("--bench-replay-nonces switches off replay protection and is allowed only with --fast");
     config.fault = FaultPlan{*mode, *on, std::chrono::milliseconds(slow_ms)};
     config.request_token_ttl = std::chrono::seconds(token_ttl_s);
     config.control = !no_control;

@@ -76,7 +76,7 @@ Emulator::Emulator(const EmulatorConfig& config, const Clock& clock, RandomSourc
       tokens_(clock, random, TokenStoreLimits{config.request_token_ttl, 200000, 200000}),
       verifier_(VerifierSettings{config.consumer_key, config.consumer_secret,
                                  config.timestamp_window_s, config.strict,
-                                 config.explain_signatures},
+                                 config.explain_signatures, !config.replay_nonces},
                 clock, nonces_),
       faults_(config.fault) {}
 
@@ -172,6 +172,7 @@ EmuResponse Emulator::authorize_page(const EmuRequest& request) {
                           "authorize page: " + std::string(to_string(*problem)));
     }
     const RequestTokenRecord& record = std::get<RequestTokenRecord>(found);
+    if (config_.fast && request.path == "/oauth/authenticate") return approve_at_once(record);
     ConsentPage page;
     page.app_name = config_.app_name;
     page.user_name = config_.user.value("name", "");
@@ -180,6 +181,19 @@ EmuResponse Emulator::authorize_page(const EmuRequest& request) {
     page.csrf = record.csrf;
     page.callback_origin = callback_origin(record.callback);
     return consent_page(page);
+}
+
+EmuResponse Emulator::approve_at_once(const RequestTokenRecord& pending) {
+    // The same state change as pressing "Authorize app" on the consent page.
+    auto decided = tokens_.decide(pending.token, pending.csrf, true);
+    if (auto* problem = std::get_if<TokenProblem>(&decided))
+        return error_page(410, "This page is no longer valid",
+                          "This request token has expired or was already used.",
+                          "authenticate (fast): " + std::string(to_string(*problem)));
+    const RequestTokenRecord& record = std::get<RequestTokenRecord>(decided);
+    if (record.callback == "oob") return pin_page(config_.app_name, record.verifier);
+    return redirect_to(callback_redirect(
+        record.callback, {{"oauth_token", record.token}, {"oauth_verifier", record.verifier}}));
 }
 
 EmuResponse Emulator::authorize_decision(const EmuRequest& request) {

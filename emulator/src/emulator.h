@@ -39,6 +39,8 @@ private:
     EmuResponse request_token(const EmuRequest& request);
     EmuResponse authorize_page(const EmuRequest& request);
     EmuResponse authorize_decision(const EmuRequest& request);
+    // --fast: /oauth/authenticate for a user who authorized the app before.
+    EmuResponse approve_at_once(const RequestTokenRecord& pending);
     EmuResponse access_token(const EmuRequest& request);
     EmuResponse verify_credentials(const EmuRequest& request);
     EmuResponse fault_control(const EmuRequest& request);

@@ -29,6 +29,8 @@ constexpr int write_timeout_ms = 5000;
 // Idle waits check for stop() every 100 ms, so this does not slow shutdown.
 constexpr int keep_alive_timeout_s = 5;
 constexpr std::size_t keep_alive_max_requests = 100;
+// --fast: a load generator's connections should not be cut every 100 answers.
+constexpr std::size_t fast_keep_alive_max_requests = 1000000;
 
 bool wait_for(int fd, short events, int timeout_ms) {
     pollfd entry{fd, events, 0};
@@ -130,7 +132,20 @@ thread_local Connection* current_connection = nullptr;
 // httplib::Server, with its per-connection loop replaced so requests are read
 // through a RecordingStream. httplib still parses, routes and writes answers.
 class RawHeadServer final : public httplib::Server {
+public:
+    explicit RawHeadServer(std::size_t max_requests_per_connection)
+        : max_requests_per_connection_(max_requests_per_connection) {}
+
+    // libcpp-httplib 0.11 listens with a backlog of 5: a burst of new
+    // connections (a proxy under load opens several at once) then loses SYNs
+    // and waits a one-second retransmit. listen() again raises it.
+    void raise_backlog() const {
+        if (svr_sock_ != INVALID_SOCKET) ::listen(svr_sock_, SOMAXCONN);
+    }
+
 private:
+    const std::size_t max_requests_per_connection_;
+
     bool process_and_close_socket(socket_t sock) override {
         // httplib writes headers and body separately; with Nagle on, a
         // keep-alive client waits for a delayed ACK (~40 ms) on every answer.
@@ -140,12 +155,12 @@ private:
         Connection connection{sock, &stream};
         current_connection = &connection;
         bool closed = false;
-        for (std::size_t served = 0; served < keep_alive_max_requests && !closed; ++served) {
+        for (std::size_t served = 0; served < max_requests_per_connection_ && !closed; ++served) {
             if (!stream.has_buffered_bytes() &&
                 !wait_idle(sock, served == 0 ? read_timeout_ms : keep_alive_timeout_s * 1000))
                 break;
             stream.start_request();
-            const bool last = served + 1 == keep_alive_max_requests || svr_sock_ == INVALID_SOCKET;
+            const bool last = served + 1 == max_requests_per_connection_ || svr_sock_ == INVALID_SOCKET;
             if (!process_request(stream, last, closed, [&stream](httplib::Request&) { stream.stop_recording(); }))
                 break;
         }
@@ -175,7 +190,8 @@ struct HttpServer::Impl {
     std::condition_variable wake;
     bool stopping = false;
 
-    Impl(Emulator& e, const EmulatorConfig& c) : emulator(e), config(c) {}
+    Impl(Emulator& e, const EmulatorConfig& c)
+        : emulator(e), config(c), server(c.fast ? fast_keep_alive_max_requests : keep_alive_max_requests) {}
 
     // Returns true if the delay ran its course, false if the server is stopping.
     bool wait(std::chrono::milliseconds delay) {
@@ -234,6 +250,9 @@ struct HttpServer::Impl {
             if (!out.reason.empty()) response.set_header("X-Perch-Emulator-Reason", out.reason);
             response.set_content(out.body, out.content_type);
         }
+        // --fast logs failures only: a line per answer costs more than a
+        // request_token under load.
+        if (config.fast && !out.drop && out.status < 400) return;
         const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
             std::chrono::steady_clock::now() - started);
         // The path only: queries carry tokens.
@@ -247,10 +266,12 @@ HttpServer::HttpServer(Emulator& emulator, const EmulatorConfig& config)
     : impl_(std::make_unique<Impl>(emulator, config)) {
     auto& server = impl_->server;
     // Slow answers hold a thread each; leave plenty for everything else.
-    server.new_task_queue = [] { return new httplib::ThreadPool(32); };
+    server.new_task_queue = [threads = config.worker_threads()] {
+        return new httplib::ThreadPool(static_cast<std::size_t>(threads));
+    };
     server.set_payload_max_length(config.max_body_bytes);
     server.set_keep_alive_timeout(keep_alive_timeout_s);
-    server.set_keep_alive_max_count(keep_alive_max_requests);
+    server.set_keep_alive_max_count(config.fast ? fast_keep_alive_max_requests : keep_alive_max_requests);
     auto handler = [impl = impl_.get()](const httplib::Request& request, httplib::Response& response) {
         impl->serve(request, response);
     };
@@ -267,8 +288,10 @@ HttpServer::~HttpServer() = default;
 int HttpServer::bind() {
     auto& server = impl_->server;
     const auto& config = impl_->config;
-    if (config.port == 0) return server.bind_to_any_port(config.host);
-    return server.bind_to_port(config.host, config.port) ? config.port : -1;
+    const int port = config.port == 0 ? server.bind_to_any_port(config.host)
+                                      : (server.bind_to_port(config.host, config.port) ? config.port : -1);
+    if (port > 0) server.raise_backlog();
+    return port;
 }
 
 bool HttpServer::run() { return impl_->server.listen_after_bind(); }

@@ -153,7 +153,7 @@ std::variant<VerifiedRequest, OAuthFailure> OAuthVerifier::verify(
 
     const std::string nonce = *find_param(oauth, "oauth_nonce");
     if (nonce.size() > 256) return not_authenticated("oauth_nonce longer than 256 bytes");
-    if (!nonces_.remember(settings_.consumer_key, nonce, *timestamp, now))
+    if (settings_.check_nonces && !nonces_.remember(settings_.consumer_key, nonce, *timestamp, now))
         return not_authenticated("oauth_nonce already used");
     return verified;
 }

@@ -38,6 +38,8 @@ struct VerifierSettings {
     bool strict = true;
     // Put the computed base string into failure reasons (never the key or signature).
     bool explain_signatures = false;
+    // false only for perch-emulator --fast --bench-replay-nonces (benchmarks).
+    bool check_nonces = true;
 };
 
 struct OAuthFailure {

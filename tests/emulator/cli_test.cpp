@@ -111,3 +111,30 @@ TEST_CASE("--help and --version print to stdout and exit 0") {
     CHECK(version.exit_code == 0);
     CHECK(version.output.rfind("perch-emulator ", 0) == 0);
 }
+
+TEST_CASE("--fast, --threads and --bench-replay-nonces are read") {
+    const CliOutcome plain = parse({"--consumer-key", "ck", "--consumer-secret", "cs"});
+    REQUIRE(plain.config.has_value());
+    CHECK_FALSE(plain.config->fast);
+    CHECK_FALSE(plain.config->replay_nonces);
+    CHECK(plain.config->worker_threads() == 32);
+
+    const CliOutcome fast = parse({"--consumer-key", "ck", "--consumer-secret", "cs", "--fast", "--bench-replay-nonces"});
+    REQUIRE(fast.config.has_value());
+    CHECK(fast.config->fast);
+    CHECK(fast.config->replay_nonces);
+    CHECK(fast.config->worker_threads() == 256);
+
+    const CliOutcome threads = parse({"--consumer-key", "ck", "--consumer-secret", "cs", "--threads", "8"});
+    REQUIRE(threads.config.has_value());
+    CHECK(threads.config->worker_threads() == 8);
+    CHECK(parse({"--consumer-key", "ck", "--consumer-secret", "cs", "--threads", "0"}).exit_code == 2);
+}
+
+TEST_CASE("--bench-replay-nonces without --fast is refused: it switches off replay protection") {
+    const CliOutcome outcome = parse({"--consumer-key", "ck", "--consumer-secret", "cs", "--bench-replay-nonces"});
+    CHECK_FALSE(outcome.config.has_value());
+    CHECK(outcome.exit_code == 2);
+    CHECK(outcome.error ==
+          "perch-emulator: --bench-replay-nonces switches off replay protection and is allowed only with --fast");
+}

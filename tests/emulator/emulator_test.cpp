@@ -425,3 +425,67 @@ TEST_CASE("Failure reasons are one printable line") {
     CHECK(response.reason.find('\n') == std::string::npos);
     CHECK(response.reason.find("'oauth_x?y'") != std::string::npos);
 }
+
+TEST_CASE("In --fast mode /oauth/authenticate approves at once, like Twitter for a returning user") {
+    EmulatorConfig config = test_config();
+    config.fast = true;
+    Flow flow(config);
+    const Params issued = parse_form(flow.request_token().body);
+    const std::string token = *perch::find_param(issued, "oauth_token");
+
+    const EmuResponse redirect = flow.consent(token);
+    CHECK(redirect.status == 302);
+    const std::string location = header(redirect, "Location");
+    const std::string prefix = std::string(callback) + "?oauth_token=" + token + "&oauth_verifier=";
+    REQUIRE(location.rfind(prefix, 0) == 0);
+    const std::string verifier = location.substr(prefix.size());
+
+    // The token is decided: no second approval, and the verifier works once.
+    CHECK(flow.consent(token).status == 410);
+    const std::string secret = *perch::find_param(issued, "oauth_token_secret");
+    CHECK(flow.access_token(token, secret, verifier).status == 200);
+    CHECK(flow.access_token(token, secret, verifier).status == 401);
+}
+
+TEST_CASE("In --fast mode /oauth/authorize still shows the consent page and signatures are still checked") {
+    EmulatorConfig config = test_config();
+    config.fast = true;
+    Flow flow(config);
+    const std::string token = *perch::find_param(parse_form(flow.request_token().body), "oauth_token");
+    const EmuResponse page = flow.emulator->handle(make_request("GET", "/oauth/authorize", "oauth_token=" + token));
+    CHECK(page.status == 200);
+    CHECK(page.body.find("id=\"allow\"") != std::string::npos);
+
+    Signer wrong = flow.signer();
+    wrong.consumer_secret = "not-the-secret";
+    wrong.extra = {{"oauth_callback", callback}};
+    const EmuResponse refused = flow.emulator->handle(make_request(
+        "POST", "/oauth/request_token", {}, wrong.header("POST", std::string(base_url) + "/oauth/request_token")));
+    CHECK(refused.status == 401);
+    CHECK(refused.body == twitter_error_body(32, "Could not authenticate you."));
+}
+
+TEST_CASE("A replayed request_token is refused unless --bench-replay-nonces is on") {
+    Signer s;
+    s.timestamp = 1700000000;
+    s.nonce = "the-same-nonce";
+    s.extra = {{"oauth_callback", callback}};
+    const EmuRequest request = make_request("POST", "/oauth/request_token", {},
+                                            s.header("POST", std::string(base_url) + "/oauth/request_token"));
+
+    EmulatorConfig fast = test_config();
+    fast.fast = true;
+    Flow checked(fast);
+    CHECK(checked.emulator->handle(request).status == 200);
+    const EmuResponse replayed = checked.emulator->handle(request);
+    CHECK(replayed.status == 401);
+    CHECK(replayed.reason == "oauth_nonce already used");
+
+    fast.replay_nonces = true;
+    Flow replaying(fast);
+    CHECK(replaying.emulator->handle(request).status == 200);
+    const EmuResponse again = replaying.emulator->handle(request);
+    CHECK(again.status == 200);
+    // Each replay still gets its own request token.
+    CHECK(parse_form(again.body)[0].value != parse_form(replaying.emulator->handle(request).body)[0].value);
+}
