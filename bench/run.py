@@ -1,0 +1,521 @@
+#!/usr/bin/python3
+"""Runs every Perch benchmark and prints ONE markdown table (also written to --out).
+
+Called by scripts/bench, which builds what this needs first:
+  bench/run.py --bin build/bench/native/bin --wasm-dist build/bench/wasm/dist \
+               --out build/bench/results.md [--seconds 8] [--quick]
+
+Everything listens on and loads 127.0.0.1 only, every wait has a deadline,
+and every process started here is stopped (SIGTERM, then SIGKILL) on the way out.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+CONSUMER_KEY = "perch-bench-key"
+CONSUMER_SECRET = "perch-bench-secret-" + secrets.token_hex(8)
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+LEVELS = (1, 16, 64)
+
+
+# ------------------------------------------------------------------ helpers
+
+def log(message):
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def process_cpu_seconds(pid):
+    """utime + stime of a live process, in seconds."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise RuntimeError(f"no VmRSS for {pid}")
+
+
+def machine_busy_seconds():
+    """All CPUs' non-idle time so far (from /proc/stat), in seconds."""
+    with open("/proc/stat") as f:
+        values = [int(v) for v in f.readline().split()[1:]]
+    idle = values[3] + values[4]  # idle + iowait
+    return (sum(values[:8]) - idle) / CLK_TCK
+
+
+class Service:
+    """A perch-emulator or perch-proxy child: started, waited for, always stopped."""
+
+    def __init__(self, name, argv, ready_pattern, log_path, env=None):
+        self.name = name
+        self.log_file = open(log_path, "ab")
+        self.process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=self.log_file,
+                                        env=env, start_new_session=True)
+        self.ready = None
+        deadline = time.monotonic() + 15
+        lines = []
+        reader = threading.Thread(target=lambda: lines.append(self.process.stdout.readline()), daemon=True)
+        reader.start()
+        reader.join(timeout=max(0.0, deadline - time.monotonic()))
+        line = lines[0].decode(errors="replace") if lines else ""
+        match = re.search(ready_pattern, line)
+        if not match:
+            self.stop()
+            raise RuntimeError(f"{name} did not start (see {log_path}); first line: {line!r}")
+        self.ready = match
+        # Keep draining stdout so the child never blocks on a full pipe.
+        threading.Thread(target=self._drain, daemon=True).start()
+
+    def _drain(self):
+        for _ in self.process.stdout:
+            pass
+
+    @property
+    def pid(self):
+        return self.process.pid
+
+    def cpu(self):
+        return process_cpu_seconds(self.pid)
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        self.log_file.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def start_emulator(bench, *flags):
+    svc = Service("perch-emulator",
+                  [os.path.join(bench.bin, "perch-emulator"), "--port", "0", "--consumer-key", CONSUMER_KEY,
+                   "--consumer-secret", CONSUMER_SECRET, "--fast", *flags],
+                  r"listening on (http://127\.0\.0\.1:(\d+))", os.path.join(bench.logs, "emulator.log"))
+    svc.origin = svc.ready.group(1)
+    return svc
+
+
+def start_proxy(bench, emulator, *flags):
+    for attempt in range(3):
+        port = free_port()
+        origin = f"http://127.0.0.1:{port}"
+        argv = [os.path.join(bench.bin, "perch-proxy"),
+                "--listen", f"127.0.0.1:{port}",
+                "--callback-url", f"{origin}/signup/callback",
+                "--twitter-api", emulator.origin,
+                "--database", os.path.join(bench.scratch, f"perch-{port}.db"),
+                "--web-root", bench.scratch,
+                *flags]
+        # Secrets through the environment, as in production (not in ps output).
+        env = dict(os.environ, PERCH_CONSUMER_KEY=CONSUMER_KEY, PERCH_CONSUMER_SECRET=CONSUMER_SECRET,
+                   PERCH_TOKEN_KEY=secrets.token_hex(32))
+        try:
+            svc = Service("perch-proxy", argv, r"listening on (http://127\.0\.0\.1:\d+)",
+                          os.path.join(bench.logs, "proxy.log"), env=env)
+        except RuntimeError:
+            if attempt == 2:
+                raise
+            continue  # the port was taken between probing and binding
+        svc.origin = origin
+        return svc
+    raise RuntimeError("unreachable")
+
+
+def post_start(origin, timeout=5):
+    """One POST /api/twitter/start in a new session; the HTTP status (0: no answer)."""
+    request = urllib.request.Request(origin + "/api/twitter/start", data=b"{}", method="POST",
+                                     headers={"Content-Type": "application/json", "Origin": origin})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+    except OSError:
+        return 0
+
+
+class Measured:
+    """CPU used by the listed services, by this script's children (wrk, drivers)
+    and by everything else on the machine, between start and stop."""
+
+    def __init__(self, *services):
+        self.services = services
+
+    def __enter__(self):
+        self.started = time.monotonic()
+        self.busy0 = machine_busy_seconds()
+        self.children0 = os.times()
+        self.cpu0 = [s.cpu() for s in self.services]
+        return self
+
+    def __exit__(self, *exc):
+        self.elapsed = time.monotonic() - self.started
+        self.cpu = [s.cpu() - c for s, c in zip(self.services, self.cpu0)]
+        children = os.times()
+        self.children = (children.children_user - self.children0.children_user +
+                         children.children_system - self.children0.children_system)
+        others = machine_busy_seconds() - self.busy0 - sum(self.cpu) - self.children
+        self.others_share = max(0.0, others) / (self.elapsed * os.cpu_count())
+
+
+# ------------------------------------------------------------------ wrk
+
+UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0}
+
+
+def parse_wrk(text):
+    def latency(percent):
+        m = re.search(rf"^\s*{percent}%\s+([\d.]+)(us|ms|s)\s*$", text, re.M)
+        return float(m.group(1)) * UNITS[m.group(2)] if m else None
+
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", text)
+    total = re.search(r"(\d+) requests in", text)
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+    sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
+    if not rps or not total:
+        raise RuntimeError("cannot read wrk's output:\n" + text)
+    return {
+        "rps": float(rps.group(1)),
+        "requests": int(total.group(1)),
+        "p50_ms": latency(50),
+        "p99_ms": latency(99),
+        "non2xx": int(non2xx.group(1)) if non2xx else 0,
+        "socket_errors": sum(int(v) for v in sock.groups()) if sock else 0,
+    }
+
+
+def run_wrk(bench, url, script, connections, env_extra):
+    threads = min(2, connections)
+    argv = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{bench.seconds}s", "--timeout", "5s", "--latency",
+            "-s", os.path.join(HERE, "wrk", script), url]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=bench.seconds + 30,
+                          env=dict(os.environ, **env_extra))
+    if done.returncode != 0:
+        raise RuntimeError(f"wrk failed: {done.stderr}")
+    return parse_wrk(done.stdout)
+
+
+def sign_request_token(emulator_origin, callback):
+    """A request_token Authorization header signed by python3-oauthlib, an
+    independent OAuth 1.0a implementation."""
+    from oauthlib.oauth1 import Client
+    client = Client(CONSUMER_KEY, client_secret=CONSUMER_SECRET, callback_uri=callback)
+    _, headers, _ = client.sign(emulator_origin + "/oauth/request_token", http_method="POST")
+    return headers["Authorization"]
+
+
+# ------------------------------------------------------------------ sections
+
+def bench_http(bench, rows):
+    ceiling = {}
+    log("1a. emulator alone (ceiling): wrk replaying one signed request_token")
+    with start_emulator(bench, "--bench-replay-nonces") as emulator:
+        authorization = sign_request_token(emulator.origin, "http://127.0.0.1/signup/callback")
+        for c in LEVELS:
+            with Measured(emulator) as m:
+                r = run_wrk(bench, emulator.origin + "/oauth/request_token", "replay.lua", c,
+                            {"PERCH_BENCH_AUTHORIZATION": authorization})
+            ceiling[c] = r["rps"]
+            rows.append(("1", "perch-emulator alone (ceiling): POST /oauth/request_token, wrk, one request replayed",
+                         f"c={c}", f"{r['rps']:,.0f} req/s",
+                         f"p50 {fmt_ms(r['p50_ms'])} · p99 {fmt_ms(r['p99_ms'])} · errors {r['non2xx']} non-2xx, "
+                         f"{r['socket_errors']} socket · emulator {cpu_us(m.cpu[0], r['requests'])} CPU/req"
+                         + busy_note(m)))
+
+    log("1b. perch-proxy POST /api/twitter/start with wrk")
+    with start_emulator(bench) as emulator:
+        for c in LEVELS:
+            with start_proxy(bench, emulator, *bench.proxy_flags) as proxy:
+                with Measured(proxy, emulator) as m:
+                    r = run_wrk(bench, proxy.origin + "/api/twitter/start", "start.lua", c,
+                                {"PERCH_BENCH_ORIGIN": proxy.origin})
+            ratio = r["rps"] / ceiling[c] if ceiling.get(c) else 0
+            rows.append(("1", "perch-proxy POST /api/twitter/start (one signed request_token + a session each), wrk",
+                         f"c={c}", f"{r['rps']:,.0f} req/s = {ratio:.0%} of ceiling",
+                         f"p50 {fmt_ms(r['p50_ms'])} · p99 {fmt_ms(r['p99_ms'])} · errors {r['non2xx']} non-2xx, "
+                         f"{r['socket_errors']} socket · proxy {cpu_us(m.cpu[0], r['requests'])}, "
+                         f"emulator {cpu_us(m.cpu[1], r['requests'])} CPU/req" + busy_note(m)))
+
+        log("1c. full sign-ins with perch-bench-flows")
+        for c in LEVELS:
+            with start_proxy(bench, emulator, *bench.proxy_flags) as proxy:
+                with Measured(proxy, emulator) as m:
+                    done = subprocess.run([os.path.join(bench.bin, "perch-bench-flows"), "flows", "--proxy",
+                                           proxy.origin, "--concurrency", str(c), "--seconds", str(bench.seconds)],
+                                          capture_output=True, text=True, timeout=bench.seconds + 60)
+            if done.returncode != 0:
+                raise RuntimeError("perch-bench-flows failed: " + done.stderr)
+            f = json.loads(done.stdout)
+            steps = " / ".join(f"{name} {fmt_ms(f['steps'][name]['p50_ms'])}"
+                               for name in ("start", "authenticate", "exchange") if name in f["steps"])
+            kinds = ", ".join(f"{k}: {v}" for k, v in f["error_kinds"].items())
+            rows.append(("1", "full sign-in: start → authenticate (auto-approved) → exchange (access_token + "
+                              "verify_credentials), perch-bench-flows, a new session each",
+                         f"c={c}", f"{f['per_second']:,.0f} sign-ins/s",
+                         f"p50 {fmt_ms(f['latency']['p50_ms'])} · p99 {fmt_ms(f['latency']['p99_ms'])} · "
+                         f"errors {f['errors']}{' (' + kinds + ')' if kinds else ''} · step p50s {steps} · "
+                         f"proxy {cpu_us(m.cpu[0], f['completed'])}, emulator {cpu_us(m.cpu[1], f['completed'])} "
+                         f"CPU/sign-in" + busy_note(m)))
+
+
+def bench_memory(bench, rows):
+    ttl = bench.memory_ttl
+    count = bench.memory_flows
+    first = count // 10
+    log(f"2. memory: {first:,} then {count:,} pending flows, TTL {ttl} s")
+    with start_emulator(bench) as emulator, \
+            start_proxy(bench, emulator, "--max-sessions", str(count), "--max-pending-flows", str(count),
+                        "--flow-ttl-seconds", str(ttl), "--session-idle-seconds", str(ttl),
+                        "--session-max-age-seconds", str(ttl)) as proxy:
+        time.sleep(1)
+        idle = rss_kib(proxy.pid)
+        fill_started = time.monotonic()
+        fill(bench, proxy, first)
+        at_first = rss_kib(proxy.pid)
+        fill(bench, proxy, count - first)
+        fill_ended = time.monotonic()
+        at_full = rss_kib(proxy.pid)
+        if fill_ended - fill_started >= ttl:
+            raise RuntimeError(f"filling took {fill_ended - fill_started:.0f} s, longer than the TTL ({ttl} s)")
+        full_status = post_start(proxy.origin)  # 503 busy proves every slot is live
+
+        # Expiry: probe once a second (a live proxy has traffic; a new sign-in
+        # needs a free slot) until one is accepted again.
+        oldest_expiry = fill_started + ttl
+        accepted_after = None
+        deadline = fill_ended + ttl + 60
+        while time.monotonic() < deadline:
+            if time.monotonic() >= oldest_expiry - 2 and post_start(proxy.origin) == 200:
+                accepted_after = time.monotonic() - oldest_expiry
+                break
+            time.sleep(1)
+        # Every flow has expired; give the idle sweep (every 10 s) one round.
+        time.sleep(max(0.0, fill_ended + ttl + 11 - time.monotonic()))
+        after_expiry = rss_kib(proxy.pid)
+        fill(bench, proxy, count - 1)
+        refilled = rss_kib(proxy.pid)
+
+    per_flow = (at_full - idle) * 1024 / count
+    rows.append(("2", "perch-proxy resident memory (VmRSS)", "idle", f"{idle / 1024:.1f} MiB", ""))
+    rows.append(("2", "perch-proxy resident memory (VmRSS)", f"{first:,} pending flows",
+                 f"{at_first / 1024:.1f} MiB", f"+{(at_first - idle) * 1024 / first:,.0f} B per flow "
+                 "(each start in its own session: session + flow)"))
+    rows.append(("2", "perch-proxy resident memory (VmRSS)", f"{count:,} pending flows",
+                 f"{at_full / 1024:.1f} MiB", f"+{per_flow:,.0f} B per flow; store full "
+                 f"({'503 busy' if full_status == 503 else 'NOT full: answered ' + str(full_status)})"))
+    rows.append(("2", "expiry of pending flows", f"flow/session TTL {ttl} s",
+                 "new sign-in accepted " + (f"{accepted_after:+.1f} s after the oldest flows' TTL"
+                                            if accepted_after is not None else "NEVER within 60 s"),
+                 f"RSS after all expired and one idle sweep {after_expiry / 1024:.1f} MiB "
+                 f"({(at_full - after_expiry) / max(1, at_full - idle):.0%} of the growth returned); "
+                 f"after filling {count - 1:,} again {refilled / 1024:.1f} MiB (freed memory is reused). "
+                 "The proxy exposes no session/flow count (/healthz has none)"))
+
+
+def fill(bench, proxy, count):
+    done = subprocess.run([os.path.join(bench.bin, "perch-bench-flows"), "fill", "--proxy", proxy.origin,
+                           "--count", str(count), "--concurrency", "16"],
+                          capture_output=True, text=True, timeout=600)
+    if done.returncode != 0:
+        raise RuntimeError("perch-bench-flows fill failed: " + done.stderr)
+    result = json.loads(done.stdout)
+    if result["errors"]:
+        raise RuntimeError(f"filling: {result['errors']} errors: {result['error_kinds']}")
+    log(f"   filled {count:,} at {result['per_second']:,.0f}/s, RSS {rss_kib(proxy.pid) / 1024:.1f} MiB")
+
+
+def google_benchmark(argv, timeout):
+    done = subprocess.run(argv + ["--benchmark_format=json"], capture_output=True, text=True, timeout=timeout)
+    if done.returncode != 0:
+        raise RuntimeError(f"{argv[0]} failed: {done.stderr}")
+    for line in done.stderr.splitlines():
+        if "filled" in line:
+            log("   " + line)
+    results = {}
+    for b in json.loads(done.stdout)["benchmarks"]:
+        if b.get("error_occurred"):
+            raise RuntimeError(f"{b['name']}: {b.get('error_message')}")
+        factor = {"ns": 1, "us": 1e3, "ms": 1e6, "s": 1e9}[b["time_unit"]]
+        results[b["name"]] = b["real_time"] * factor  # ns per operation
+    return results
+
+
+def bench_accounts(bench, rows):
+    log("3. account store (Google Benchmark; the first run fills the 10^6 database, ~1 min)")
+    r = google_benchmark([os.path.join(bench.bin, "perch_bench_accounts"), "--data-dir", bench.data,
+                          f"--benchmark_min_time={bench.min_time}"], timeout=900)
+    labels = [
+        ("find_by_twitter_id", "sign-in lookup: find_by_twitter_id (existing, random order)"),
+        ("find_missing_twitter_id", "new-user check: find_by_twitter_id (no such account)"),
+        ("find_by_id", "/api/me: find_by_id (random order)"),
+        ("register_account/full_fsync", "registration: register_account, synchronous=FULL (shipped)"),
+        ("register_account/normal", "registration: register_account, synchronous=NORMAL"),
+        ("refresh_tokens_and_sign_in/full_fsync", "returning user's sign-in write: refresh_tokens_and_sign_in"),
+    ]
+    for key, label in labels:
+        small, large = r[f"{key}/100000"], r[f"{key}/1000000"]
+        rows.append(("3", "account store (SQLite, WAL): " + label, "10^5 → 10^6 accounts",
+                     f"{fmt_ns(small)} → {fmt_ns(large)} per op", f"×{large / small:.2f} for 10× the accounts"))
+
+
+def bench_browser(bench, rows):
+    log("4. the browser side: perch.mjs in headless Chromium, and the same calls natively")
+    native = google_benchmark([os.path.join(bench.bin, "perch_bench_core"), f"--benchmark_min_time={bench.min_time}",
+                               os.path.join(HERE, "core_inputs.json")], timeout=300)
+    done = subprocess.run(["node", os.path.join(HERE, "browser", "run.mjs"), "--dist", bench.wasm_dist,
+                           "--pages", "5" if bench.quick else "9"],
+                          capture_output=True, text=True, timeout=300, cwd=ROOT)
+    if done.returncode != 0:
+        raise RuntimeError("browser benchmark failed: " + done.stderr)
+    b = json.loads(done.stdout)
+    rows.append(("4", "perch.mjs (single file, wasm embedded)", "size", f"{b['size']['raw']:,} B raw · "
+                 f"{b['size']['gzip']:,} B gzip -9", os.path.relpath(os.path.join(b["dist"], "perch.mjs"), ROOT)))
+    rows.append(("4", f"perch.mjs in headless Chromium {b['chromium']}", f"fresh page, median of {b['pages']}",
+                 f"createPerch() {b['createMs']:.1f} ms", f"import of perch.mjs {b['importMs']:.1f} ms "
+                 "(fetch from 127.0.0.1 + parse)"))
+    pairs = [("verifyCallback", "verify_callback_alone"), ("mapProfile", "map_profile_alone"),
+             ("prefill", "prefill_alone"), ("validateRegistration", "validate_registration_alone"),
+             ("sequence", "callback_page_sequence")]
+    for js, cpp in pairs:
+        wasm_ns = b["callsUs"][js] * 1000
+        native_ns = native[cpp]
+        name = ("verifyCallback + mapProfile + prefill + validateRegistration (the callback page)"
+                if js == "sequence" else js)
+        rows.append(("4", f"core call: {name}", "Chromium (wasm) / native, median",
+                     f"{fmt_ns(wasm_ns)} / {fmt_ns(native_ns)}", f"wasm/native ×{wasm_ns / native_ns:.1f}"))
+
+
+# ------------------------------------------------------------------ formatting
+
+def fmt_ms(ms):
+    if ms is None:
+        return "n/a"
+    return f"{ms * 1000:.0f} µs" if ms < 1 else f"{ms:.1f} ms"
+
+
+def fmt_ns(ns):
+    if ns >= 1e6:
+        return f"{ns / 1e6:.2f} ms"
+    if ns >= 1e3:
+        return f"{ns / 1e3:.1f} µs"
+    return f"{ns:.0f} ns"
+
+
+def cpu_us(seconds, operations):
+    return f"{seconds * 1e6 / operations:.0f} µs" if operations else "n/a"
+
+
+def busy_note(measured):
+    # Other processes competing for the two cores make a run slower; say so.
+    share = measured.others_share
+    return f" · ⚠ other processes used {share:.0%} of the CPUs" if share >= 0.10 else ""
+
+
+def machine_line():
+    cpu = platform.processor() or "unknown CPU"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    with open("/proc/meminfo") as f:
+        mem_kib = int(f.readline().split()[1])
+    load = open("/proc/loadavg").read().split()[:3]
+    return (f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC · {os.cpu_count()} CPUs "
+            f"(nproc), {cpu} · {mem_kib / 1048576:.1f} GiB RAM · Linux {platform.release()} · "
+            f"load average at start {' '.join(load)}")
+
+
+def table(rows, header_note):
+    lines = [header_note, "",
+             "| # | Benchmark | Setting | Result | Details |",
+             "| --- | --- | --- | --- | --- |"]
+    for row in rows:
+        lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |")
+    return "\n".join(lines) + "\n"
+
+
+# ------------------------------------------------------------------ main
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--bin", default=os.path.join(ROOT, "build/bench/native/bin"))
+    parser.add_argument("--wasm-dist", default=os.path.join(ROOT, "build/bench/wasm/dist"))
+    parser.add_argument("--out", default=os.path.join(ROOT, "build/bench/results.md"))
+    parser.add_argument("--seconds", type=int, default=8, help="length of each load run")
+    parser.add_argument("--quick", action="store_true", help="short runs (3 s, 20,000 flows) to try the script")
+    parser.add_argument("--only", default="1234", help="sections to run, e.g. 14")
+    parser.add_argument("--proxy-flag", action="append", default=[],
+                        help="extra perch-proxy flag for section 1 (repeatable), e.g. --proxy-flag=--threads=64")
+    args = parser.parse_args()
+
+    bench = argparse.Namespace(
+        bin=os.path.abspath(args.bin), wasm_dist=os.path.abspath(args.wasm_dist), quick=args.quick,
+        seconds=3 if args.quick else args.seconds,
+        memory_flows=20000 if args.quick else 100000,
+        memory_ttl=30 if args.quick else 90,
+        min_time=0.1 if args.quick else 0.3,
+        proxy_flags=["--max-sessions", "10000000", "--max-pending-flows", "10000000"] + args.proxy_flag)
+    out_dir = os.path.dirname(os.path.abspath(args.out))
+    bench.logs = os.path.join(out_dir, "logs")
+    bench.data = os.path.join(out_dir, "data")
+    os.makedirs(bench.logs, exist_ok=True)
+    os.makedirs(bench.data, exist_ok=True)
+    for name in ("proxy.log", "emulator.log"):
+        open(os.path.join(bench.logs, name), "w").close()
+
+    header = "Perch benchmarks — " + machine_line()
+    rows = []
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="perch-bench-") as scratch:
+        bench.scratch = scratch
+        sections = {"1": bench_http, "2": bench_memory, "3": bench_accounts, "4": bench_browser}
+        for key in args.only:
+            sections[key](bench, rows)
+    load = " ".join(open("/proc/loadavg").read().split()[:3])
+    note = (f"\n{len(rows)} rows in {time.monotonic() - started:.0f} s; load average at the end {load}. "
+            "c = concurrent connections (wrk) or workers (perch-bench-flows). CPU/req = CPU time of that "
+            "process divided by the requests served. ⚠ marks runs during which other processes used ≥ 10 % "
+            "of the CPUs. Everything runs on this one machine over 127.0.0.1, load generator included.\n")
+    text = table(rows, header) + note
+    with open(args.out, "w") as f:
+        f.write(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
