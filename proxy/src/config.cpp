@@ -10,6 +10,9 @@
 #include <vector>
 
 #include <CLI/CLI.hpp>
+#include <openssl/crypto.h>
+
+#include "token_cipher.h"
 
 namespace perch {
 
@@ -114,25 +117,6 @@ Result<std::string> read_secret_file(const std::string& path, const std::string&
     return content;
 }
 
-std::optional<std::array<unsigned char, 32>> parse_hex_key(std::string_view text) {
-    if (text.size() != 64) return std::nullopt;
-    std::array<unsigned char, 32> key{};
-    for (std::size_t i = 0; i < 32; ++i) {
-        int byte = 0;
-        for (std::size_t j = 0; j < 2; ++j) {
-            const char c = text[2 * i + j];
-            int nibble;
-            if (c >= '0' && c <= '9') nibble = c - '0';
-            else if (c >= 'a' && c <= 'f') nibble = c - 'a' + 10;
-            else if (c >= 'A' && c <= 'F') nibble = c - 'A' + 10;
-            else return std::nullopt;
-            byte = byte * 16 + nibble;
-        }
-        key[i] = static_cast<unsigned char>(byte);
-    }
-    return key;
-}
-
 // One setting: a --flag and its PERCH_ variable.
 struct Setting {
     const char* env;
@@ -161,6 +145,13 @@ public:
     }
 
     bool from_flag(const Setting& setting) const { return setting.option->count() > 0; }
+
+    // Overwrites a flag's text (a secret) once it has been used.
+    void wipe(const Setting& setting) {
+        for (auto& owned : settings_) {
+            if (owned.get() == &setting) OPENSSL_cleanse(owned->flag_value.data(), owned->flag_value.size());
+        }
+    }
 
     std::optional<Value> get(const Setting& setting) const {
         if (from_flag(setting)) return Value{setting.flag_value, setting.flag};
@@ -331,16 +322,23 @@ Result<ProxyConfig> build(const Settings& s, const Declared& d) {
         config.database = value->text;
     }
 
+    // Accounts are stored with their Twitter tokens sealed under this key, so
+    // the proxy does not start without one.
     auto key_text = secret_value(s, *d.token_key, *d.token_key_file);
     if (!key_text) return key_text.error();
-    if (key_text.value()) {
-        auto parsed = parse_hex_key(*key_text.value());
-        if (!parsed) {
-            return Error{ErrorCode::invalid_field,
-                         "the token key (PERCH_TOKEN_KEY[_FILE]) must be 64 hex digits (32 bytes)"};
-        }
-        config.token_key = parsed;
+    if (!key_text.value() || key_text.value()->empty()) {
+        return Error{ErrorCode::missing_field,
+                     "PERCH_TOKEN_KEY or PERCH_TOKEN_KEY_FILE (--token-key[-file]) is required: 64 hex digits, "
+                     "e.g. from openssl rand -hex 32"};
     }
+    auto parsed_key = parse_token_key(*key_text.value());
+    OPENSSL_cleanse(key_text.value()->data(), key_text.value()->size());
+    if (!parsed_key) {
+        return Error{ErrorCode::invalid_field,
+                     "the token key (PERCH_TOKEN_KEY[_FILE]) must be 64 hex digits (32 bytes)"};
+    }
+    config.token_key = parsed_key.value();
+    OPENSSL_cleanse(parsed_key.value().data(), parsed_key.value().size());
 
     auto thread_count = integer_setting<int>(s, *d.threads, config.threads, 1, 256);
     if (!thread_count) return thread_count.error();
@@ -362,7 +360,7 @@ Result<ProxyConfig> build(const Settings& s, const Declared& d) {
                      "PERCH_SESSION_MAX_AGE_SECONDS must not be shorter than PERCH_SESSION_IDLE_SECONDS"};
     }
 
-    auto ttl_seconds = integer_setting<long long>(s, *d.flow_ttl, config.flow_ttl.count(), 10, 24 * 3600);
+    auto ttl_seconds = integer_setting<long long>(s, *d.flow_ttl, config.flow_ttl.count(), 1, 24 * 3600);
     if (!ttl_seconds) return ttl_seconds.error();
     config.flow_ttl = std::chrono::seconds(ttl_seconds.value());
 
@@ -494,8 +492,8 @@ Result<LoadedConfig> load_config(int argc, const char* const* argv, const EnvLoo
         &settings.add("PERCH_PUBLIC_ORIGIN", "--public-origin", "the site's origin; https means Secure cookies"),
         &settings.add("PERCH_WEB_ROOT", "--web-root", "folder of static files (default build/site)"),
         &settings.add("PERCH_DATABASE", "--database", "SQLite database file (default perch.db)"),
-        &settings.add("PERCH_TOKEN_KEY", "--token-key", "64 hex digits encrypting stored tokens"),
-        &settings.add("PERCH_TOKEN_KEY_FILE", "--token-key-file", "file holding the token key"),
+        &settings.add("PERCH_TOKEN_KEY", "--token-key", "64 hex digits: key encrypting stored Twitter tokens (required)"),
+        &settings.add("PERCH_TOKEN_KEY_FILE", "--token-key-file", "file holding the token key (one trailing newline is ignored)"),
         &settings.add("PERCH_THREADS", "--threads", "worker threads (default 16)"),
         &settings.add("PERCH_MAX_BODY_BYTES", "--max-body-bytes", "largest request body (default 16384)"),
         &settings.add("PERCH_SESSION_IDLE_SECONDS", "--session-idle-seconds", "session idle expiry (default 1800)"),
@@ -537,6 +535,10 @@ Result<LoadedConfig> load_config(int argc, const char* const* argv, const EnvLoo
     if (!config) return config.error();
     LoadedConfig loaded;
     loaded.config = std::move(config).value();
+    // Moving a std::array copies it: wipe the copies left behind (best effort;
+    // PERCH_TOKEN_KEY_FILE keeps the key out of the environment altogether).
+    if (config.value().token_key) OPENSSL_cleanse(config.value().token_key->data(), config.value().token_key->size());
+    settings.wipe(*declared.token_key);
     return loaded;
 }
 

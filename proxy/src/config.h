@@ -36,8 +36,9 @@ struct ProxyConfig {
 
     std::string web_root = "build/site";  // PERCH_WEB_ROOT
     std::string database = "perch.db";    // PERCH_DATABASE
-    // PERCH_TOKEN_KEY / PERCH_TOKEN_KEY_FILE: 64 hex digits -> 32 bytes (token encryption
-    // at rest, used by the accounts part). Absent when neither is set.
+    // PERCH_TOKEN_KEY / PERCH_TOKEN_KEY_FILE: 64 hex digits -> 32 bytes (AES-256-GCM key for
+    // the access tokens stored with accounts). Required: load_config always sets it; main
+    // wipes this copy once the TokenCipher holds its own.
     std::optional<std::array<unsigned char, 32>> token_key;
 
     // Server limits.
@@ -45,7 +46,7 @@ struct ProxyConfig {
     std::size_t max_body_bytes = 16 * 1024;         // PERCH_MAX_BODY_BYTES (1 KiB..1 MiB)
     std::chrono::seconds session_idle{30 * 60};     // PERCH_SESSION_IDLE_SECONDS
     std::chrono::seconds session_max_age{24 * 3600};// PERCH_SESSION_MAX_AGE_SECONDS (>= idle)
-    std::chrono::seconds flow_ttl{10 * 60};         // PERCH_FLOW_TTL_SECONDS: pending sign-in lifetime
+    std::chrono::seconds flow_ttl{10 * 60};         // PERCH_FLOW_TTL_SECONDS (1..86400): pending sign-in lifetime
     std::size_t max_sessions = 100000;              // PERCH_MAX_SESSIONS
     std::size_t max_pending_flows = 50000;          // PERCH_MAX_PENDING_FLOWS (all sessions)
     std::size_t max_flows_per_session = 5;          // PERCH_MAX_FLOWS_PER_SESSION

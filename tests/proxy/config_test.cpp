@@ -19,6 +19,7 @@ const Env minimal_env{
     {"PERCH_CONSUMER_KEY", "ckey"},
     {"PERCH_CONSUMER_SECRET", "SUPERSECRETconsumer"},
     {"PERCH_CALLBACK_URL", "http://127.0.0.1:8080/signup/callback"},
+    {"PERCH_TOKEN_KEY", "abad1deaabad1deaabad1deaabad1deaabad1deaabad1deaabad1deaabad1dea"},
 };
 
 EnvLookup lookup(const Env& env) {
@@ -95,7 +96,7 @@ TEST_CASE("The minimal environment gives the documented defaults") {
     CHECK_FALSE(config.secure_cookies);
     CHECK(config.web_root == "build/site");
     CHECK(config.database == "perch.db");
-    CHECK_FALSE(config.token_key.has_value());
+    REQUIRE(config.token_key.has_value());
     CHECK(config.threads == 16);
     CHECK(config.max_body_bytes == 16 * 1024);
     CHECK(config.session_idle == std::chrono::seconds(1800));
@@ -137,6 +138,11 @@ TEST_CASE("Missing required settings are named in one line") {
           "PERCH_CONSUMER_SECRET or PERCH_CONSUMER_SECRET_FILE (--consumer-secret[-file]) is required");
     CHECK(error_of(without(minimal_env, "PERCH_CALLBACK_URL")) == "PERCH_CALLBACK_URL (--callback-url) is required");
     CHECK(error_of(with(minimal_env, "PERCH_CONSUMER_KEY", "")) == "PERCH_CONSUMER_KEY (--consumer-key) is required");
+    const std::string no_key =
+        "PERCH_TOKEN_KEY or PERCH_TOKEN_KEY_FILE (--token-key[-file]) is required: 64 hex digits, "
+        "e.g. from openssl rand -hex 32";
+    CHECK(error_of(without(minimal_env, "PERCH_TOKEN_KEY")) == no_key);
+    CHECK(error_of(with(minimal_env, "PERCH_TOKEN_KEY", "")) == no_key);
 }
 
 TEST_CASE("Malformed settings are refused with a message naming where they came from") {
@@ -170,6 +176,14 @@ TEST_CASE("Malformed settings are refused with a message naming where they came 
     CHECK(error_of(minimal_env, {"--consumer-secret", "SUPERSECRET1", "--consumer-secret", "SUPERSECRET2"}) ==
           "--consumer-secret: At Most 1 required but received 2");
     CHECK(error_of(minimal_env, {"--listen"}) == "--listen: 1 required TEXT missing");
+}
+
+TEST_CASE("The flow lifetime may be as short as 1 second and at most a day") {
+    CHECK(loaded(with(minimal_env, "PERCH_FLOW_TTL_SECONDS", "1")).flow_ttl == std::chrono::seconds(1));
+    CHECK(loaded(minimal_env, {"--flow-ttl-seconds", "86400"}).flow_ttl == std::chrono::seconds(86400));
+    CHECK(error_of(with(minimal_env, "PERCH_FLOW_TTL_SECONDS", "0")) ==
+          "PERCH_FLOW_TTL_SECONDS must be an integer from 1 to 86400");
+    CHECK(error_of(minimal_env, {"--flow-ttl-seconds", "86401"}) == "--flow-ttl-seconds must be an integer from 1 to 86400");
 }
 
 TEST_CASE("The provider API must be https unless it is a loopback test base") {
@@ -239,9 +253,20 @@ TEST_CASE("The token key is 64 hex digits kept as 32 bytes") {
     for (std::size_t i = 0; i < 32; ++i) CHECK((*config.token_key)[i] == i);
 
     TempFile file(hex + "\n");
-    CHECK(loaded(with(minimal_env, "PERCH_TOKEN_KEY_FILE", file.path())).token_key == config.token_key);
-
+    CHECK(loaded(with(without(minimal_env, "PERCH_TOKEN_KEY"), "PERCH_TOKEN_KEY_FILE", file.path())).token_key ==
+          config.token_key);
+    TempFile bare(hex);
+    CHECK(loaded(with(without(minimal_env, "PERCH_TOKEN_KEY"), "PERCH_TOKEN_KEY_FILE", bare.path())).token_key ==
+          config.token_key);
+    // Only one final newline is the file's; anything more is not a key.
+    TempFile doubled(hex + "\n\n");
+    TempFile spaced(hex + " \n");
     const std::string message = "the token key (PERCH_TOKEN_KEY[_FILE]) must be 64 hex digits (32 bytes)";
+    CHECK(error_of(with(without(minimal_env, "PERCH_TOKEN_KEY"), "PERCH_TOKEN_KEY_FILE", doubled.path())) == message);
+    CHECK(error_of(with(without(minimal_env, "PERCH_TOKEN_KEY"), "PERCH_TOKEN_KEY_FILE", spaced.path())) == message);
+    // A flag for the file beats the variable holding the key.
+    CHECK(loaded(minimal_env, {"--token-key-file", file.path()}).token_key == config.token_key);
+
     CHECK(error_of(with(minimal_env, "PERCH_TOKEN_KEY", hex.substr(2))) == message);
     CHECK(error_of(with(minimal_env, "PERCH_TOKEN_KEY", hex.substr(2) + "zz")) == message);
     CHECK(error_of(with(with(minimal_env, "PERCH_TOKEN_KEY", hex), "PERCH_TOKEN_KEY_FILE", file.path())) ==
