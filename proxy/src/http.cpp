@@ -4,10 +4,18 @@
 #include <algorithm>
 #include <atomic>
 #include <cctype>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <utility>
 #include <vector>
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <nlohmann/json.hpp>
 
@@ -39,6 +47,7 @@ std::pair<std::string, std::string> describe_status(int status, std::size_t max_
         case 405: return {"method_not_allowed", "method not allowed"};
         case 413: return {"too_large", "request body is larger than " + std::to_string(max_body) + " bytes"};
         case 414: return {"uri_too_long", "request URI is too long"};
+        case 411: return {"length_required", "a request body needs a Content-Length"};
         case 416: return {"bad_range", "range not satisfiable"};
         case 500: return {"internal", "internal error"};
         case 503: return {"unavailable", "service unavailable"};
@@ -46,14 +55,69 @@ std::pair<std::string, std::string> describe_status(int status, std::size_t max_
     }
 }
 
+// The local address of a socket, or nullopt if it is not a bound TCP socket.
+std::optional<sockaddr_storage> local_address(int fd) {
+    sockaddr_storage address{};
+    socklen_t size = sizeof address;
+    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size) != 0) return std::nullopt;
+    if (address.ss_family != AF_INET && address.ss_family != AF_INET6) return std::nullopt;
+    return address;
+}
+
+// Whether a connection's local address is one the listener accepts on: the
+// same port, and the same address unless the listener is a wildcard.
+bool accepted_on(const sockaddr_storage& connection, const sockaddr_storage& listener) {
+    if (connection.ss_family != listener.ss_family) return false;
+    if (listener.ss_family == AF_INET) {
+        const auto& c = reinterpret_cast<const sockaddr_in&>(connection);
+        const auto& l = reinterpret_cast<const sockaddr_in&>(listener);
+        return c.sin_port == l.sin_port &&
+               (l.sin_addr.s_addr == htonl(INADDR_ANY) || c.sin_addr.s_addr == l.sin_addr.s_addr);
+    }
+    const auto& c = reinterpret_cast<const sockaddr_in6&>(connection);
+    const auto& l = reinterpret_cast<const sockaddr_in6&>(listener);
+    return c.sin6_port == l.sin6_port && (std::memcmp(&l.sin6_addr, &in6addr_any, sizeof l.sin6_addr) == 0 ||
+                                          std::memcmp(&c.sin6_addr, &l.sin6_addr, sizeof l.sin6_addr) == 0);
+}
+
+// httplib keeps an idle kept-alive connection waiting for its next request
+// for up to the keep-alive timeout, without looking at stop(), and joins its
+// workers only after that. httplib does not hand us the connections, so we
+// find them: every open socket of this process whose local address is the
+// one we listen on (outgoing provider connections use other ports). Shutting
+// down only the read side wakes an idle worker (it reads end-of-file and
+// closes) while a request being answered can still write its response.
+void shut_down_reading_connections(const sockaddr_storage& listen_address) {
+    std::error_code error;
+    for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd", error)) {
+        const std::string name = entry.path().filename().string();
+        if (name.empty() || !std::all_of(name.begin(), name.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+            continue;
+        }
+        const int fd = std::atoi(name.c_str());
+        struct stat info {};
+        if (::fstat(fd, &info) != 0 || !S_ISSOCK(info.st_mode)) continue;
+        int listening = 0;
+        socklen_t size = sizeof listening;
+        if (::getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &size) != 0 || listening != 0) continue;
+        const auto local = local_address(fd);
+        if (local && accepted_on(*local, listen_address)) ::shutdown(fd, SHUT_RD);
+    }
+}
+
 // The accept loop calls on_idle() every idle interval, so a stop requested
-// before the loop was running (a race with SIGTERM) still ends it.
+// before the loop was running (a race with SIGTERM) still ends it. It calls
+// shutdown() once it stopped accepting, before joining the workers.
 class StoppableQueue final : public httplib::TaskQueue {
 public:
-    StoppableQueue(std::size_t threads, const std::atomic<bool>& stop_requested, httplib::Server& server)
-        : pool_(threads), stop_requested_(stop_requested), server_(server) {}
+    StoppableQueue(std::size_t threads, const std::atomic<bool>& stop_requested, httplib::Server& server,
+                   std::optional<sockaddr_storage> listen_address)
+        : pool_(threads), stop_requested_(stop_requested), server_(server), listen_address_(listen_address) {}
     void enqueue(std::function<void()> fn) override { pool_.enqueue(std::move(fn)); }
-    void shutdown() override { pool_.shutdown(); }
+    void shutdown() override {
+        if (listen_address_) shut_down_reading_connections(*listen_address_);
+        pool_.shutdown();
+    }
     void on_idle() override {
         if (stop_requested_.load()) server_.stop();
     }
@@ -62,7 +126,16 @@ private:
     httplib::ThreadPool pool_;
     const std::atomic<bool>& stop_requested_;
     httplib::Server& server_;
+    std::optional<sockaddr_storage> listen_address_;
 };
+
+// RFC 9112 §6.3: a request with neither Content-Length nor Transfer-Encoding
+// has no body, but httplib would read a POST's body until the client closes
+// (the read timeout). Refuse such requests at once instead.
+bool lacks_body_length(const httplib::Request& req) {
+    if (req.method != "POST" && req.method != "PUT" && req.method != "PATCH") return false;
+    return !req.has_header("Content-Length") && !req.has_header("Transfer-Encoding");
+}
 
 HttpRequest to_plain(const httplib::Request& req) {
     HttpRequest out;
@@ -79,6 +152,8 @@ HttpRequest to_plain(const httplib::Request& req) {
 void from_plain(const HttpResponse& response, httplib::Response& res) {
     res.status = response.status;
     for (const auto& [name, value] : response.headers) res.set_header(name, value);
+    // A bodiless answer (204) carries no Content-Type.
+    if (response.body.empty() && response.content_type.empty()) return;
     res.set_content(response.body, response.content_type.empty() ? "application/octet-stream"
                                                                   : response.content_type.c_str());
 }
@@ -98,6 +173,7 @@ struct HttpServer::Impl {
     std::atomic<bool> stop_requested{false};
     bool bound = false;
     bool ran = false;
+    std::optional<sockaddr_storage> listen_address;  // set by bind()
 };
 
 HttpServer::HttpServer(ServerOptions options, RequestHandler handler) : impl_(std::make_unique<Impl>()) {
@@ -108,7 +184,7 @@ HttpServer::HttpServer(ServerOptions options, RequestHandler handler) : impl_(st
 
     server.new_task_queue = [&impl] {
         return new StoppableQueue(static_cast<std::size_t>(std::max(1, impl.options.threads)), impl.stop_requested,
-                                  impl.server);
+                                  impl.server, impl.listen_address);
     };
     server.set_payload_max_length(impl.options.max_body_bytes);
     server.set_read_timeout(impl.options.read_timeout);
@@ -126,8 +202,15 @@ HttpServer::HttpServer(ServerOptions options, RequestHandler handler) : impl_(st
     // Per-request start time for the access log: the pre-routing handler and the
     // logger run on the same worker thread for one request.
     static thread_local std::chrono::steady_clock::time_point request_start;
-    server.set_pre_routing_handler([](const httplib::Request&, httplib::Response&) {
+    server.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
         request_start = std::chrono::steady_clock::now();
+        if (lacks_body_length(req)) {
+            res.status = 411;
+            res.set_content(json_error("length_required", "a request body needs a Content-Length"), "application/json");
+            res.set_header("X-Content-Type-Options", "nosniff");
+            res.set_header("Cache-Control", "no-store");
+            return httplib::Server::HandlerResponse::Handled;
+        }
         return httplib::Server::HandlerResponse::Unhandled;
     });
     if (impl.options.log != nullptr) {
@@ -199,6 +282,7 @@ Result<int> HttpServer::bind() {
     // libcpp-httplib 0.11 listens with a backlog of 5, so a burst of connections
     // sees dropped SYNs and one-second retransmits; calling listen() again raises it.
     ::listen(impl.server.listening_socket(), SOMAXCONN);
+    impl.listen_address = local_address(impl.server.listening_socket());
     impl.bound = true;
     return port;
 }

@@ -2,6 +2,9 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <cstdint>
 #include <atomic>
 #include <condition_variable>
 #include <cstdio>
@@ -238,6 +241,141 @@ TEST_CASE("The server logs one line per request without the query") {
     CHECK(std::count(text.begin(), text.end(), '\n') == 1);
     CHECK(text.find("TOKENVALUE") == std::string::npos);
     CHECK(text.find("VERIFIERVALUE") == std::string::npos);
+}
+
+namespace {
+
+// A raw client connection, for what HttpTransport would never send.
+class RawConnection {
+public:
+    explicit RawConnection(int port) {
+        fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+        REQUIRE(fd_ >= 0);
+        sockaddr_in address{};
+        address.sin_family = AF_INET;
+        address.sin_port = htons(static_cast<std::uint16_t>(port));
+        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        REQUIRE(::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+    }
+    ~RawConnection() { ::close(fd_); }
+
+    void send(const std::string& bytes) { REQUIRE(::write(fd_, bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size())); }
+
+    // One response (headers and a Content-Length body), or what arrived before
+    // the deadline or end-of-file.
+    std::string response(std::chrono::milliseconds deadline = std::chrono::milliseconds(3000)) {
+        const auto until = std::chrono::steady_clock::now() + deadline;
+        while (!complete()) {
+            if (!wait_readable(until)) break;
+            char chunk[4096];
+            const ssize_t got = ::read(fd_, chunk, sizeof chunk);
+            if (got <= 0) break;
+            buffer_.append(chunk, static_cast<std::size_t>(got));
+        }
+        const std::size_t end = complete() ? message_size() : buffer_.size();
+        std::string one = buffer_.substr(0, end);
+        buffer_.erase(0, end);
+        return one;
+    }
+
+    // True once the server closed the connection (read returns 0) before the deadline.
+    bool closed_by_server(std::chrono::milliseconds deadline) {
+        const auto until = std::chrono::steady_clock::now() + deadline;
+        while (wait_readable(until)) {
+            char chunk[256];
+            const ssize_t got = ::read(fd_, chunk, sizeof chunk);
+            if (got <= 0) return true;
+        }
+        return false;
+    }
+
+private:
+    bool wait_readable(std::chrono::steady_clock::time_point until) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
+        if (left.count() <= 0) return false;
+        pollfd poll_fd{fd_, POLLIN, 0};
+        return ::poll(&poll_fd, 1, static_cast<int>(left.count())) > 0;
+    }
+    bool complete() const { return message_size() != std::string::npos; }
+    std::size_t message_size() const {
+        const std::size_t head = buffer_.find("\r\n\r\n");
+        if (head == std::string::npos) return std::string::npos;
+        std::size_t length = 0;
+        const std::string headers = buffer_.substr(0, head);
+        std::string lowered = headers;
+        std::transform(lowered.begin(), lowered.end(), lowered.begin(), [](unsigned char c) { return std::tolower(c); });
+        const std::size_t at = lowered.find("\r\ncontent-length: ");
+        if (at != std::string::npos) length = std::stoul(headers.substr(at + 18));
+        if (buffer_.size() < head + 4 + length) return std::string::npos;
+        return head + 4 + length;
+    }
+
+    int fd_ = -1;
+    std::string buffer_;
+};
+
+}  // namespace
+
+TEST_CASE("A POST with neither Content-Length nor Transfer-Encoding is 411 at once, never read until timeout") {
+    std::atomic<int> calls{0};
+    RunningServer server([&](const HttpRequest&) {
+        ++calls;
+        return HttpResponse{200, {}, "application/json", "{}"};
+    });
+    RawConnection connection(server.port());
+    const auto started = std::chrono::steady_clock::now();
+    connection.send("POST /api/logout HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\r\n");
+    // Within the 3 s deadline, where httplib alone would wait out its 5 s read timeout.
+    const std::string response = connection.response();
+    const auto elapsed = std::chrono::steady_clock::now() - started;
+    INFO(response);
+    CHECK(response.rfind("HTTP/1.1 411 ", 0) == 0);
+    CHECK(response.find(R"({"error":{"code":"length_required","message":"a request body needs a Content-Length"}})") !=
+          std::string::npos);
+    CHECK(elapsed < std::chrono::seconds(3));
+    CHECK(calls == 0);
+
+    // Content-Length: 0 is an empty body, answered by the handler.
+    RawConnection explicit_empty(server.port());
+    explicit_empty.send("POST /api/logout HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n");
+    CHECK(explicit_empty.response().rfind("HTTP/1.1 200 ", 0) == 0);
+    CHECK(calls == 1);
+}
+
+TEST_CASE("A 204 goes out without a body or Content-Type") {
+    RunningServer server([](const HttpRequest&) { return HttpResponse{204, {{"Set-Cookie", "a=; Max-Age=0"}}, "", ""}; });
+    RawConnection connection(server.port());
+    connection.send("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+    const std::string response = connection.response();
+    INFO(response);
+    CHECK(response.rfind("HTTP/1.1 204 ", 0) == 0);
+    std::string lowered = response;
+    std::transform(lowered.begin(), lowered.end(), lowered.begin(), [](unsigned char c) { return std::tolower(c); });
+    CHECK(lowered.find("content-type") == std::string::npos);
+    CHECK(lowered.find("set-cookie: a=; max-age=0") != std::string::npos);
+    CHECK(response.size() == response.find("\r\n\r\n") + 4);
+}
+
+TEST_CASE("stop() closes idle kept-alive connections instead of waiting out the keep-alive timeout") {
+    HttpServer server(ServerOptions{}, [](const HttpRequest&) { return HttpResponse{200, {}, "text/plain", "ok"}; });
+    auto port = server.bind();
+    REQUIRE(port.ok());
+    auto finished = std::async(std::launch::async, [&server] { server.run(); });
+
+    // Two idle connections: one kept alive after an answer, one that never sent a request.
+    RawConnection used(port.value());
+    used.send("GET /a HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+    REQUIRE(used.response().rfind("HTTP/1.1 200 ", 0) == 0);
+    RawConnection silent(port.value());
+
+    const auto stopped = std::chrono::steady_clock::now();
+    server.stop();
+    // The keep-alive timeout is 5 s; 2 s is ample for the 100 ms accept-loop tick.
+    CHECK(finished.wait_for(std::chrono::seconds(2)) == std::future_status::ready);
+    CHECK(std::chrono::steady_clock::now() - stopped < std::chrono::seconds(2));
+    CHECK(used.closed_by_server(std::chrono::milliseconds(1000)));
+    CHECK(silent.closed_by_server(std::chrono::milliseconds(1000)));
+    finished.wait();
 }
 
 TEST_CASE("Access lines escape control characters so a path cannot forge a line") {
