@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "account_handlers.h"
+#include "account_store.h"
 #include "api_types.h"
 #include "callback.h"
 #include "cookies.h"
@@ -46,11 +48,6 @@ ApiError callback_error(CallbackOutcome outcome) {
     return ApiError{400, "malformed", "Twitter's answer is malformed."};
 }
 
-ApiError request_error(const Error& error) {
-    if (error.code == ErrorCode::too_long) return ApiError{413, "too_large", "The request body is too large."};
-    return ApiError{400, std::string(to_string(error.code)), error.message};
-}
-
 // The one token this callback is about: its oauth_token, or for a Cancel its
 // `denied` value; empty when there is none or it is ambiguous.
 std::string callback_token(std::string_view callback_query) {
@@ -62,17 +59,21 @@ std::string callback_token(std::string_view callback_query) {
     return {};
 }
 
-// Start takes no parameters; the body is empty or an empty JSON object.
+}  // namespace
+
+ApiError request_body_error(const Error& error) {
+    if (error.code == ErrorCode::too_long) return ApiError{413, "too_large", "The request body is too large."};
+    return ApiError{400, std::string(to_string(error.code)), error.message};
+}
+
 std::optional<ApiError> check_empty_body(const std::string& body) {
     if (body.empty()) return std::nullopt;
     auto parsed = parse_json(body, JsonLimits{api::max_request_body, 4});
-    if (!parsed) return request_error(parsed.error());
+    if (!parsed) return request_body_error(parsed.error());
     if (!parsed.value().is_object()) return ApiError{400, "invalid_json", "The body must be a JSON object."};
     if (!parsed.value().empty()) return ApiError{400, "invalid_field", "This request takes no fields."};
     return std::nullopt;
 }
-
-}  // namespace
 
 std::optional<std::string> current_session_id(const HttpRequest& request, SessionStore& sessions) {
     std::vector<std::string> headers;
@@ -89,6 +90,12 @@ std::string session_cookie(const ProxyConfig& config, const std::string& session
     options.secure = config.secure_cookies;
     options.max_age_seconds = config.session_max_age.count();
     return build_set_cookie(session_cookie_name, session_id, options);
+}
+
+std::string expired_session_cookie(const ProxyConfig& config) {
+    SetCookieOptions options;
+    options.secure = config.secure_cookies;
+    return build_clear_cookie(session_cookie_name, options);
 }
 
 RouteResult start_route(const HttpRequest& request, AppContext& context) {
@@ -136,7 +143,7 @@ RouteResult start_route(const HttpRequest& request, AppContext& context) {
 
 RouteResult exchange_route(const HttpRequest& request, AppContext& context) {
     auto parsed = api::parse_exchange_request(request.body);
-    if (!parsed) return request_error(parsed.error());
+    if (!parsed) return request_body_error(parsed.error());
     const std::string& query = parsed.value().callback_query;
 
     const std::optional<std::string> session = current_session_id(request, context.sessions);
@@ -182,12 +189,31 @@ RouteResult exchange_route(const HttpRequest& request, AppContext& context) {
     }
     VerifiedUser& user = std::get<VerifiedUser>(verified);
 
-    nlohmann::json body{{"status", "new"}, {"twitter_user", user.user}};
+    // A returning user: the new tokens replace the stored ones (one statement).
+    std::optional<Account> account;
+    auto existing = context.accounts.find_by_twitter_id(access_token.user_id);
+    if (!existing) return account_store_failure(context, "exchange", existing.error());
+    if (existing.value()) {
+        auto refreshed = context.accounts.refresh_tokens_and_sign_in(access_token.user_id, access_token.token,
+                                                                     access_token.secret);
+        if (refreshed) {
+            account = std::move(refreshed).value();
+        } else if (refreshed.error().kind != AccountErrorKind::not_found) {
+            return account_store_failure(context, "exchange", refreshed.error());
+        }
+    }
+
+    nlohmann::json body = account ? nlohmann::json{{"status", "signed_in"}, {"user", api::to_json(to_api_user(*account))}}
+                                  : nlohmann::json{{"status", "new"}, {"twitter_user", user.user}};
     TwitterIdentity identity{access_token.user_id, access_token.screen_name, access_token.token,
                              access_token.secret, std::move(user.user)};
-    const std::optional<std::string> rotated =
-        context.sessions.establish_identity(*session, std::move(identity));
-    if (!rotated) return ApiError{400, "no_session", "Your session ended during sign-in; start again."};
+    const ApiError ended{400, "no_session", "Your session ended during sign-in; start again."};
+    std::optional<std::string> rotated = context.sessions.establish_identity(*session, std::move(identity));
+    if (!rotated) return ended;
+    if (account) {
+        rotated = context.sessions.sign_in(*rotated, account->id);
+        if (!rotated) return ended;
+    }
 
     HttpResponse response = json_response(body);
     response.headers.emplace_back("Set-Cookie", session_cookie(context.config, *rotated));
@@ -202,6 +228,9 @@ std::vector<Route> api_routes() {
     return {
         Route{"POST", "/api/twitter/start", true, start_route},
         Route{"POST", "/api/twitter/exchange", true, exchange_route},
+        Route{"POST", "/api/register", true, register_route},
+        Route{"GET", "/api/me", false, me_route},
+        Route{"POST", "/api/logout", true, logout_route},
         Route{"GET", "/healthz", false, healthz_route},
     };
 }

@@ -1,5 +1,5 @@
 // The JSON API's routes (issue 3): start and exchange a Twitter sign-in, and
-// the health check. Each is a plain function of a request and the context.
+// the health check, plus the session helpers every route shares. Each is a plain function of a request and the context.
 #pragma once
 
 #include <optional>
@@ -21,6 +21,16 @@ std::optional<std::string> current_session_id(const HttpRequest& request, Sessio
 // https public origin; Max-Age = the session's absolute lifetime.
 std::string session_cookie(const ProxyConfig& config, const std::string& session_id);
 
+// Set-Cookie that makes the browser forget its session cookie (Max-Age=0).
+std::string expired_session_cookie(const ProxyConfig& config);
+
+// A request body the core's strict parsers refused: 413 too_large, otherwise
+// 400 with the parser's code (invalid_json, missing_field, invalid_field).
+ApiError request_body_error(const Error& error);
+
+// For routes that take no parameters: the body must be empty or {}.
+std::optional<ApiError> check_empty_body(const std::string& body);
+
 // POST /api/twitter/start  (body: empty or {})
 //   200 {"authorize_url","oauth_token"} + the cookie when a session was created;
 //   503 busy when the store is full; 502 provider_error / 504 provider_timeout
@@ -29,16 +39,19 @@ RouteResult start_route(const HttpRequest& request, AppContext& context);
 
 // POST /api/twitter/exchange  {"callback_query": "<location.search>"}
 //   200 {"status":"new","twitter_user":{...}} + the rotated session's cookie;
+//   200 {"status":"signed_in","user":{...}} when the Twitter id already has an
+//       account: its stored tokens are replaced by the new ones and the session
+//       is signed in (rotated again);
 //   400 denied | no_session | missing_params | token_mismatch | malformed |
 //       invalid_json | missing_field | invalid_field; 409 replayed; 410 expired;
-//   502 provider_error; 504 provider_timeout.
+//   502 provider_error; 504 provider_timeout; 500 internal (account store).
 // Replays and mismatches are refused before any provider call.
 RouteResult exchange_route(const HttpRequest& request, AppContext& context);
 
 // GET /healthz -> 200 {"status":"ok"}
 RouteResult healthz_route(const HttpRequest& request, AppContext& context);
 
-// The route table. Issue 4 appends /api/register, /api/me and /api/logout here.
+// The route table: these, and the account routes of account_handlers.h.
 std::vector<Route> api_routes();
 
 }  // namespace perch

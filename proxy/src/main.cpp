@@ -2,6 +2,7 @@
 // Twitter itself so no secret ever reaches the browser.
 //   perch-proxy [flags]   serve (see --help)
 //   perch-proxy sign      print an OAuth base string and signature for JSON on stdin
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <csignal>
@@ -12,8 +13,10 @@
 #include <string_view>
 #include <thread>
 
+#include <openssl/crypto.h>
 #include <pthread.h>
 
+#include "account_store.h"
 #include "api_handlers.h"
 #include "clock.h"
 #include "config.h"
@@ -24,6 +27,7 @@
 #include "routes.h"
 #include "session_store.h"
 #include "sign_command.h"
+#include "token_cipher.h"
 #include "twitter_http_client.h"
 
 #ifndef PERCH_VERSION
@@ -68,7 +72,7 @@ void watch_signals(const sigset_t& signals, std::atomic<bool>& done, HttpServer&
     }
 }
 
-int serve(ProxyConfig config) {
+int serve(ProxyConfig& config) {
     // Block the stop signals before any thread exists, so every thread inherits
     // the mask and only the watcher receives them.
     sigset_t signals;
@@ -81,6 +85,27 @@ int serve(ProxyConfig config) {
     std::unique_ptr<Log> log = Log::to_stderr();
     SecureRandom random;
     SystemClock clock;
+
+    // load_config refuses to run without a key; this guards the invariant.
+    if (!config.token_key) {
+        std::cerr << "perch-proxy: PERCH_TOKEN_KEY or PERCH_TOKEN_KEY_FILE is required" << std::endl;
+        return 2;
+    }
+    const TokenCipher cipher(*config.token_key, random);
+    // The cipher keeps its own copy (wiped on destruction); no other copy stays.
+    OPENSSL_cleanse(config.token_key->data(), config.token_key->size());
+    config.token_key.reset();
+
+    auto opened = AccountStore::open(AccountStoreOptions{config.database}, cipher, clock);
+    if (!opened) {
+        std::string message = opened.error().message;
+        std::replace(message.begin(), message.end(), '\n', ' ');
+        std::cerr << "perch-proxy: " << message << std::endl;
+        return 1;
+    }
+    AccountStore& accounts = *opened.value();
+    log->info("accounts: " + config.database);
+
     HttplibTransport transport(config.upstream);
     TwitterHttpClient twitter(config, transport, clock, random);
     InMemorySessionStore sessions(session_limits(config), clock, random);
@@ -101,7 +126,7 @@ int serve(ProxyConfig config) {
         return 1;
     }
     if (config.public_origin_from_listen) config.public_origin = listen_origin(config.listen_host, port.value());
-    router = std::make_unique<Router>(AppContext{config, twitter, sessions, clock, random, log.get()},
+    router = std::make_unique<Router>(AppContext{config, twitter, sessions, accounts, clock, random, log.get()},
                                       api_routes());
 
     std::error_code error;
@@ -136,5 +161,5 @@ int main(int argc, char** argv) {
         std::cout << loaded.value().text;
         return 0;
     }
-    return serve(std::move(loaded.value().config));
+    return serve(loaded.value().config);
 }

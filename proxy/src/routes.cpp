@@ -5,6 +5,7 @@
 #include <exception>
 #include <utility>
 
+#include "api_types.h"
 #include "log.h"
 
 namespace perch {
@@ -39,7 +40,9 @@ bool method_matches(const Route& route, const std::string& method) {
 HttpResponse render(RouteResult result) {
     if (auto* response = std::get_if<HttpResponse>(&result)) return std::move(*response);
     ApiError& error = std::get<ApiError>(result);
-    HttpResponse response = error_response(error.status, error.code, error.message);
+    HttpResponse response = json_response(
+        api::to_json(api::ErrorBody{std::move(error.code), std::move(error.message), std::move(error.fields)}),
+        error.status);
     for (auto& header : error.headers) response.headers.push_back(std::move(header));
     return response;
 }

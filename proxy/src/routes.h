@@ -4,6 +4,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -22,29 +23,34 @@
 
 namespace perch {
 
+class AccountStore;
 class Log;
 
-// Everything a route may use, injected; one per proxy. (Issue 4 adds the account store here.)
+// Everything a route may use, injected; one per proxy.
 struct AppContext {
     const ProxyConfig& config;
     TwitterClient& twitter;
     SessionStore& sessions;
+    AccountStore& accounts;
     const Clock& clock;
     RandomSource& random;
     Log* log = nullptr;  // warnings only (the HTTP server writes the access lines)
 };
 
-// An error a route returns; the wrapper renders {"error":{"code","message"}}.
+// An error a route returns; the wrapper renders {"error":{"code","message"}},
+// plus "fields" when there are field messages (422 invalid).
 // `message` is shown to the person: never a secret, token or exception text.
 struct ApiError {
     using HeaderList = std::vector<std::pair<std::string, std::string>>;
+    using FieldMessages = std::map<std::string, std::string>;
     ApiError(int status_, std::string code_, std::string message_, HeaderList headers_ = {})
         : status(status_), code(std::move(code_)), message(std::move(message_)), headers(std::move(headers_)) {}
 
     int status;
     std::string code;
     std::string message;
-    HeaderList headers;  // e.g. a Set-Cookie
+    HeaderList headers;    // e.g. a Set-Cookie
+    FieldMessages fields;  // field name -> message for the person
 };
 
 using RouteResult = std::variant<HttpResponse, ApiError>;

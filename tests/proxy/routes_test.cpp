@@ -1,9 +1,6 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -11,157 +8,11 @@
 
 #include <nlohmann/json.hpp>
 
-#include "api_handlers.h"
-#include "app_fakes.h"
-#include "log.h"
-#include "routes.h"
+#include "app_fixture.h"
 
 using namespace perch;
-using perch::testing::CountingRandom;
-using perch::testing::FakeClock;
-using perch::testing::FakeTwitterClient;
-using perch::testing::TempDir;
+using namespace perch::testing;
 using json = nlohmann::json;
-
-namespace {
-
-const std::string origin = "http://127.0.0.1:8080";
-const std::string expected_csp =
-    "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; img-src 'self' https://pbs.twimg.com; "
-    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
-
-ProxyConfig test_config(const std::filesystem::path& web_root) {
-    ProxyConfig config;
-    config.consumer_key = "consumer-key";
-    config.consumer_secret = perch::testing::consumer_secret;
-    config.callback_url = origin + "/signup/callback";
-    config.twitter_api = "https://api.twitter.com";
-    config.public_origin = origin;
-    config.public_origin_from_listen = false;
-    config.web_root = web_root.string();
-    config.session_idle = std::chrono::minutes(30);
-    config.session_max_age = std::chrono::hours(24);
-    config.flow_ttl = std::chrono::minutes(10);
-    config.max_sessions = 100;
-    config.max_pending_flows = 1000;
-    config.max_flows_per_session = 5;
-    return config;
-}
-
-SessionLimits limits_of(const ProxyConfig& config) {
-    SessionLimits limits;
-    limits.idle_ttl = config.session_idle;
-    limits.absolute_ttl = config.session_max_age;
-    limits.flow_ttl = config.flow_ttl;
-    limits.max_sessions = config.max_sessions;
-    limits.max_pending_flows = config.max_pending_flows;
-    limits.max_flows_per_session = config.max_flows_per_session;
-    return limits;
-}
-
-// Every response seen by a test, so secrets can be searched for in all of them.
-struct App {
-    explicit App(std::function<void(ProxyConfig&)> adjust = {}) : config(test_config(dir.path())) {
-        std::ofstream(dir.path() / "index.html") << "<!doctype html><title>perch</title>";
-        if (adjust) adjust(config);
-        sessions = std::make_unique<InMemorySessionStore>(limits_of(config), clock, random);
-        router = std::make_unique<Router>(AppContext{config, twitter, *sessions, clock, random, log.get()},
-                                          api_routes());
-    }
-
-    HttpResponse handle(const HttpRequest& request) {
-        HttpResponse response = router->handle(request);
-        seen.push_back(response);
-        return response;
-    }
-
-    TempDir dir;
-    ProxyConfig config;
-    FakeClock clock;
-    CountingRandom random;
-    FakeTwitterClient twitter;
-    std::unique_ptr<InMemorySessionStore> sessions;
-    std::ostringstream log_text;
-    std::unique_ptr<Log> log = Log::to_stream(log_text);
-    std::unique_ptr<Router> router;
-    std::vector<HttpResponse> seen;
-};
-
-HttpRequest request(const std::string& method, const std::string& path) {
-    HttpRequest r;
-    r.method = method;
-    r.path = path;
-    r.remote_addr = "127.0.0.1";
-    return r;
-}
-
-HttpRequest post(const std::string& path, const std::string& body, const std::string& session = "") {
-    HttpRequest r = request("POST", path);
-    r.body = body;
-    r.headers.emplace("origin", origin);
-    r.headers.emplace("content-type", "application/json");
-    if (!session.empty()) r.headers.emplace("cookie", "perch_session=" + session);
-    return r;
-}
-
-std::string exchange_body(const std::string& query) { return json{{"callback_query", query}}.dump(); }
-
-std::string header(const HttpResponse& response, const std::string& name) {
-    for (const auto& [key, value] : response.headers) {
-        if (key == name) return value;
-    }
-    return {};
-}
-
-int count_headers(const HttpResponse& response, const std::string& name) {
-    int n = 0;
-    for (const auto& entry : response.headers) n += entry.first == name ? 1 : 0;
-    return n;
-}
-
-// The session id a response's Set-Cookie carries, or "".
-std::string cookie_session(const HttpResponse& response) {
-    const std::string set_cookie = header(response, "Set-Cookie");
-    const std::string prefix = "perch_session=";
-    if (set_cookie.rfind(prefix, 0) != 0) return {};
-    return set_cookie.substr(prefix.size(), set_cookie.find(';') - prefix.size());
-}
-
-std::string error_code(const HttpResponse& response) {
-    auto body = json::parse(response.body);
-    return body.at("error").at("code").get<std::string>();
-}
-
-struct Started {
-    std::string token;
-    std::string session;
-};
-
-Started start(App& app, const std::string& session = "") {
-    HttpResponse response = app.handle(post("/api/twitter/start", "", session));
-    REQUIRE(response.status == 200);
-    auto body = json::parse(response.body);
-    const std::string cookie = cookie_session(response);
-    return Started{body.at("oauth_token").get<std::string>(), cookie.empty() ? session : cookie};
-}
-
-HttpResponse exchange(App& app, const std::string& session, const std::string& query) {
-    return app.handle(post("/api/twitter/exchange", exchange_body(query), session));
-}
-
-void check_no_secrets(const std::vector<HttpResponse>& responses) {
-    for (const HttpResponse& response : responses) {
-        std::string all = response.body;
-        for (const auto& [name, value] : response.headers) all += name + ": " + value + "\n";
-        INFO(all);
-        CHECK(all.find(perch::testing::consumer_secret) == std::string::npos);
-        CHECK(all.find(perch::testing::request_secret_prefix) == std::string::npos);
-        CHECK(all.find(perch::testing::access_secret_prefix) == std::string::npos);
-        CHECK(all.find("at-rt") == std::string::npos);  // access tokens too
-    }
-}
-
-}  // namespace
 
 TEST_CASE("GET /healthz answers ok with every security header and no-store") {
     App app;
@@ -637,7 +488,7 @@ TEST_CASE("Provider failures during the exchange are 502 or 504 and the flow sta
 
 TEST_CASE("An exception in a route is a 500 that never shows what() ") {
     App app;
-    Router router(AppContext{app.config, app.twitter, *app.sessions, app.clock, app.random, nullptr},
+    Router router(AppContext{app.config, app.twitter, *app.sessions, *app.accounts, app.clock, app.random, nullptr},
                   {Route{"GET", "/api/boom", false,
                          [](const HttpRequest&, AppContext&) -> RouteResult {
                              throw std::runtime_error("db password hunter2");
