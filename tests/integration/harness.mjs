@@ -1,8 +1,11 @@
 // Starts perch-emulator and perch-proxy on 127.0.0.1 (port 0), and talks to
 // them like the sign-up page and a person on the consent page would.
 // Waits are on conditions (a listening line, a process exit) with deadlines.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -18,7 +21,8 @@ export const consumerSecret = `perch-it-consumer-secret-${process.pid}-${Date.no
 export const callbackUrl = 'http://127.0.0.1:9/signup/callback';
 
 const startDeadlineMs = 10000;
-// cpp-httplib lets an idle keep-alive connection (5 s) finish before stop() returns.
+// perch-proxy closes idle kept-alive connections on SIGTERM, so a clean stop
+// takes well under a second; this only bounds a hung process.
 const stopDeadlineMs = 8000;
 
 // A child process whose output we keep, and whose "... listening on URL" line we wait for.
@@ -89,20 +93,29 @@ export class Child {
   }
 }
 
-// The processes a test started, stopped in reverse order at the end.
+// The processes a test started, stopped in reverse order at the end, and the
+// temporary folders (account databases) it made, removed after them.
 export class Stack {
   children = [];
   servers = [];
+  dirs = [];
   add(child) { this.children.push(child); return child; }
   addServer(server) { this.servers.push(server); return server; }
+  tempDir() {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'perch-it-'));
+    this.dirs.push(dir);
+    return dir;
+  }
   async close() {
     const results = [];
     for (const child of [...this.children].reverse()) {
       try { results.push({ name: child.name, ...(await child.stop()), output: child.output() }); } catch (error) { results.push({ name: child.name, error }); }
     }
     for (const server of this.servers) await new Promise((resolve) => server.close(resolve));
+    for (const dir of this.dirs) fs.rmSync(dir, { recursive: true, force: true });
     this.children = [];
     this.servers = [];
+    this.dirs = [];
     return results;
   }
 }
@@ -114,18 +127,31 @@ export async function startEmulator(stack, extraArgs = []) {
   return child;
 }
 
-// The consumer secret goes in through the environment, never the command line.
-// `flags` ({'--flow-ttl-seconds': '10', ...}) override the defaults below.
+// The consumer secret and the token key go in through the environment, never
+// the command line. Each proxy gets a fresh account database in a temporary
+// folder (child.database) and a random token key (child.tokenKey), unless
+// `flags` ({'--flow-ttl-seconds': '1', '--database': ..., ...}) say otherwise.
 export async function startProxy(stack, twitterApi, flags = {}, extraEnv = {}) {
+  const database = flags['--database'] ?? path.join(stack.tempDir(), 'perch.db');
+  const tokenKey = extraEnv.PERCH_TOKEN_KEY ?? randomBytes(32).toString('hex');
   const all = {
     '--listen': '127.0.0.1:0', '--consumer-key': consumerKey, '--callback-url': callbackUrl,
-    '--twitter-api': twitterApi, '--web-root': path.join(repo, 'web'),
+    '--twitter-api': twitterApi, '--web-root': path.join(repo, 'web'), '--database': database,
     '--upstream-connect-timeout-ms': '1000', '--upstream-timeout-ms': '2000', ...flags,
   };
   const child = stack.add(new Child('perch-proxy', path.join(binDir, 'perch-proxy'),
-    Object.entries(all).flat(), { PERCH_CONSUMER_SECRET: consumerSecret, ...extraEnv }));
+    Object.entries(all).flat(), { PERCH_CONSUMER_SECRET: consumerSecret, PERCH_TOKEN_KEY: tokenKey, ...extraEnv }));
   child.url = await child.listening();
+  child.database = database;
+  child.tokenKey = tokenKey;
   return child;
+}
+
+// Rows from an account database through Debian's sqlite3 CLI, read-only.
+export function queryDatabase(database, sql) {
+  const result = spawnSync('/usr/bin/sqlite3', ['-readonly', '-json', database, sql], { encoding: 'utf8', timeout: 10000 });
+  if (result.status !== 0) throw new Error(`sqlite3 failed (${result.status}): ${result.stderr}`);
+  return result.stdout.trim() ? JSON.parse(result.stdout) : [];
 }
 
 // Switches the emulator's fault at run time (its loopback control endpoint).
@@ -173,6 +199,16 @@ export class Browser {
   get(pathname) { return this.request(pathname, { method: 'GET', headers: { 'content-type': null, origin: null } }); }
   start() { return this.request('/api/twitter/start', { body: '{}' }); }
   exchange(callbackQuery) { return this.request('/api/twitter/exchange', { body: JSON.stringify({ callback_query: callbackQuery }) }); }
+  register(form) { return this.request('/api/register', { body: JSON.stringify(form) }); }
+  me() { return this.get('/api/me'); }
+  logout() { return this.request('/api/logout', { body: '{}' }); }
+
+  // start -> "Authorize app" on the consent page -> exchange; the exchange's answer.
+  async signInWithTwitter() {
+    const started = await this.start();
+    if (started.status !== 200) throw new Error(`start answered ${started.status}: ${started.body}`);
+    return this.exchange(await consent(started.json.authorize_url));
+  }
 }
 
 // Loads the consent page at authorizeUrl and presses "Authorize app" (or

@@ -16,14 +16,27 @@ test('no secret, token secret or session id appears in any response or in the pr
   const verifiers = [];
   const fresh = () => { const b = new Browser(proxy.url); browsers.push(b); return b; };
 
-  // Two complete flows, a replay, a cancel, a tampered token, provider faults, bad requests.
+  // Two complete flows, a replay, a cancel, a tampered token, provider faults, bad requests;
+  // the first registers, reads its account and signs out, the second signs in as it.
   for (let i = 0; i < 2; ++i) {
     const browser = fresh();
     const started = await browser.start();
     const query = await consent(started.json.authorize_url);
     verifiers.push(new URLSearchParams(query).get('oauth_verifier'));
-    assert.equal((await browser.exchange(query)).status, 200);
+    assert.equal((await browser.exchange(query)).json.status, i === 0 ? 'new' : 'signed_in');
     assert.equal((await browser.exchange(query)).status, 409);
+    if (i === 0) {
+      const created = await browser.register({
+        username: 'zoe_perch', first_name: 'Zoë', last_name: 'Ångström', email: 'zoe@example.org', timezone: 'UTC',
+      });
+      assert.equal(created.status, 201, created.body);
+      assert.equal((await browser.me()).status, 200);
+      assert.equal((await browser.register({})).status, 400);
+      assert.equal((await browser.logout()).status, 204);
+      assert.equal((await browser.me()).status, 401);
+    } else {
+      assert.equal((await browser.me()).status, 200);
+    }
   }
   {
     const browser = fresh();
@@ -72,12 +85,13 @@ test('no secret, token secret or session id appears in any response or in the pr
 
   const secrets = [
     ['consumer secret', consumerSecret],
+    ['token key', proxy.tokenKey],
     ...tokenSecrets.map((s) => ['token secret', s]),
     ...accessTokens.map((s) => ['access token', s]),
   ];
   const responses = browsers.flatMap((b) => b.seen)
     .map((s) => `${s.status}\n${s.headers.map(([k, v]) => `${k}: ${v}`).join('\n')}\n\n${s.body}`);
-  assert.ok(responses.length >= 20);
+  assert.ok(responses.length >= 26);
   for (const [what, secret] of secrets) {
     for (const response of responses) assert.ok(!response.includes(secret), `a ${what} is in a response:\n${response}`);
     assert.ok(!proxyLog.includes(secret), `a ${what} is in the proxy log`);
