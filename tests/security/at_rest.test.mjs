@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 
-import { SiteBrowser, consent, recordedAccessTokens, sqlite, startSecureStack, validForm } from './lib.mjs';
+import { SiteBrowser, consent, recordedAccessTokens, sqlite, startSecureStack, tempDir, validForm } from './lib.mjs';
 
 function databaseFiles(database) {
   const dir = path.dirname(database);
@@ -35,7 +35,9 @@ function searchFiles(database, needles) {
 }
 
 test('access tokens and their secrets are sealed in the database file and its WAL', { timeout: 90000 }, async () => {
-  const { stack, proxy, recorder, database, tokenKey } = await startSecureStack();
+  // Our own folder: the files are read again after the stack (and its folders) is gone.
+  const dir = tempDir('at-rest');
+  const { stack, proxy, recorder, database, tokenKey } = await startSecureStack({ dir });
   const form = validForm('rest_user');
   let stopped = false;
   try {
@@ -81,6 +83,7 @@ test('access tokens and their secrets are sealed in the database file and its WA
     ...tokens.flatMap((t, i) => [[`access token ${i + 1}`, t.token], [`access token secret ${i + 1}`, t.secret]]),
     ['token key', tokenKey],
   ]);
+  fs.rmSync(dir, { recursive: true, force: true });
   assert.ok(afterStop.all.includes(form.email), 'the account is not in the files searched after stopping');
   assert.deepEqual(afterStop.found, [], 'found in the database files after stopping');
 });

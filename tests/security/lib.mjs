@@ -35,17 +35,19 @@ export function tempDir(label) {
 // emulator -> recording forwarder -> perch-proxy with a fresh database and a
 // random token key (in the environment, like the consumer secret).
 // `flags` are extra proxy flags; `env` extra proxy environment.
-export async function startSecureStack({ flags = {}, env = {}, emulatorArgs = [], dir = tempDir('security') } = {}) {
+// The database folder is removed with the stack unless `dir` is given (then it is the caller's).
+export async function startSecureStack({ flags = {}, env = {}, emulatorArgs = [], dir } = {}) {
   const stack = new Stack();
+  const folder = dir ?? (typeof stack.tempDir === 'function' ? stack.tempDir() : tempDir('security'));
   const tokenKey = randomBytes(32).toString('hex');
-  const database = path.join(dir, 'perch.db');
+  const database = path.join(folder, 'perch.db');
   try {
     const emulator = await startEmulator(stack, emulatorArgs);
     const recorder = await startRecorder(stack, emulator.url);
     const proxy = await startProxy(stack, recorder.url,
       { '--database': database, '--web-root': siteDir, ...flags },
       { PERCH_TOKEN_KEY: tokenKey, ...env });
-    return { stack, emulator, recorder, proxy, database, dir, tokenKey };
+    return { stack, emulator, recorder, proxy, database, dir: folder, tokenKey };
   } catch (error) {
     await stack.close();
     throw error;
