@@ -79,14 +79,8 @@ public:
 
     ssize_t read(char* ptr, size_t size) override {
         if (!has_buffered_bytes()) {
-            if (!wait_for(fd_, POLLIN, read_timeout_ms)) return -1;
-            ssize_t got;
-            do {
-                got = ::recv(fd_, buffer_, sizeof buffer_, 0);
-            } while (got < 0 && errno == EINTR);
+            const ssize_t got = fill();
             if (got <= 0) return got;
-            begin_ = 0;
-            end_ = static_cast<std::size_t>(got);
         }
         const std::size_t n = std::min(size, end_ - begin_);
         std::copy(buffer_ + begin_, buffer_ + begin_ + n, ptr);
@@ -98,21 +92,51 @@ public:
         return static_cast<ssize_t>(n);
     }
 
+    // Sends at once, and waits for the socket only when its buffer is full.
     ssize_t write(const char* ptr, size_t size) override {
-        if (!wait_for(fd_, POLLOUT, write_timeout_ms)) return -1;
-        ssize_t sent;
-        do {
-            sent = ::send(fd_, ptr, size, MSG_NOSIGNAL);
-        } while (sent < 0 && errno == EINTR);
-        return sent;
+        for (;;) {
+            const ssize_t sent = ::send(fd_, ptr, size, MSG_NOSIGNAL | MSG_DONTWAIT);
+            if (sent >= 0) return sent;
+            if (errno == EINTR) continue;
+            if ((errno != EAGAIN && errno != EWOULDBLOCK) || !wait_for(fd_, POLLOUT, write_timeout_ms)) return -1;
+        }
     }
 
-    void get_remote_ip_and_port(std::string& ip, int& port) const override { numeric_address(fd_, true, ip, port); }
-    void get_local_ip_and_port(std::string& ip, int& port) const override { numeric_address(fd_, false, ip, port); }
+    // The peer and local addresses do not change: looked up once per connection,
+    // not for every request httplib reads.
+    void get_remote_ip_and_port(std::string& ip, int& port) const override {
+        if (remote_port_ == 0) numeric_address(fd_, true, remote_ip_, remote_port_);
+        ip = remote_ip_;
+        port = remote_port_;
+    }
+    void get_local_ip_and_port(std::string& ip, int& port) const override {
+        if (local_port_ == 0) numeric_address(fd_, false, local_ip_, local_port_);
+        ip = local_ip_;
+        port = local_port_;
+    }
     socket_t socket() const override { return fd_; }
 
 private:
+    // Reads what the socket has, waiting (poll) only when it has nothing yet:
+    // a request is usually there already, so this saves a poll per read.
+    ssize_t fill() {
+        for (;;) {
+            const ssize_t got = ::recv(fd_, buffer_, sizeof buffer_, MSG_DONTWAIT);
+            if (got >= 0) {
+                begin_ = 0;
+                end_ = static_cast<std::size_t>(got);
+                return got;
+            }
+            if (errno == EINTR) continue;
+            if ((errno != EAGAIN && errno != EWOULDBLOCK) || !wait_for(fd_, POLLIN, read_timeout_ms)) return -1;
+        }
+    }
+
     int fd_;
+    mutable std::string remote_ip_;
+    mutable int remote_port_ = 0;
+    mutable std::string local_ip_;
+    mutable int local_port_ = 0;
     char buffer_[4096];
     std::size_t begin_ = 0;
     std::size_t end_ = 0;
