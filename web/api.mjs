@@ -38,9 +38,17 @@ async function call(method, path, body) {
   };
 }
 
-export const startFlow = () => call('POST', '/api/twitter/start', {});
+// Calls that create the session cookie or rotate its id run one at a time
+// across this browser's tabs (Web Locks). Otherwise two tabs starting at once
+// would each get a new session and keep only one cookie, and two overlapping
+// exchanges would each present an id the other has just rotated away.
+function oneAtATime(task) {
+  return navigator.locks ? navigator.locks.request('perch-session', task) : task();
+}
+
+export const startFlow = () => oneAtATime(() => call('POST', '/api/twitter/start', {}));
 export const exchange = (callbackQuery) =>
-  call('POST', '/api/twitter/exchange', { callback_query: callbackQuery });
-export const register = (form) => call('POST', '/api/register', form);
+  oneAtATime(() => call('POST', '/api/twitter/exchange', { callback_query: callbackQuery }));
+export const register = (form) => oneAtATime(() => call('POST', '/api/register', form));
 export const me = () => call('GET', '/api/me');
-export const logout = () => call('POST', '/api/logout', {});
+export const logout = () => oneAtATime(() => call('POST', '/api/logout', {}));

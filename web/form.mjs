@@ -95,7 +95,9 @@ async function submit(event) {
     status('Please choose another username.');
     input('username').focus();
   } else if (response.code === 'already_registered') {
+    // Creating is pointless now: signing in is the one way forward.
     status(ALREADY_REGISTERED);
+    button.hidden = true;
     const signIn = document.getElementById('form-sign-in');
     signIn.hidden = false;
     signIn.focus();
@@ -128,6 +130,8 @@ export function showForm(perch, prefilled, handlers) {
     if (input('timezone').value !== '') state.touched.add('timezone');
   }
   status('');
+  form().querySelector('button[type=submit]').hidden = false;
+  document.getElementById('form-sign-in').hidden = true;
   validate();
   for (const name of FIELDS) if (!state.touched.has(name)) setFieldError(name, '');
   fillTimeZones();

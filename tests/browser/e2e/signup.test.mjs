@@ -180,7 +180,7 @@ test('validation: a bad email is flagged as the person types; a taken username i
   await screenshot(page, 'validation-bad-email');
 
   await email.fill('second@example.org');
-  await emailError.filter({ hasText: /^$/ }).waitFor();
+  await page.waitForFunction(() => document.getElementById('f-email-error').textContent === '');
   assert.equal(await email.getAttribute('aria-invalid'), null);
 
   // The username is taken by the first account: the proxy answers 409 and the
@@ -195,7 +195,7 @@ test('validation: a bad email is flagged as the person types; a taken username i
   await screenshot(page, 'validation-username-taken');
 
   await page.locator('input[name=username]').fill('zoe_second');
-  await usernameError.filter({ hasText: /^$/ }).waitFor();
+  await page.waitForFunction(() => document.getElementById('f-username-error').textContent === '');
   await page.getByRole('button', { name: 'Create account' }).click();
   await waitForView(page, 'You’re signed in');
   const rows = queryDatabase(database, ACCOUNT_COLUMNS);

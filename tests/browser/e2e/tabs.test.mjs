@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
   EXPECTED_FORM, formValues, goThroughTwitter, launchBrowser, nextStartToken, queryDatabase,
-  screenshot, startStack, waitForView,
+  screenshot, setFault, startStack, waitForView,
 } from './harness.mjs';
 
 test('two tabs started in parallel both complete', { timeout: 150000 }, async (t) => {
@@ -26,12 +26,18 @@ test('two tabs started in parallel both complete', { timeout: 150000 }, async (t
   const [tokenA, tokenB] = await Promise.all(tokens);
   assert.notEqual(tokenA, tokenB, 'each tab has its own request token');
 
-  // Both approve at once; each callback carries its own tab's token.
+  // Both approve at once; each callback carries its own tab's token. A slow
+  // verify_credentials makes the two exchanges overlap if the page let them:
+  // the first to finish rotates the session id the second one presented.
+  await setFault(stack.emulator, { mode: 'slow', on: 'verify_credentials', slow_ms: 800 });
   const callbacks = tabs.map((page) => page.waitForRequest((r) => r.isNavigationRequest() && r.url().startsWith(`${stack.base}/signup/callback`)));
+  const exchanges = tabs.map((page) => page.waitForResponse((r) => r.url().endsWith('/api/twitter/exchange')));
   await Promise.all(tabs.map((page) => page.getByRole('button', { name: 'Authorize app' }).click()));
   const urls = (await Promise.all(callbacks)).map((r) => new URL(r.url()).searchParams.get('oauth_token'));
   assert.deepEqual(urls, [tokenA, tokenB]);
+  assert.deepEqual((await Promise.all(exchanges)).map((r) => r.status()), [200, 200]);
   await Promise.all(tabs.map((page) => waitForView(page, 'Finish signing up')));
+  await setFault(stack.emulator, { mode: 'none', on: 'all' });
   for (const page of tabs) assert.deepEqual(await formValues(page), EXPECTED_FORM);
   await screenshot(tabs[1], 'two-tabs-form-b');
 
@@ -41,6 +47,7 @@ test('two tabs started in parallel both complete', { timeout: 150000 }, async (t
   await tabs[1].getByRole('button', { name: 'Create account' }).click();
   await tabs[1].locator('#form-status').filter({ hasText: 'This Twitter account already has an account — sign in.' }).waitFor();
   assert.equal(await tabs[1].evaluate(() => document.activeElement.textContent), 'Sign in with Twitter');
+  assert.equal(await tabs[1].getByRole('button', { name: 'Create account' }).isVisible(), false);
   await screenshot(tabs[1], 'two-tabs-already-registered');
   await goThroughTwitter(tabs[1], stack, { button: 'Sign in with Twitter' });
   await waitForView(tabs[1], 'You’re signed in');
