@@ -1,0 +1,120 @@
+// The soak's HTTP side: a browser-like client with a cookie jar and a deadline
+// on every request, the consent page, /proc sampling and small statistics.
+import fs from 'node:fs';
+
+export const requestTimeoutMs = 10000;
+
+// One person's browser: every answer is {status, json, body, setCookies, ms}
+// or, when the connection failed, {status: 0, error}.
+export class Client {
+  constructor(baseUrl, origin = baseUrl) {
+    this.baseUrl = baseUrl;
+    this.origin = origin;
+    this.cookie = '';
+  }
+
+  async request(pathname, { method = 'POST', body, headers = {}, timeoutMs = requestTimeoutMs } = {}) {
+    const final = { origin: this.origin, ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers };
+    if (this.cookie) final.cookie = `perch_session=${this.cookie}`;
+    for (const [name, value] of Object.entries(final)) if (value === null) delete final[name];
+    const started = performance.now();
+    try {
+      const response = await fetch(this.baseUrl + pathname, {
+        method, headers: final, body, redirect: 'manual', signal: AbortSignal.timeout(timeoutMs),
+      });
+      const text = await response.text();
+      const setCookies = response.headers.getSetCookie();
+      for (const value of setCookies) {
+        const match = value.match(/^perch_session=([^;]*)/);
+        if (match) this.cookie = match[1];
+      }
+      let json = null;
+      try { json = JSON.parse(text); } catch { /* the caller checks */ }
+      return { status: response.status, json, body: text, setCookies, headers: response.headers, ms: performance.now() - started };
+    } catch (error) {
+      return { status: 0, error: error.cause?.code ?? error.name ?? String(error), body: '', json: null, setCookies: [], ms: performance.now() - started };
+    }
+  }
+
+  start() { return this.request('/api/twitter/start', { body: '{}' }); }
+  exchange(query) { return this.request('/api/twitter/exchange', { body: JSON.stringify({ callback_query: query }) }); }
+  register(form) { return this.request('/api/register', { body: JSON.stringify(form) }); }
+  me() { return this.request('/api/me', { method: 'GET', headers: { origin: null } }); }
+  logout() { return this.request('/api/logout', { body: '{}' }); }
+  healthz() { return this.request('/healthz', { method: 'GET', headers: { origin: null } }); }
+}
+
+function unescapeHtml(text) {
+  return text.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+}
+
+// The consent page: press "Authorize app" (or Cancel); the callback's query, or null.
+export async function consent(authorizeUrl, { cancel = false, timeoutMs = requestTimeoutMs } = {}) {
+  const page = await fetch(authorizeUrl, { redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
+  const html = await page.text();
+  if (page.status !== 200) return null;
+  const formId = cancel ? 'cancel_form' : 'oauth_form';
+  const form = html.match(new RegExp(`<form[^>]*id="${formId}"[^>]*>([\\s\\S]*?)</form>`));
+  if (!form) return null;
+  const action = form[0].match(/action="([^"]*)"/)[1];
+  const fields = new URLSearchParams();
+  for (const input of form[1].matchAll(/<input[^>]*>/g)) {
+    const name = input[0].match(/name="([^"]*)"/)?.[1];
+    const value = input[0].match(/value="([^"]*)"/)?.[1] ?? '';
+    if (name) fields.append(name, unescapeHtml(value));
+  }
+  const target = new URL(unescapeHtml(action), authorizeUrl);
+  const decision = await fetch(target, {
+    method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', origin: target.origin },
+    body: fields.toString(), redirect: 'manual', signal: AbortSignal.timeout(timeoutMs),
+  });
+  await decision.text();
+  const location = decision.headers.get('location');
+  return decision.status === 302 && location ? new URL(location).search : null;
+}
+
+// Resident memory of a process in KiB (VmRSS), or null once it is gone.
+export function rssKiB(pid) {
+  try {
+    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    const match = status.match(/^VmRSS:\s+(\d+) kB/m);
+    return match ? Number(match[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
+export function threadsOf(pid) {
+  try {
+    return Number(fs.readFileSync(`/proc/${pid}/status`, 'utf8').match(/^Threads:\s+(\d+)/m)?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
+}
+
+export function percentile(values, p) {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+export class Tally {
+  counts = new Map();
+  add(key, n = 1) { this.counts.set(key, (this.counts.get(key) ?? 0) + n); }
+  get(key) { return this.counts.get(key) ?? 0; }
+  entries() { return [...this.counts.entries()].sort((a, b) => String(a[0]).localeCompare(String(b[0]))); }
+  total() { let sum = 0; for (const v of this.counts.values()) sum += v; return sum; }
+}
+
+export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// Waits until `check()` is truthy, polling every `everyMs`, for at most `deadlineMs`.
+export async function waitFor(check, { deadlineMs, everyMs = 100, what = 'a condition' }) {
+  const until = performance.now() + deadlineMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (performance.now() > until) throw new Error(`timed out after ${deadlineMs} ms waiting for ${what}`);
+    await sleep(everyMs);
+  }
+}
