@@ -323,6 +323,18 @@ export function openSealedToken(hexKey, sealedHex, field, twitterId) {
   return Buffer.concat([decipher.update(ciphertext), decipher.final()]).toString('utf8');
 }
 
+// Passes every /api/ call of `context` through route.fetch so the test sees
+// each answer's exact headers and body (the browser gets the same response).
+export async function captureApi(context) {
+  const seen = [];
+  await context.route((url) => url.hostname === '127.0.0.1' && url.pathname.startsWith('/api/'), async (route) => {
+    const response = await route.fetch({ maxRedirects: 0 });
+    seen.push({ url: route.request().url(), status: response.status(), headers: response.headersArray(), body: await response.text() });
+    return route.fulfill({ response });
+  });
+  return seen;
+}
+
 // Exposes which proxy API calls a page made (method + path), for "no request" assertions.
 export function recordApiCalls(page) {
   const calls = [];

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
-  DEFAULT_USER, EXPECTED_FORM, callbackTimings, formValues, goThroughTwitter, launchBrowser,
+  CONSUMER_SECRET, captureApi, DEFAULT_USER, EXPECTED_FORM, callbackTimings, formValues, goThroughTwitter, launchBrowser,
   openSealedToken, queryDatabase, recordApiCalls, screenshot, startStack, tempDir, visibleHeading,
   waitForView,
 } from './harness.mjs';
@@ -37,6 +37,7 @@ async function apiMe(page) {
 
 test('sign up: the form is pre-filled from Twitter; submitting signs in and stores one account with encrypted tokens', { timeout: 120000 }, async (t) => {
   const { stack, browser, page } = await setUp(t);
+  const api = await captureApi(browser.context);
   await page.goto(`${stack.base}/`);
   await waitForView(page, 'Welcome to Perch');
 
@@ -87,13 +88,22 @@ test('sign up: the form is pre-filled from Twitter; submitting signs in and stor
   assert.deepEqual(
     { twitter_id: row.twitter_id, username: row.username, first_name: row.first_name, last_name: row.last_name, email: row.email, timezone: row.timezone, picture: row.picture },
     { twitter_id: DEFAULT_USER.id_str, ...EXPECTED_FORM, picture: DEFAULT_USER.picture_original });
+  const secrets = [CONSUMER_SECRET];
   for (const field of ['access_token', 'access_token_secret']) {
     const plaintext = openSealedToken(stack.tokenKey, row[field], field, row.twitter_id);
+    secrets.push(plaintext);
     assert.match(plaintext, /^[\x21-\x7e]{8,}$/, `${field} decrypts to a token`);
     assert.ok(!Buffer.from(row[field], 'hex').includes(Buffer.from(plaintext)), `${field} is not stored in plaintext`);
     assert.throws(() => openSealedToken('00'.repeat(32), row[field], field, row.twitter_id), 'another key cannot open it');
     assert.throws(() => openSealedToken(stack.tokenKey, row[field], field === 'access_token' ? 'access_token_secret' : 'access_token', row.twitter_id),
       'bound to its field');
+  }
+  // No secret ever reached the browser: not the consumer secret, not the access token or its secret.
+  assert.deepEqual(api.map((a) => `${a.status} ${new URL(a.url).pathname}`),
+    ['401 /api/me', '200 /api/twitter/start', '200 /api/twitter/exchange', '201 /api/register', '200 /api/me']);
+  for (const answer of api) {
+    const text = JSON.stringify(answer.headers) + answer.body;
+    for (const secret of secrets) assert.ok(!text.includes(secret), `${answer.url} carries no secret`);
   }
   assertClean(browser);
 });
