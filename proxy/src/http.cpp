@@ -88,9 +88,12 @@ bool accepted_on(const sockaddr_storage& connection, const sockaddr_storage& lis
 // down only the read side wakes an idle worker (it reads end-of-file and
 // closes) while a request being answered can still write its response.
 void shut_down_reading_connections(const sockaddr_storage& listen_address) {
+    // increment(error), not a range-for: this runs inside httplib's accept
+    // loop, where an exception would end the process.
     std::error_code error;
-    for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd", error)) {
-        const std::string name = entry.path().filename().string();
+    for (std::filesystem::directory_iterator it("/proc/self/fd", error), end; !error && it != end;
+         it.increment(error)) {
+        const std::string name = it->path().filename().string();
         if (name.empty() || !std::all_of(name.begin(), name.end(), [](char c) { return c >= '0' && c <= '9'; })) {
             continue;
         }
