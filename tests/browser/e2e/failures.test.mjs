@@ -64,7 +64,7 @@ test('Cancel on the consent page: back at the start with "Sign-up cancelled", no
   assertClean(browser);
 });
 
-test('a callback URL with a tampered oauth_token is refused in the browser, with no call to the proxy', { timeout: 90000 }, async (t) => {
+test('a callback URL with a tampered oauth_token (or no verifier, or a duplicated token) is refused in the browser, with no call to the proxy', { timeout: 90000 }, async (t) => {
   const { stack, browser, page } = await setUp(t);
   const held = await holdCallback(page, stack);
   await page.getByRole('button', { name: 'Sign up with Twitter' }).click();
@@ -86,6 +86,21 @@ test('a callback URL with a tampered oauth_token is refused in the browser, with
 
   await page.getByRole('button', { name: 'Start again' }).click();
   await waitForView(page, 'Welcome to Perch');
+
+  // Other broken replies, each checked in the browser only: the verifier
+  // missing, and oauth_token given twice.
+  const verifier = genuine.searchParams.get('oauth_verifier');
+  const variants = [
+    [`?oauth_token=${token}`, 'Twitter’s reply was incomplete'],
+    [`?oauth_token=${token}&oauth_token=${token}&oauth_verifier=${verifier}`, 'Twitter’s reply could not be read'],
+  ];
+  for (const [query, title] of variants) {
+    await page.evaluate((value) => sessionStorage.setItem('perch.oauth_token', value), token);
+    await page.goto(`${stack.base}/signup/callback${query}`);
+    await waitForView(page, title);
+    assert.equal(page.url(), `${stack.base}/`);
+  }
+  assert.deepEqual(calls, [], 'nothing was sent to the proxy');
   assert.equal(accounts(stack), 0);
   assertClean(browser);
 });
