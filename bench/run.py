@@ -474,6 +474,8 @@ def bench_browser(bench, rows):
 def fmt_ms(ms):
     if ms is None:
         return "n/a"
+    if ms >= 1000:
+        return f"{ms / 1000:.2f} s"
     return f"{ms * 1000:.0f} µs" if ms < 1 else f"{ms:.1f} ms"
 
 
