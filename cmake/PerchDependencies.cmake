@@ -18,9 +18,10 @@ if(EMSCRIPTEN)
   target_include_directories(perch_json SYSTEM INTERFACE ${PERCH_WASM_INCLUDE})
   add_library(perch_catch2 INTERFACE)
   target_include_directories(perch_catch2 SYSTEM INTERFACE ${PERCH_WASM_INCLUDE})
-  # Catch2 reports failures through exceptions.
-  target_compile_options(perch_catch2 INTERFACE -fexceptions)
-  target_link_options(perch_catch2 INTERFACE -fexceptions)
+  # Catch2 reports failures through exceptions; the same model as perch_core
+  # (shared/CMakeLists.txt), which the tests link: the two must not be mixed.
+  target_compile_options(perch_catch2 INTERFACE -fwasm-exceptions)
+  target_link_options(perch_catch2 INTERFACE -fwasm-exceptions)
 else()
   find_package(nlohmann_json 3.11 REQUIRED)
   find_package(Catch2 2.13 REQUIRED)
