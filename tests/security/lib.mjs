@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { Browser, Stack, startEmulator, startProxy, startRecorder } from '../integration/harness.mjs';
+import { Browser, Stack, binDir, startEmulator, startProxy, startRecorder } from '../integration/harness.mjs';
 
 export * from '../integration/harness.mjs';
 
@@ -22,6 +22,16 @@ export const siteDir = process.env.PERCH_SITE_DIR ? path.resolve(process.env.PER
 
 // The emulator's default user (emulator/src/README.md, "The default user").
 export const emulatorUser = { id_str: '1452019283001737216', screen_name: 'zoe_perch' };
+
+// Whether this perch-proxy has per-client rate limits (--start-per-minute ...).
+let rateLimitFlags = null;
+export function proxyHasRateLimits() {
+  if (rateLimitFlags === null) {
+    const help = execFileSync(path.join(binDir, 'perch-proxy'), ['--help'], { encoding: 'utf8', timeout: 10000 });
+    rateLimitFlags = help.includes('--start-per-minute') && help.includes('--exchange-per-minute');
+  }
+  return rateLimitFlags;
+}
 
 // A form that passes validate_registration (docs/registration-form.md).
 export function validForm(username = 'zoe_perch') {
@@ -34,7 +44,9 @@ export function tempDir(label) {
 
 // emulator -> recording forwarder -> perch-proxy with a fresh database and a
 // random token key (in the environment, like the consumer secret).
-// `flags` are extra proxy flags; `env` extra proxy environment.
+// `flags` are extra proxy flags; `env` extra proxy environment. These tests
+// make many sign-ins from one address, so per-client rate limits are off
+// unless `flags` turn them on (rate_limit.test.mjs does).
 // The database folder is removed with the stack unless `dir` is given (then it is the caller's).
 export async function startSecureStack({ flags = {}, env = {}, emulatorArgs = [], dir } = {}) {
   const stack = new Stack();
@@ -44,8 +56,9 @@ export async function startSecureStack({ flags = {}, env = {}, emulatorArgs = []
   try {
     const emulator = await startEmulator(stack, emulatorArgs);
     const recorder = await startRecorder(stack, emulator.url);
+    const limitsOff = proxyHasRateLimits() ? { '--start-per-minute': '0', '--exchange-per-minute': '0' } : {};
     const proxy = await startProxy(stack, recorder.url,
-      { '--database': database, '--web-root': siteDir, ...flags },
+      { '--database': database, '--web-root': siteDir, ...limitsOff, ...flags },
       { PERCH_TOKEN_KEY: tokenKey, ...env });
     return { stack, emulator, recorder, proxy, database, dir: folder, tokenKey };
   } catch (error) {
