@@ -1,39 +1,57 @@
 // The soak's HTTP side: a browser-like client with a cookie jar and a deadline
 // on every request, the consent page, /proc sampling and small statistics.
 import fs from 'node:fs';
+import http from 'node:http';
 
 export const requestTimeoutMs = 10000;
 
-// One person's browser: every answer is {status, json, body, setCookies, ms}
+// One person's browser at its own loopback address (127.0.1.1-254 unless
+// given), so per-client limits see many clients as they would many hosts.
+// One connection per request, as a reverse proxy in front of perch-proxy
+// usually talks to it. Every answer is {status, json, body, setCookies, ms}
 // or, when the connection failed, {status: 0, error}.
+export function randomClientAddress() {
+  return `127.0.1.${1 + Math.floor(Math.random() * 254)}`;
+}
+
 export class Client {
-  constructor(baseUrl, origin = baseUrl) {
+  constructor(baseUrl, { origin = baseUrl, address = randomClientAddress() } = {}) {
     this.baseUrl = baseUrl;
     this.origin = origin;
+    this.address = address;
     this.cookie = '';
   }
 
-  async request(pathname, { method = 'POST', body, headers = {}, timeoutMs = requestTimeoutMs } = {}) {
-    const final = { origin: this.origin, ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers };
+  request(pathname, { method = 'POST', body, headers = {}, timeoutMs = requestTimeoutMs } = {}) {
+    const final = { origin: this.origin, connection: 'close', ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers };
     if (this.cookie) final.cookie = `perch_session=${this.cookie}`;
     for (const [name, value] of Object.entries(final)) if (value === null) delete final[name];
+    const payload = body === undefined ? null : Buffer.isBuffer(body) ? body : Buffer.from(body, 'utf8');
+    if (payload) final['content-length'] = String(payload.length);
     const started = performance.now();
-    try {
-      const response = await fetch(this.baseUrl + pathname, {
-        method, headers: final, body, redirect: 'manual', signal: AbortSignal.timeout(timeoutMs),
+    return new Promise((resolve) => {
+      let settled = false;
+      const finish = (answer) => { if (!settled) { settled = true; clearTimeout(timer); resolve({ ...answer, ms: performance.now() - started }); } };
+      const request = http.request(this.baseUrl + pathname, { method, headers: final, agent: false, localAddress: this.address }, (response) => {
+        const chunks = [];
+        response.on('data', (chunk) => chunks.push(chunk));
+        response.on('error', (error) => finish({ status: 0, error: error.code ?? error.message, body: '', json: null, setCookies: [] }));
+        response.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          const setCookies = response.headers['set-cookie'] ?? [];
+          for (const value of setCookies) {
+            const match = value.match(/^perch_session=([^;]*)/);
+            if (match) this.cookie = match[1];
+          }
+          let json = null;
+          try { json = JSON.parse(text); } catch { /* the caller checks */ }
+          finish({ status: response.statusCode, json, body: text, setCookies, headers: response.headers });
+        });
       });
-      const text = await response.text();
-      const setCookies = response.headers.getSetCookie();
-      for (const value of setCookies) {
-        const match = value.match(/^perch_session=([^;]*)/);
-        if (match) this.cookie = match[1];
-      }
-      let json = null;
-      try { json = JSON.parse(text); } catch { /* the caller checks */ }
-      return { status: response.status, json, body: text, setCookies, headers: response.headers, ms: performance.now() - started };
-    } catch (error) {
-      return { status: 0, error: error.cause?.code ?? error.name ?? String(error), body: '', json: null, setCookies: [], ms: performance.now() - started };
-    }
+      const timer = setTimeout(() => { request.destroy(new Error('timeout')); finish({ status: 0, error: 'timeout', body: '', json: null, setCookies: [] }); }, timeoutMs);
+      request.on('error', (error) => finish({ status: 0, error: error.code ?? error.message, body: '', json: null, setCookies: [] }));
+      request.end(payload ?? undefined);
+    });
   }
 
   start() { return this.request('/api/twitter/start', { body: '{}' }); }

@@ -33,7 +33,7 @@ async function pendingFlow(env) {
 
 // Moves a client's cookie to the restarted proxy (a new port: a new origin too).
 function rehome(client, proxyUrl) {
-  const moved = new Client(proxyUrl);
+  const moved = new Client(proxyUrl, { address: client.address });
   moved.cookie = client.cookie;
   return moved;
 }

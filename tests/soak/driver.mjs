@@ -11,6 +11,7 @@
 //    oversized requests and slowloris connections.
 // 4. kill -9 during registrations, restart on the same database.
 // Exits 0 only if every check held. Loopback only; every wait is bounded.
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -21,9 +22,13 @@ import { Client, percentile, rssKiB, sleep, threadsOf } from './client.mjs';
 import { crashRound } from './crash.mjs';
 import { startMintingForwarder } from './minting_forwarder.mjs';
 import { flood, measure, oversize, slowloris } from './slow_clients.mjs';
-import { TrafficState, runFaults, runWorkers } from './traffic.mjs';
+import { TrafficState, allowedStatuses, runFaults, runWorkers } from './traffic.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const binDir = process.env.PERCH_BIN_DIR ?? path.join(repo, 'build/native/bin');
+// Whether this perch-proxy limits clients' rates (the soak runs it with its defaults).
+const rateLimited = execFileSync(path.join(binDir, 'perch-proxy'), ['--help'], { encoding: 'utf8', timeout: 10000 })
+  .includes('--start-per-minute');
 
 function parseArgs(argv) {
   const options = { seconds: 600, brief: false, report: null };
@@ -77,16 +82,16 @@ const proxyFlags = {
   ...(process.env.PERCH_SOAK_PROXY_FLAGS ? JSON.parse(process.env.PERCH_SOAK_PROXY_FLAGS) : {}),
 };
 
-const report = { options, settings, cycles: [], rss: [], traffic: null, expiry: null, database: null, slowClients: [], crash: [], failures };
+const report = { options, settings, rateLimited, cycles: [], rss: [], traffic: null, expiry: null, database: null, slowClients: [], crash: [], failures };
 let forwarder;
 let sampler;
 
 try {
-  log(`binaries: ${process.env.PERCH_BIN_DIR ?? 'build/native/bin'}; ${options.seconds} s of traffic in ${cycles} cycle(s); database ${database}`);
+  log(`binaries: ${binDir}; ${options.seconds} s of traffic in ${cycles} cycle(s); rate limits ${rateLimited ? 'on (defaults)' : 'not in this perch-proxy'}; database ${database}`);
   const emulator = await startEmulator(stack, ['--slow-ms', String(settings.slowMs), '--threads', '64', '--token-ttl', '120']);
   forwarder = await startMintingForwarder(emulator.url);
   const env = {
-    stack, emulator, forwarder, database, userOffset: 0,
+    stack, emulator, forwarder, database, userOffset: 0, rateLimited, allowed: allowedStatuses(rateLimited),
     proxy: await startProxy(stack, forwarder.url, proxyFlags, { PERCH_TOKEN_KEY: tokenKey }),
   };
   env.proxyUrl = env.proxy.url;
@@ -205,6 +210,13 @@ try {
     check(result.failed === 0, `${label}: ${result.failed} of ${result.probes} healthz probes failed (3 s deadline)`);
     check(result.p99 !== null && result.p99 <= 1000, `${label}: healthz p99 ${result.p99?.toFixed(0)} ms > 1000 ms`);
     check(result.recoveredMs !== null, `${label}: the proxy did not answer healthz afterwards`);
+    if (label.startsWith('start flood') && rateLimited) {
+      const statuses = result.attack.statuses ?? {};
+      check((statuses['429'] ?? 0) > 0 && /^\d+$/.test(String(result.attack.retryAfter)), `${label}: no 429 with a Retry-After for the flooding client`);
+      // 10 at once, then 30 a minute (the defaults), plus slack for the clock.
+      const allowed = 10 + Math.ceil((settings.slowPhaseS + 1) / 2) + 2;
+      check((statuses['200'] ?? 0) + (statuses['502'] ?? 0) <= allowed, `${label}: ${statuses['200']} starts passed the rate limit (at most ${allowed})`);
+    }
   }
   check(mainProxy.exit === null, `perch-proxy exited during the slow-client phase: ${JSON.stringify(mainProxy.exit)}`);
 

@@ -74,7 +74,7 @@ function formFor(user) {
 // start -> consent as `user` -> exchange. Returns {client, exchanged} or null when a step failed (recorded).
 async function signIn(env, state, user, client = new Client(env.proxyUrl)) {
   const started = await client.start();
-  if (!state.record('start', started, [200, 502, 504])) return null;
+  if (!state.record('start', started, env.allowed.start)) return null;
   if (started.status !== 200) return null;
   env.forwarder.assign(started.json.oauth_token, user);
   let query;
@@ -89,8 +89,7 @@ async function signIn(env, state, user, client = new Client(env.proxyUrl)) {
     return null;
   }
   const exchanged = await client.exchange(query);
-  // 410: the flow outlived PERCH_FLOW_TTL_SECONDS on an overloaded machine (recorded, allowed).
-  if (!state.record('exchange', exchanged, [200, 410, 502, 504])) return null;
+  if (!state.record('exchange', exchanged, env.allowed.exchange)) return null;
   if (exchanged.status !== 200) {
     env.forwarder.forget(started.json.oauth_token);
     return null;
@@ -135,7 +134,7 @@ const actions = {
   async abandon(env, state) {
     const client = new Client(env.proxyUrl);
     const started = await client.start();
-    if (!state.record('start', started, [200, 502, 504]) || started.status !== 200) return;
+    if (!state.record('start', started, env.allowed.start) || started.status !== 200) return;
     if (Math.random() < 0.5) {
       try { await consent(started.json.authorize_url); } catch { /* the verifier is never used anyway */ }
     }
@@ -147,21 +146,22 @@ const actions = {
     const user = known ? { id: known.twitterId, screenName: known.username } : mintedUser(++state.userCounter + env.userOffset);
     const signedIn = await signIn(env, state, user);
     if (!signedIn) return;
-    state.record('replay', await signedIn.client.exchange(signedIn.query), [409]);
+    state.record('replay', await signedIn.client.exchange(signedIn.query), env.rateLimited ? [409, 429] : [409]);
   },
 
   async bad(env, state) {
     const client = new Client(env.proxyUrl);
-    const [name, send, allowed] = pick(badRequests);
+    const [name, send, allowed, reachesLimitedRoute] = pick(badRequests);
     state.actions.add(`bad: ${name}`);
-    state.record(`bad ${name}`, await send(client, env), allowed);
+    state.record(`bad ${name}`, await send(client, env), reachesLimitedRoute && env.rateLimited ? [...allowed, 429] : allowed);
   },
 };
 
 const badRequests = [
-  ['malformed json', (c) => c.request('/api/twitter/exchange', { body: '{"callback_query":' }), [400]],
-  ['invalid utf-8', (c) => c.request('/api/twitter/exchange', { body: Buffer.from('{"callback_query":"\xff"}', 'latin1') }), [400]],
-  ['deep json', (c) => c.request('/api/twitter/exchange', { body: `{"callback_query":${'['.repeat(400)}${']'.repeat(400)}}` }), [400]],
+  // [name, send, allowed statuses, reaches a rate-limited route's handler]
+  ['malformed json', (c) => c.request('/api/twitter/exchange', { body: '{"callback_query":' }), [400], true],
+  ['invalid utf-8', (c) => c.request('/api/twitter/exchange', { body: Buffer.from('{"callback_query":"\xff"}', 'latin1') }), [400], true],
+  ['deep json', (c) => c.request('/api/twitter/exchange', { body: `{"callback_query":${'['.repeat(400)}${']'.repeat(400)}}` }), [400], true],
   ['wrong content type', (c) => c.request('/api/twitter/start', { body: '{}', headers: { 'content-type': 'text/plain' } }), [415]],
   ['foreign origin', (c) => c.request('/api/twitter/start', { body: '{}', headers: { origin: 'https://evil.example' } }), [403]],
   ['no origin', (c) => c.request('/api/register', { body: '{}', headers: { origin: null } }), [403]],
@@ -170,7 +170,7 @@ const badRequests = [
   ['oversize header', (c) => c.request('/healthz', { method: 'GET', headers: { origin: null, 'x-big': 'b'.repeat(9000) } }), [400, 431]],
   ['unknown api route', (c) => c.request('/api/nope', { body: '{}' }), [404]],
   ['get on a post route', (c) => c.request('/api/twitter/start', { method: 'GET', headers: { origin: null } }), [405]],
-  ['exchange without session', (c) => c.exchange('?oauth_token=a&oauth_verifier=b'), [400]],
+  ['exchange without session', (c) => c.exchange('?oauth_token=a&oauth_verifier=b'), [400], true],
   ['register without session', (c) => c.register({ username: 'x', first_name: 'x', last_name: '', email: 'x@example.org', timezone: 'UTC' }), [401]],
   ['forged session cookie', (c) => { c.cookie = 'A'.repeat(43); return c.me(); }, [401]],
   ['extra register fields', (c) => c.register({ twitter_id: '1', username: 'x' }), [400, 401]],
@@ -186,6 +186,14 @@ function pickAction() {
     if (roll < 0) return name;
   }
   return 'bad';
+}
+
+// What start and exchange may answer: 200, the provider's 502/504, for exchange
+// 410 when the flow outlived PERCH_FLOW_TTL_SECONDS on an overloaded machine,
+// and 429 when the proxy limits clients' rates.
+export function allowedStatuses(rateLimited) {
+  const limited = rateLimited ? [429] : [];
+  return { start: [200, 502, 504, ...limited], exchange: [200, 410, 502, 504, ...limited] };
 }
 
 export async function runWorkers(env, state, { workers, untilMs }) {
