@@ -10,6 +10,7 @@
 #include "json_input.h"
 #include "log.h"
 #include "query.h"
+#include "rate_limiter.h"
 
 namespace perch {
 namespace {
@@ -98,7 +99,20 @@ std::string expired_session_cookie(const ProxyConfig& config) {
     return build_clear_cookie(session_cookie_name, options);
 }
 
+std::optional<ApiError> check_rate_limit(const HttpRequest& request, const AppContext& context, RateLimiter* limiter) {
+    if (limiter == nullptr) return std::nullopt;
+    const RateDecision decision = limiter->take(
+        client_key(request.remote_addr, request.header("x-forwarded-for"), context.config.trust_forwarded_for));
+    if (decision.allowed) return std::nullopt;
+    const std::string seconds = std::to_string(decision.retry_after.count());
+    return ApiError{429, "rate_limited",
+                    "Too many sign-in requests from this address; try again in " + seconds + " s.",
+                    {{"Retry-After", seconds}}};
+}
+
 RouteResult start_route(const HttpRequest& request, AppContext& context) {
+    // Before anything that costs: no session, no call to Twitter.
+    if (auto limited = check_rate_limit(request, context, context.start_limiter)) return *limited;
     if (auto error = check_empty_body(request.body)) return *error;
     const ApiError busy{503, "busy", "Too many sign-ins are in progress; try again shortly."};
 
@@ -142,6 +156,7 @@ RouteResult start_route(const HttpRequest& request, AppContext& context) {
 }
 
 RouteResult exchange_route(const HttpRequest& request, AppContext& context) {
+    if (auto limited = check_rate_limit(request, context, context.exchange_limiter)) return *limited;
     auto parsed = api::parse_exchange_request(request.body);
     if (!parsed) return request_body_error(parsed.error());
     const std::string& query = parsed.value().callback_query;

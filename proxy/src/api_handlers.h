@@ -31,13 +31,20 @@ ApiError request_body_error(const Error& error);
 // For routes that take no parameters: the body must be empty or {}.
 std::optional<ApiError> check_empty_body(const std::string& body);
 
+// When `limiter` refuses this request's client (rate_limiter.h's client_key:
+// the connection's address, or X-Forwarded-For's last entry when
+// config.trust_forwarded_for): 429 rate_limited with Retry-After. Null: no limit.
+std::optional<ApiError> check_rate_limit(const HttpRequest& request, const AppContext& context, RateLimiter* limiter);
+
 // POST /api/twitter/start  (body: empty or {})
+//   429 rate_limited (Retry-After) before anything else, when the client is over its limit;
 //   200 {"authorize_url","oauth_token"} + the cookie when a session was created;
 //   503 busy when the store is full; 502 provider_error / 504 provider_timeout
 //   (with a stable message; the provider's detail goes to context.log).
 RouteResult start_route(const HttpRequest& request, AppContext& context);
 
 // POST /api/twitter/exchange  {"callback_query": "<location.search>"}
+//   429 rate_limited (Retry-After) before anything else, when the client is over its limit;
 //   200 {"status":"new","twitter_user":{...}} + the rotated session's cookie;
 //   200 {"status":"signed_in","user":{...}} when the Twitter id already has an
 //       account: its stored tokens are replaced by the new ones and the session

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <fstream>
 #include <limits>
+#include <tuple>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -229,6 +230,11 @@ struct Declared {
     const Setting* flows_per_session;
     const Setting* connect_timeout;
     const Setting* read_timeout;
+    const Setting* start_per_minute;
+    const Setting* start_burst;
+    const Setting* exchange_per_minute;
+    const Setting* exchange_burst;
+    const Setting* trust_forwarded_for;
 };
 
 Result<ProxyConfig> build(const Settings& s, const Declared& d) {
@@ -384,6 +390,27 @@ Result<ProxyConfig> build(const Settings& s, const Declared& d) {
     if (!read_ms) return read_ms.error();
     config.upstream.read_timeout = std::chrono::milliseconds(read_ms.value());
 
+    for (auto [limit, per_minute, burst] : {std::tuple{&config.start_limit, d.start_per_minute, d.start_burst},
+                                            std::tuple{&config.exchange_limit, d.exchange_per_minute, d.exchange_burst}}) {
+        auto rate = integer_setting<long long>(s, *per_minute, static_cast<long long>(limit->per_minute), 0, 1000000);
+        if (!rate) return rate.error();
+        limit->per_minute = static_cast<double>(rate.value());
+        auto size = integer_setting<std::size_t>(s, *burst, limit->burst, 1, 100000);
+        if (!size) return size.error();
+        limit->burst = size.value();
+    }
+
+    if (auto value = s.get(*d.trust_forwarded_for)) {
+        const std::string text = lower(value->text);
+        if (text == "1" || text == "true" || text == "yes") {
+            config.trust_forwarded_for = true;
+        } else if (text == "0" || text == "false" || text == "no") {
+            config.trust_forwarded_for = false;
+        } else {
+            return bad(value->source, "must be 1 or 0 (true or false)");
+        }
+    }
+
     return config;
 }
 
@@ -507,6 +534,14 @@ Result<LoadedConfig> load_config(int argc, const char* const* argv, const EnvLoo
         &settings.add("PERCH_UPSTREAM_CONNECT_TIMEOUT_MS", "--upstream-connect-timeout-ms",
                       "provider connect timeout (default 3000)"),
         &settings.add("PERCH_UPSTREAM_TIMEOUT_MS", "--upstream-timeout-ms", "provider read timeout (default 10000)"),
+        &settings.add("PERCH_START_PER_MINUTE", "--start-per-minute",
+                      "POST /api/twitter/start per client and minute (default 30; 0 = no limit)"),
+        &settings.add("PERCH_START_BURST", "--start-burst", "start calls a client may make at once (default 10)"),
+        &settings.add("PERCH_EXCHANGE_PER_MINUTE", "--exchange-per-minute",
+                      "POST /api/twitter/exchange per client and minute (default 30; 0 = no limit)"),
+        &settings.add("PERCH_EXCHANGE_BURST", "--exchange-burst", "exchange calls a client may make at once (default 10)"),
+        &settings.add("PERCH_TRUST_FORWARDED_FOR", "--trust-forwarded-for",
+                      "1: key clients by X-Forwarded-For's last entry (only behind your reverse proxy; default 0)"),
     };
 
     try {

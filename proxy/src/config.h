@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "http_types.h"
+#include "rate_limiter.h"
 #include "result.h"
 
 namespace perch {
@@ -53,6 +54,15 @@ struct ProxyConfig {
 
     // Provider calls: PERCH_UPSTREAM_CONNECT_TIMEOUT_MS, PERCH_UPSTREAM_TIMEOUT_MS.
     TransportLimits upstream;
+
+    // Per-client limits on the two routes that cost a call to Twitter
+    // (PERCH_START_PER_MINUTE / PERCH_START_BURST, PERCH_EXCHANGE_PER_MINUTE /
+    // PERCH_EXCHANGE_BURST). per_minute 0 turns a limit off (benchmarks).
+    RateLimit start_limit{30.0, 10};
+    RateLimit exchange_limit{30.0, 10};
+    // PERCH_TRUST_FORWARDED_FOR: key clients by X-Forwarded-For's last entry
+    // instead of the connection's address; only behind the operator's reverse proxy.
+    bool trust_forwarded_for = false;
 };
 
 // Looks up an environment variable; injectable so tests never touch the real environment.

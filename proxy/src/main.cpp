@@ -24,6 +24,7 @@
 #include "http_client.h"
 #include "http_server.h"
 #include "log.h"
+#include "rate_limiter.h"
 #include "routes.h"
 #include "session_store.h"
 #include "sign_command.h"
@@ -117,6 +118,14 @@ int serve(ProxyConfig& config) {
     options.threads = config.threads;
     options.log = log.get();
 
+    // per_minute 0: that route is not limited (e.g. for benchmarks from one address).
+    std::unique_ptr<RateLimiter> start_limiter;
+    std::unique_ptr<RateLimiter> exchange_limiter;
+    if (config.start_limit.per_minute > 0) start_limiter = std::make_unique<RateLimiter>(config.start_limit, clock);
+    if (config.exchange_limit.per_minute > 0) {
+        exchange_limiter = std::make_unique<RateLimiter>(config.exchange_limit, clock);
+    }
+
     // The router is made after bind(): with port 0 the public origin is only known then.
     std::unique_ptr<Router> router;
     HttpServer server(options, [&router](const HttpRequest& request) { return router->handle(request); });
@@ -126,7 +135,8 @@ int serve(ProxyConfig& config) {
         return 1;
     }
     if (config.public_origin_from_listen) config.public_origin = listen_origin(config.listen_host, port.value());
-    router = std::make_unique<Router>(AppContext{config, twitter, sessions, accounts, clock, random, log.get()},
+    router = std::make_unique<Router>(AppContext{config, twitter, sessions, accounts, clock, random, log.get(),
+                                                 start_limiter.get(), exchange_limiter.get()},
                                       api_routes());
 
     std::error_code error;

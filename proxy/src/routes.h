@@ -25,6 +25,7 @@ namespace perch {
 
 class AccountStore;
 class Log;
+class RateLimiter;
 
 // Everything a route may use, injected; one per proxy.
 struct AppContext {
@@ -35,6 +36,9 @@ struct AppContext {
     const Clock& clock;
     RandomSource& random;
     Log* log = nullptr;  // warnings only (the HTTP server writes the access lines)
+    // Per-client limits for start and exchange; null = no limit.
+    RateLimiter* start_limiter = nullptr;
+    RateLimiter* exchange_limiter = nullptr;
 };
 
 // An error a route returns; the wrapper renders {"error":{"code","message"}},

@@ -127,6 +127,11 @@ export async function startEmulator(stack, extraArgs = []) {
   return child;
 }
 
+// Per-client rate limits off: these tests make many sign-ins from 127.0.0.1 in
+// seconds. (Not startProxy's default: the soak runs the proxy's own defaults;
+// tests/security/rate_limit.test.mjs tests the limits.)
+export const noRateLimits = Object.freeze({ '--start-per-minute': '0', '--exchange-per-minute': '0' });
+
 // The consumer secret and the token key go in through the environment, never
 // the command line. Each proxy gets a fresh account database in a temporary
 // folder (child.database) and a random token key (child.tokenKey), unless

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import {
-  Browser, Stack, consent, consumerSecret, queryDatabase, startEmulator, startProxy, startRecorder,
+  Browser, Stack, consent, noRateLimits, consumerSecret, queryDatabase, startEmulator, startProxy, startRecorder,
 } from './harness.mjs';
 
 const emulatorUser = { twitter_id: '1452019283001737216', screen_name: 'zoe_perch' };
@@ -54,7 +54,7 @@ describe('accounts: perch-proxy + perch-emulator + a temporary database', { time
   before(async () => {
     emulator = await startEmulator(stack);
     recorder = await startRecorder(stack, emulator.url);
-    proxy = await startProxy(stack, recorder.url);
+    proxy = await startProxy(stack, recorder.url, noRateLimits);
   });
 
   after(async () => {
@@ -185,7 +185,7 @@ describe('accounts: perch-proxy + perch-emulator + a temporary database', { time
     const userFile = path.join(dir, 'twin.json');
     fs.writeFileSync(userFile, JSON.stringify({ id_str: '2000000000000000001', screen_name: 'zoe_twin', name: 'Zoë Twin' }));
     const twinEmulator = await startEmulator(stack, ['--user', userFile]);
-    const twinProxy = await startProxy(stack, twinEmulator.url, { '--database': proxy.database }, { PERCH_TOKEN_KEY: proxy.tokenKey });
+    const twinProxy = await startProxy(stack, twinEmulator.url, { ...noRateLimits, '--database': proxy.database }, { PERCH_TOKEN_KEY: proxy.tokenKey });
     const twin = fresh(twinProxy.url);
     const exchanged = await twin.signInWithTwitter();
     assert.equal(exchanged.json.status, 'new', exchanged.body);

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { Browser, Stack, consent, setFault, startEmulator, startProxy } from './harness.mjs';
+import { Browser, Stack, consent, noRateLimits, setFault, startEmulator, startProxy } from './harness.mjs';
 
 // The proxy gives up reading after 1 s; the emulator's slow mode waits 4 s.
 const proxyReadTimeoutMs = 1000;
@@ -24,7 +24,7 @@ describe('perch-proxy under perch-emulator faults', { timeout: 120000 }, () => {
 
   before(async () => {
     emulator = await startEmulator(stack, ['--slow-ms', String(slowMs)]);
-    proxy = await startProxy(stack, emulator.url, { '--upstream-timeout-ms': String(proxyReadTimeoutMs) });
+    proxy = await startProxy(stack, emulator.url, { ...noRateLimits, '--upstream-timeout-ms': String(proxyReadTimeoutMs) });
   });
 
   after(async () => {

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 
-import { Browser, Stack, consent, consumerSecret, startEmulator, startProxy } from './harness.mjs';
+import { Browser, Stack, consent, consumerSecret, noRateLimits, startEmulator, startProxy } from './harness.mjs';
 
 const emulatorUser = { id_str: '1452019283001737216', name: 'Zoë Ångström-Ñúñez', screen_name: 'zoe_perch' };
 
@@ -43,7 +43,7 @@ describe('perch-proxy with perch-emulator', { timeout: 60000 }, () => {
 
   before(async () => {
     emulator = await startEmulator(stack);
-    proxy = await startProxy(stack, emulator.url);
+    proxy = await startProxy(stack, emulator.url, noRateLimits);
   });
 
   after(async () => {
@@ -204,7 +204,7 @@ describe('perch-proxy flow expiry', { timeout: 30000 }, () => {
   test('a callback after the flow lifetime -> 410 expired', async () => {
     const ttlSeconds = 1;
     const emulator = await startEmulator(stack);
-    const proxy = await startProxy(stack, emulator.url, { '--flow-ttl-seconds': String(ttlSeconds) });
+    const proxy = await startProxy(stack, emulator.url, { ...noRateLimits, '--flow-ttl-seconds': String(ttlSeconds) });
     const browser = new Browser(proxy.url);
     const started = await browser.start();
     // The flow was stored before this answer arrived, so once its lifetime has
@@ -222,7 +222,7 @@ describe('perch-proxy process', { timeout: 30000 }, () => {
   test('SIGTERM stops it cleanly (exit 0) within seconds', async () => {
     const stack = new Stack();
     const emulator = await startEmulator(stack);
-    const proxy = await startProxy(stack, emulator.url);
+    const proxy = await startProxy(stack, emulator.url, noRateLimits);
     await new Browser(proxy.url).start();
     const result = await proxy.stop();
     console.log(`perch-proxy stopped ${Math.round(result.ms)} ms after SIGTERM`);

@@ -4,13 +4,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { Browser, Stack, consent, consumerSecret, recordedSecrets, setFault, startEmulator, startProxy, startRecorder } from './harness.mjs';
+import { Browser, Stack, consent, consumerSecret, noRateLimits, recordedSecrets, setFault, startEmulator, startProxy, startRecorder } from './harness.mjs';
 
 test('no secret, token secret or session id appears in any response or in the proxy log', { timeout: 60000 }, async () => {
   const stack = new Stack();
   const emulator = await startEmulator(stack, ['--slow-ms', '3000']);
   const recorder = await startRecorder(stack, emulator.url);
-  const proxy = await startProxy(stack, recorder.url, { '--upstream-timeout-ms': '1000' });
+  const proxy = await startProxy(stack, recorder.url, { ...noRateLimits, '--upstream-timeout-ms': '1000' });
 
   const browsers = [];
   const verifiers = [];

@@ -19,6 +19,7 @@
 #include "api_handlers.h"
 #include "app_fakes.h"
 #include "log.h"
+#include "rate_limiter.h"
 #include "routes.h"
 #include "token_cipher.h"
 
@@ -46,6 +47,9 @@ inline ProxyConfig test_config(const std::filesystem::path& web_root) {
     config.max_sessions = 100;
     config.max_pending_flows = 1000;
     config.max_flows_per_session = 5;
+    // Off unless a test turns them on: most tests start many flows from one address.
+    config.start_limit.per_minute = 0;
+    config.exchange_limit.per_minute = 0;
     return config;
 }
 
@@ -73,8 +77,14 @@ struct App {
         auto opened = AccountStore::open(options, cipher, clock);
         if (!opened) throw std::runtime_error("cannot open the test account store: " + opened.error().message);
         accounts = std::move(opened).value();
-        router = std::make_unique<Router>(
-            AppContext{config, twitter, *sessions, *accounts, clock, random, log.get()}, api_routes());
+        // As main() does: a limit with per_minute 0 has no limiter.
+        if (config.start_limit.per_minute > 0) start_limiter = std::make_unique<RateLimiter>(config.start_limit, clock);
+        if (config.exchange_limit.per_minute > 0) {
+            exchange_limiter = std::make_unique<RateLimiter>(config.exchange_limit, clock);
+        }
+        router = std::make_unique<Router>(AppContext{config, twitter, *sessions, *accounts, clock, random, log.get(),
+                                                     start_limiter.get(), exchange_limiter.get()},
+                                          api_routes());
     }
 
     HttpResponse handle(const HttpRequest& request) {
@@ -94,6 +104,8 @@ struct App {
     std::unique_ptr<AccountStore> accounts;
     std::ostringstream log_text;
     std::unique_ptr<Log> log = Log::to_stream(log_text);
+    std::unique_ptr<RateLimiter> start_limiter;
+    std::unique_ptr<RateLimiter> exchange_limiter;
     std::unique_ptr<Router> router;
     std::vector<HttpResponse> seen;
 };

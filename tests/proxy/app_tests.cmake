@@ -2,6 +2,8 @@
 set(PERCH_PROXY_APP_TESTS
   ${CMAKE_CURRENT_LIST_DIR}/account_handlers_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/cookies_test.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/rate_limit_routes_test.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/rate_limiter_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/routes_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/session_store_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/static_files_test.cpp

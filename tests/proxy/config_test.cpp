@@ -105,6 +105,29 @@ TEST_CASE("The minimal environment gives the documented defaults") {
     CHECK(config.max_pending_flows == 50000);
     CHECK(config.upstream.connect_timeout == std::chrono::milliseconds(3000));
     CHECK(config.upstream.read_timeout == std::chrono::milliseconds(10000));
+    CHECK(config.start_limit.per_minute == 30.0);
+    CHECK(config.start_limit.burst == 10);
+    CHECK(config.exchange_limit.per_minute == 30.0);
+    CHECK(config.exchange_limit.burst == 10);
+    CHECK_FALSE(config.trust_forwarded_for);
+}
+
+TEST_CASE("Per-client rate limits come from variables and flags; 0 a minute turns a limit off") {
+    Env env = with(with(minimal_env, "PERCH_START_PER_MINUTE", "6"), "PERCH_EXCHANGE_BURST", "2");
+    env = with(env, "PERCH_TRUST_FORWARDED_FOR", "1");
+    ProxyConfig config = loaded(env, {"--start-burst", "3", "--exchange-per-minute", "0"});
+    CHECK(config.start_limit.per_minute == 6.0);
+    CHECK(config.start_limit.burst == 3);
+    CHECK(config.exchange_limit.per_minute == 0.0);
+    CHECK(config.exchange_limit.burst == 2);
+    CHECK(config.trust_forwarded_for);
+    CHECK_FALSE(loaded(minimal_env, {"--trust-forwarded-for", "false"}).trust_forwarded_for);
+
+    CHECK(error_of(with(minimal_env, "PERCH_START_PER_MINUTE", "-1")) ==
+          "PERCH_START_PER_MINUTE must be an integer from 0 to 1000000");
+    CHECK(error_of(minimal_env, {"--exchange-burst", "0"}) == "--exchange-burst must be an integer from 1 to 100000");
+    CHECK(error_of(with(minimal_env, "PERCH_TRUST_FORWARDED_FOR", "maybe")) ==
+          "PERCH_TRUST_FORWARDED_FOR must be 1 or 0 (true or false)");
 }
 
 TEST_CASE("Flags win over environment variables") {
