@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <iterator>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -149,6 +150,7 @@ HttpRequest to_plain(const httplib::Request& req) {
     for (const auto& [name, value] : req.headers) out.headers.emplace(lower(name), value);
     out.body = req.body;
     out.remote_addr = req.remote_addr;
+    out.remote_port = req.remote_port;
     return out;
 }
 
@@ -305,8 +307,6 @@ void HttpServer::stop() {
 
 namespace {
 
-constexpr std::size_t max_idle_per_origin = 4;
-
 template <typename Duration>
 std::string milliseconds(Duration duration) {
     return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(duration).count()) + " ms";
@@ -319,20 +319,38 @@ std::string host_port(const HttpUrl& url) {
 }  // namespace
 
 struct HttplibTransport::Impl {
+    using Clock = std::chrono::steady_clock;
+    struct Idle {
+        std::unique_ptr<httplib::Client> client;
+        Clock::time_point since;
+    };
+
     TransportLimits limits;
     std::string ca_bundle;
     std::mutex mutex;
-    // Idle keep-alive clients per origin; a client is used by one call at a time
-    // (httplib::Client serialises its requests, so sharing one would queue callers).
-    std::map<std::string, std::vector<std::unique_ptr<httplib::Client>>> idle;
+    // Idle keep-alive clients per origin, oldest first; a client is used by one
+    // call at a time (httplib::Client serialises its requests, so sharing one
+    // would queue callers).
+    std::map<std::string, std::vector<Idle>> idle;
+
+    // Removes the clients idle past pool_idle_timeout (the oldest are first)
+    // into `closing`, to be closed outside the lock.
+    void drop_stale(std::vector<Idle>& clients, Clock::time_point now, std::vector<Idle>& closing) {
+        auto fresh = std::find_if(clients.begin(), clients.end(),
+                                  [&](const Idle& entry) { return now - entry.since <= limits.pool_idle_timeout; });
+        std::move(clients.begin(), fresh, std::back_inserter(closing));
+        clients.erase(clients.begin(), fresh);
+    }
 
     std::unique_ptr<httplib::Client> take(const HttpUrl& url) {
         const std::string key = url.scheme + "://" + host_port(url);
+        std::vector<Idle> closing;
         {
             std::lock_guard<std::mutex> lock(mutex);
             auto& clients = idle[key];
+            drop_stale(clients, Clock::now(), closing);
             if (!clients.empty()) {
-                auto client = std::move(clients.back());
+                auto client = std::move(clients.back().client);  // the most recently used
                 clients.pop_back();
                 return client;
             }
@@ -356,9 +374,12 @@ struct HttplibTransport::Impl {
 
     void give_back(const HttpUrl& url, std::unique_ptr<httplib::Client> client) {
         const std::string key = url.scheme + "://" + host_port(url);
+        const auto now = Clock::now();
+        std::vector<Idle> closing;
         std::lock_guard<std::mutex> lock(mutex);
         auto& clients = idle[key];
-        if (clients.size() < max_idle_per_origin) clients.push_back(std::move(client));
+        drop_stale(clients, now, closing);
+        if (clients.size() < limits.max_idle_per_origin) clients.push_back(Idle{std::move(client), now});
     }
 };
 

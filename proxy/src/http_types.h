@@ -26,6 +26,7 @@ struct HttpRequest {
     Headers headers;           // lower-cased names
     std::string body;
     std::string remote_addr;
+    int remote_port = 0;
 
     // First value of a header (name lower-case), or empty.
     std::string header(const std::string& lower_name) const {
@@ -67,6 +68,13 @@ struct TransportLimits {
     std::chrono::milliseconds connect_timeout{3000};
     std::chrono::milliseconds read_timeout{10000};
     std::size_t max_response_bytes = 256 * 1024;
+    // Idle kept-alive provider connections kept per origin: at least the
+    // server's largest thread count, so a burst never has to reconnect.
+    std::size_t max_idle_per_origin = 256;
+    // Pooled connections idle longer are closed, not reused: providers close
+    // idle keep-alive connections after a few seconds themselves, and a
+    // request written into one they are closing fails.
+    std::chrono::milliseconds pool_idle_timeout{4000};
 };
 
 // Sends one request; never retries. Implemented over cpp-httplib in http.cpp,

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <future>
 #include <mutex>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -515,6 +516,91 @@ TEST_CASE("One transport serves concurrent callers") {
         }));
     }
     for (auto& result : results) CHECK(result.get());
+}
+
+namespace {
+
+// Holds each request until `width` are in flight at once (bounded wait), and
+// records the client port of every connection a request arrived on.
+class ConnectionCounter {
+public:
+    explicit ConnectionCounter(int width) : width_(width) {}
+
+    HttpResponse handle(const HttpRequest& request) {
+        std::unique_lock<std::mutex> lock(mutex_);
+        ports_.insert(request.remote_port);
+        ++arrived_;
+        changed_.notify_all();
+        const int round_end = (arrived_ + width_ - 1) / width_ * width_;
+        changed_.wait_for(lock, std::chrono::seconds(5), [&] { return arrived_ >= round_end; });
+        return HttpResponse{200, {}, "text/plain", "ok"};
+    }
+
+    std::size_t connections() {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return ports_.size();
+    }
+
+private:
+    const int width_;
+    std::mutex mutex_;
+    std::condition_variable changed_;
+    int arrived_ = 0;
+    std::set<int> ports_;
+};
+
+// `callers` requests at once through `transport`; true when all answered 200.
+bool concurrent_round(HttpTransport& transport, const std::string& url, int callers) {
+    std::vector<std::future<bool>> results;
+    for (int i = 0; i < callers; ++i) {
+        results.push_back(std::async(std::launch::async, [&transport, &url] {
+            OutgoingRequest request;
+            request.method = "GET";
+            request.url = url;
+            auto result = transport.send(request);
+            auto* response = std::get_if<IncomingResponse>(&result);
+            return response != nullptr && response->status == 200;
+        }));
+    }
+    bool all = true;
+    for (auto& result : results) all = result.get() && all;
+    return all;
+}
+
+}  // namespace
+
+TEST_CASE("A burst of concurrent provider calls reuses every pooled connection the burst before opened") {
+    constexpr int callers = 32;
+    ConnectionCounter counter(callers);
+    ServerOptions options;
+    options.threads = 64;
+    RunningServer server([&](const HttpRequest& request) { return counter.handle(request); }, options);
+    HttplibTransport transport(fast_limits());
+    REQUIRE(concurrent_round(transport, server.url("/a"), callers));
+    REQUIRE(counter.connections() == callers);
+    REQUIRE(concurrent_round(transport, server.url("/b"), callers));
+    // A pool of 4 would have reopened 28 of them.
+    CHECK(counter.connections() == callers);
+}
+
+TEST_CASE("A pooled connection idle longer than pool_idle_timeout is closed, not reused") {
+    ConnectionCounter counter(1);
+    RunningServer server([&](const HttpRequest& request) { return counter.handle(request); });
+    TransportLimits limits = fast_limits();
+    limits.pool_idle_timeout = std::chrono::milliseconds(100);
+    HttplibTransport transport(limits);
+    OutgoingRequest request;
+    request.method = "GET";
+    request.url = server.url("/x");
+
+    must_answer(transport, request);
+    must_answer(transport, request);  // at once: the same connection
+    CHECK(counter.connections() == 1);
+
+    // Past the idle limit (a lower bound on time: nothing can make it come sooner).
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    must_answer(transport, request);
+    CHECK(counter.connections() == 2);
 }
 
 // ---------------------------------------------------------------- TLS
