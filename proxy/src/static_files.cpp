@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
+#include <cstdio>
 #include <fstream>
 #include <iterator>
 #include <system_error>
@@ -68,7 +70,37 @@ bool is_within(const fs::path& root, const fs::path& path) {
     return true;
 }
 
+std::string_view trim(std::string_view text) {
+    while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+    while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+    return text;
+}
+
+// The opaque part of an entity tag, without W/ (If-None-Match compares weakly).
+std::string_view opaque_tag(std::string_view tag) {
+    if (tag.substr(0, 2) == "W/") tag.remove_prefix(2);
+    return tag;
+}
+
 }  // namespace
+
+std::string static_etag(std::uintmax_t size, std::int64_t mtime_ns) {
+    char text[64];
+    std::snprintf(text, sizeof text, "W/\"%jx-%llx\"", size, static_cast<unsigned long long>(mtime_ns));
+    return text;
+}
+
+bool etag_matches(std::string_view if_none_match, std::string_view etag) {
+    if (trim(if_none_match) == "*") return true;
+    while (!if_none_match.empty()) {
+        const std::size_t comma = if_none_match.find(',');
+        const std::string_view candidate = trim(if_none_match.substr(0, comma));
+        if (!candidate.empty() && opaque_tag(candidate) == opaque_tag(etag)) return true;
+        if (comma == std::string_view::npos) break;
+        if_none_match.remove_prefix(comma + 1);
+    }
+    return false;
+}
 
 std::string_view content_type_for(std::string_view file_name) {
     for (const TypeEntry& entry : content_types) {
@@ -135,6 +167,23 @@ std::optional<HttpResponse> StaticFiles::serve(const HttpRequest& request) const
     std::error_code error;
     const std::uintmax_t size = fs::file_size(*file, error);
     if (error || size > options_.max_file_bytes) return std::nullopt;
+    const auto modified = fs::last_write_time(*file, error);
+    if (error) return std::nullopt;
+    const std::string etag = static_etag(
+        size, std::chrono::duration_cast<std::chrono::nanoseconds>(modified.time_since_epoch()).count());
+
+    // A return visit revalidates (no-cache) and gets 304 without the body
+    // when the file is unchanged, instead of downloading the module again.
+    const std::string if_none_match = request.header("if-none-match");
+    if (!if_none_match.empty() && etag_matches(if_none_match, etag)) {
+        HttpResponse not_modified;
+        not_modified.status = 304;
+        not_modified.content_type.clear();  // no body, no Content-Type
+        not_modified.headers.emplace_back("Cache-Control", "no-cache");
+        not_modified.headers.emplace_back("ETag", etag);
+        return not_modified;
+    }
+
     std::ifstream in(*file, std::ios::binary);
     if (!in) return std::nullopt;
     std::string body;
@@ -146,6 +195,7 @@ std::optional<HttpResponse> StaticFiles::serve(const HttpRequest& request) const
     response.content_type = std::string(type);
     // Always revalidate: a stale page paired with a new WASM module would break.
     response.headers.emplace_back("Cache-Control", "no-cache");
+    response.headers.emplace_back("ETag", etag);
     // HEAD gets GET's headers; the HTTP layer sends no body for HEAD.
     response.body = std::move(body);
     return response;

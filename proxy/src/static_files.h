@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -21,11 +22,21 @@ std::string_view content_type_for(std::string_view file_name);
 // StaticFiles) are resolved by the caller.
 std::optional<std::string> safe_relative_path(std::string_view url_path);
 
+// A weak validator from a file's size and modification time (ns), e.g.
+// W/"d4a1-17f2c3b4a5d6e7f8": a rebuilt file gets a new one.
+std::string static_etag(std::uintmax_t size, std::int64_t mtime_ns);
+
+// If-None-Match against our ETag, by the weak comparison (RFC 9110 §13.1.2):
+// "*" or any listed tag with the same opaque part.
+bool etag_matches(std::string_view if_none_match, std::string_view etag);
+
 struct StaticFilesOptions {
     std::size_t max_file_bytes = 32 * 1024 * 1024;
 };
 
-// GET/HEAD only (the router answers other methods with 405). A path that is
+// GET/HEAD only (the router answers other methods with 405). Files carry
+// Cache-Control: no-cache and an ETag; an If-None-Match that matches it gets
+// 304 with no body. A path that is
 // missing, unsafe, a directory, of an unknown type, too large, or that leaves
 // the root through a symlink gives nullopt: the router answers each the same
 // 404, so probing teaches nothing.

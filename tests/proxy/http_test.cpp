@@ -603,6 +603,47 @@ TEST_CASE("A pooled connection idle longer than pool_idle_timeout is closed, not
     CHECK(counter.connections() == 2);
 }
 
+TEST_CASE("Compressible answers are gzipped, never Brotli-compressed (quality 11 on every request)") {
+    const std::string module(64 * 1024, 'm');
+    RunningServer server([&](const HttpRequest&) { return HttpResponse{200, {}, "text/javascript; charset=utf-8", module}; });
+    HttplibTransport transport(fast_limits());
+    auto fetch = [&](const std::string& accept_encoding) {
+        OutgoingRequest request;
+        request.method = "GET";
+        request.url = server.url("/perch.mjs");
+        request.headers.emplace_back("Accept-Encoding", accept_encoding);
+        return must_answer(transport, request);
+    };
+
+    IncomingResponse chrome = fetch("gzip, deflate, br");
+    CHECK(header(chrome.headers, "content-encoding") == "gzip");
+    CHECK(chrome.body.size() < module.size() / 10);
+
+    IncomingResponse brotli_only = fetch("br");
+    CHECK(header(brotli_only.headers, "content-encoding").empty());
+    CHECK(brotli_only.body == module);
+
+    IncomingResponse gzip_refused = fetch("br, gzip;q=0");
+    CHECK(header(gzip_refused.headers, "content-encoding").empty());
+
+    IncomingResponse weighted = fetch("br;q=1.0, GZIP;q=0.5");
+    CHECK(header(weighted.headers, "content-encoding") == "gzip");
+}
+
+TEST_CASE("A 304 goes out without a body") {
+    RunningServer server([&](const HttpRequest&) {
+        return HttpResponse{304, {{"ETag", "W/\"1-2\""}}, "", ""};
+    });
+    HttplibTransport transport(fast_limits());
+    OutgoingRequest request;
+    request.method = "GET";
+    request.url = server.url("/perch.mjs");
+    IncomingResponse response = must_answer(transport, request);
+    CHECK(response.status == 304);
+    CHECK(response.body.empty());
+    CHECK(header(response.headers, "etag") == "W/\"1-2\"");
+}
+
 // ---------------------------------------------------------------- TLS
 
 namespace {

@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -92,7 +93,12 @@ TEST_CASE("Files are served with their types and a revalidating cache policy") {
     CHECK(index->status == 200);
     CHECK(index->content_type == "text/html; charset=utf-8");
     CHECK(index->body == "<!doctype html><title>index</title>");
-    CHECK(index->headers == std::vector<std::pair<std::string, std::string>>{{"Cache-Control", "no-cache"}});
+    const std::string etag = static_etag(
+        fs::file_size(site.root / "index.html"),
+        std::chrono::duration_cast<std::chrono::nanoseconds>(fs::last_write_time(site.root / "index.html").time_since_epoch())
+            .count());
+    CHECK(index->headers ==
+          std::vector<std::pair<std::string, std::string>>{{"Cache-Control", "no-cache"}, {"ETag", etag}});
 
     auto wasm = files.serve(get("/perch.wasm"));
     REQUIRE(wasm);
@@ -106,6 +112,56 @@ TEST_CASE("Files are served with their types and a revalidating cache policy") {
     auto deep = files.serve(get("/assets/deep/file.txt"));
     REQUIRE(deep);
     CHECK(deep->body == "deep");
+}
+
+TEST_CASE("The ETag is weak and made of the size and modification time") {
+    CHECK(static_etag(0xd4a1, 0x17f2c3b4a5d6e7f8) == "W/\"d4a1-17f2c3b4a5d6e7f8\"");
+    CHECK(static_etag(0, 0) == "W/\"0-0\"");
+}
+
+TEST_CASE("If-None-Match compares entity tags weakly, in a list, or as *") {
+    const std::string etag = "W/\"5-10\"";
+    CHECK(etag_matches("W/\"5-10\"", etag));
+    CHECK(etag_matches("\"5-10\"", etag));
+    CHECK(etag_matches("\"x\", W/\"5-10\" ,\"y\"", etag));
+    CHECK(etag_matches(" * ", etag));
+    CHECK_FALSE(etag_matches("W/\"5-11\"", etag));
+    CHECK_FALSE(etag_matches("W/\"5-10", etag));
+    CHECK_FALSE(etag_matches(",", etag));
+}
+
+TEST_CASE("A return visit with the file's ETag gets 304 without the body; a changed file gets 200 again") {
+    Site site;
+    StaticFiles files(site.root);
+    auto first = files.serve(get("/perch.mjs"));
+    REQUIRE(first);
+    std::string etag;
+    for (const auto& [name, value] : first->headers) {
+        if (name == "ETag") etag = value;
+    }
+    REQUIRE(etag.rfind("W/\"", 0) == 0);
+
+    HttpRequest again = get("/perch.mjs");
+    again.headers.emplace("if-none-match", etag);
+    auto revalidated = files.serve(again);
+    REQUIRE(revalidated);
+    CHECK(revalidated->status == 304);
+    CHECK(revalidated->body.empty());
+    CHECK(revalidated->content_type.empty());
+    CHECK(revalidated->headers ==
+          std::vector<std::pair<std::string, std::string>>{{"Cache-Control", "no-cache"}, {"ETag", etag}});
+
+    // A rebuilt module (new size and time) is sent in full.
+    write_file(site.root / "perch.mjs", "export default 22;");
+    fs::last_write_time(site.root / "perch.mjs", fs::last_write_time(site.root / "perch.mjs") + std::chrono::seconds(1));
+    auto rebuilt = files.serve(again);
+    REQUIRE(rebuilt);
+    CHECK(rebuilt->status == 200);
+    CHECK(rebuilt->body == "export default 22;");
+
+    HttpRequest other = get("/perch.mjs");
+    other.headers.emplace("if-none-match", "W/\"0-0\"");
+    CHECK(files.serve(other)->status == 200);
 }
 
 TEST_CASE("HEAD answers with GET's headers") {
