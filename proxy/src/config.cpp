@@ -521,7 +521,7 @@ Result<LoadedConfig> load_config(int argc, const char* const* argv, const EnvLoo
         &settings.add("PERCH_DATABASE", "--database", "SQLite database file (default perch.db)"),
         &settings.add("PERCH_TOKEN_KEY", "--token-key", "64 hex digits: key encrypting stored Twitter tokens (required)"),
         &settings.add("PERCH_TOKEN_KEY_FILE", "--token-key-file", "file holding the token key (one trailing newline is ignored)"),
-        &settings.add("PERCH_THREADS", "--threads", "worker threads (default 16)"),
+        &settings.add("PERCH_THREADS", "--threads", "worker threads (default 64)"),
         &settings.add("PERCH_MAX_BODY_BYTES", "--max-body-bytes", "largest request body (default 16384)"),
         &settings.add("PERCH_SESSION_IDLE_SECONDS", "--session-idle-seconds", "session idle expiry (default 1800)"),
         &settings.add("PERCH_SESSION_MAX_AGE_SECONDS", "--session-max-age-seconds",

@@ -18,7 +18,7 @@ struct ServerOptions {
     std::string host = "127.0.0.1";
     int port = 0;                            // 0 = any free port
     std::size_t max_body_bytes = 16 * 1024;  // larger bodies -> 413 JSON, handler not called
-    int threads = 16;
+    int threads = 64;
     std::chrono::seconds read_timeout{5};
     std::chrono::seconds write_timeout{5};
     std::chrono::seconds keep_alive_timeout{5};

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <thread>
 
+#include <malloc.h>
 #include <openssl/crypto.h>
 #include <pthread.h>
 
@@ -67,7 +68,9 @@ void watch_signals(const sigset_t& signals, std::atomic<bool>& done, HttpServer&
             return;
         }
         if (std::chrono::steady_clock::now() - last_sweep >= sweep_every) {
-            sessions.sweep();
+            // glibc keeps freed session memory mapped; hand it back once a
+            // sweep freed some, so RSS falls after a wave of flows expires.
+            if (sessions.sweep() > 0) malloc_trim(0);
             last_sweep = std::chrono::steady_clock::now();
         }
     }

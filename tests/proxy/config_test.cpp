@@ -97,7 +97,7 @@ TEST_CASE("The minimal environment gives the documented defaults") {
     CHECK(config.web_root == "build/site");
     CHECK(config.database == "perch.db");
     REQUIRE(config.token_key.has_value());
-    CHECK(config.threads == 16);
+    CHECK(config.threads == 64);
     CHECK(config.max_body_bytes == 16 * 1024);
     CHECK(config.session_idle == std::chrono::seconds(1800));
     CHECK(config.session_max_age == std::chrono::seconds(86400));
