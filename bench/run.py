@@ -296,9 +296,9 @@ def bench_http(bench, rows):
                          f"CPU/sign-in" + busy_note(m)))
 
 
-def idle_connections_row(proxy, idle_count=16):
+def idle_connections_row(proxy, idle_count=64):
     """cpp-httplib serves a kept-alive connection on one worker until it closes
-    or idles out: open as many idle ones as the proxy has workers (16 by
+    or idles out: open as many idle ones as the proxy has workers (64 by
     default), then time one more client."""
     port = int(proxy.origin.rsplit(":", 1)[1])
     request = f"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode()
@@ -320,7 +320,7 @@ def idle_connections_row(proxy, idle_count=16):
             s.close()
     return ("1", "perch-proxy: one more client while idle kept-alive connections are open (httplib gives each "
                  "connection a worker until it closes or idles out)",
-            f"{idle_count} idle connections, shipped --threads 16",
+            f"{idle_count} idle connections, shipped --threads 64",
             f"answered after {fmt_ms(waited * 1000)}" + ("" if answered else " (no 200)"),
             "keep-alive timeout 5 s; a browser keeps up to 6 connections per site open")
 
@@ -332,6 +332,7 @@ def bench_memory(bench, rows):
     log(f"2. memory: {first:,} then {count:,} pending flows, TTL {ttl} s")
     with start_emulator(bench) as emulator, \
             start_proxy(bench, emulator, "--max-sessions", str(count), "--max-pending-flows", str(count),
+                        "--start-per-minute", "0", "--exchange-per-minute", "0",
                         "--flow-ttl-seconds", str(ttl), "--session-idle-seconds", str(ttl),
                         "--session-max-age-seconds", str(ttl)) as proxy:
         time.sleep(1)
@@ -541,7 +542,9 @@ def main():
         memory_flows=20000 if args.quick else 100000,
         memory_ttl=30 if args.quick else 90,
         min_time=0.1 if args.quick else 0.3,
-        proxy_flags=["--max-sessions", "10000000", "--max-pending-flows", "10000000"] + args.proxy_flag)
+        proxy_flags=["--max-sessions", "10000000", "--max-pending-flows", "10000000",
+                     # one load generator is one client address: per-client limits off
+                     "--start-per-minute", "0", "--exchange-per-minute", "0"] + args.proxy_flag)
     out_dir = os.path.dirname(os.path.abspath(args.out))
     bench.logs = os.path.join(out_dir, "logs")
     bench.data = os.path.join(out_dir, "data")
