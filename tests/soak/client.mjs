@@ -1,17 +1,19 @@
 // The soak's HTTP side: a browser-like client with a cookie jar and a deadline
 // on every request, the consent page, /proc sampling and small statistics.
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 
 export const requestTimeoutMs = 10000;
 
-// One person's browser at its own loopback address (127.0.1.1-254 unless
-// given), so per-client limits see many clients as they would many hosts.
+// One person's browser at its own loopback address (one of 127.1.0.1 -
+// 127.1.255.254 unless given), so per-client limits see many people as they
+// would many hosts, each well under its limit.
 // One connection per request, as a reverse proxy in front of perch-proxy
 // usually talks to it. Every answer is {status, json, body, setCookies, ms}
 // or, when the connection failed, {status: 0, error}.
 export function randomClientAddress() {
-  return `127.0.1.${1 + Math.floor(Math.random() * 254)}`;
+  return `127.1.${Math.floor(Math.random() * 256)}.${1 + Math.floor(Math.random() * 254)}`;
 }
 
 export class Client {
@@ -135,4 +137,12 @@ export async function waitFor(check, { deadlineMs, everyMs = 100, what = 'a cond
     if (performance.now() > until) throw new Error(`timed out after ${deadlineMs} ms waiting for ${what}`);
     await sleep(everyMs);
   }
+}
+
+// Rows of a read-only sqlite3 query as JSON; room for tens of thousands of accounts.
+export function queryRows(database, sql) {
+  const result = spawnSync('sqlite3', ['-readonly', '-json', database, sql],
+    { encoding: 'utf8', timeout: 60000, maxBuffer: 512 * 1024 * 1024 });
+  if (result.status !== 0) throw new Error(`sqlite3 failed (${result.status ?? result.signal ?? result.error}): ${result.stderr}`);
+  return result.stdout.trim() ? JSON.parse(result.stdout) : [];
 }

@@ -3,8 +3,7 @@
 // database is intact, no row is half-written, and the sessions the dead
 // process held (pending flows, identities waiting to register, signed-in
 // people) fail cleanly with a 4xx JSON error.
-import { queryDatabase } from '../integration/harness.mjs';
-import { Client, consent, requestTimeoutMs } from './client.mjs';
+import { Client, consent, queryRows, requestTimeoutMs } from './client.mjs';
 import { mintedUser } from './minting_forwarder.mjs';
 
 // Rows that are complete: every text field set, both tokens sealed (version 1).
@@ -42,7 +41,7 @@ function rehome(client, proxyUrl) {
 // and returns its URL; `env.proxy` is the running child.
 export async function crashRound(env, state, round, { registrations = 24, pending = 6 }) {
   const problems = [];
-  const before = queryDatabase(env.database, 'SELECT count(*) AS n FROM accounts')[0].n;
+  const before = queryRows(env.database, 'SELECT count(*) AS n FROM accounts')[0].n;
 
   const ready = [];
   for (let i = 0; i < registrations; ++i) {
@@ -97,9 +96,9 @@ export async function crashRound(env, state, round, { registrations = 24, pendin
   // Restart on the same database.
   const proxyUrl = await env.restart();
 
-  const integrity = queryDatabase(env.database, 'PRAGMA integrity_check').map((r) => r.integrity_check).join(',');
+  const integrity = queryRows(env.database, 'PRAGMA integrity_check').map((r) => r.integrity_check).join(',');
   if (integrity !== 'ok') problems.push(`integrity_check: ${integrity}`);
-  const rows = queryDatabase(env.database, 'SELECT twitter_id, username FROM accounts');
+  const rows = queryRows(env.database, 'SELECT twitter_id, username FROM accounts');
   const byId = new Map(rows.map((r) => [r.twitter_id, r.username]));
   for (const o of acked) {
     if (byId.get(o.user.id) !== o.form.username) problems.push(`acknowledged registration ${o.user.id} is missing`);
@@ -112,7 +111,7 @@ export async function crashRound(env, state, round, { registrations = 24, pendin
       state.acked.push({ twitterId: o.user.id, username: o.form.username });
     }
   }
-  const complete = queryDatabase(env.database, completeRowCheck)[0].n;
+  const complete = queryRows(env.database, completeRowCheck)[0].n;
   if (complete !== rows.length) problems.push(`${rows.length - complete} half-written rows`);
   if (rows.length !== before + acked.length + inDoubtLanded) {
     problems.push(`rows ${rows.length} != before ${before} + acknowledged ${acked.length} + in-doubt landed ${inDoubtLanded}`);

@@ -17,8 +17,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { Stack, consumerSecret, queryDatabase, startEmulator, startProxy } from '../integration/harness.mjs';
-import { Client, percentile, rssKiB, sleep, threadsOf } from './client.mjs';
+import { Stack, consumerSecret, startEmulator, startProxy } from '../integration/harness.mjs';
+import { Client, percentile, queryRows, rssKiB, sleep, threadsOf } from './client.mjs';
 import { crashRound } from './crash.mjs';
 import { startMintingForwarder } from './minting_forwarder.mjs';
 import { flood, measure, oversize, slowloris } from './slow_clients.mjs';
@@ -177,10 +177,10 @@ try {
   check(state.providerErrors.total() > 0, 'no provider fault was ever seen: the fault switch did not work');
 
   // Every acknowledged registration is in the database.
-  const rows = queryDatabase(database, 'SELECT twitter_id, username FROM accounts');
+  const rows = queryRows(database, 'SELECT twitter_id, username FROM accounts');
   const byId = new Map(rows.map((r) => [r.twitter_id, r.username]));
   const missing = state.acked.filter((a) => byId.get(a.twitterId) !== a.username);
-  report.database = { rows: rows.length, acked: state.acked.length, missing: missing.length, integrity: queryDatabase(database, 'PRAGMA integrity_check')[0].integrity_check };
+  report.database = { rows: rows.length, acked: state.acked.length, missing: missing.length, integrity: queryRows(database, 'PRAGMA integrity_check')[0].integrity_check };
   check(missing.length === 0, `${missing.length} acknowledged registrations missing from the database`);
   check(rows.length === state.acked.length, `database rows ${rows.length} != acknowledged registrations ${state.acked.length}`);
   check(report.database.integrity === 'ok', `integrity_check: ${report.database.integrity}`);
@@ -194,7 +194,7 @@ try {
     ['baseline', null],
     ['start flood (1 client, 32 at a time)', flood(env.proxyUrl)],
     ['oversized requests (8 at a time)', oversize(env.proxyUrl)],
-    ['slowloris (64 connections)', slowloris(env.proxyUrl)],
+    ['slowloris (256 connections)', slowloris(env.proxyUrl)],
   ]) {
     const result = await measure(env.proxyUrl, label, attack, { durationMs });
     result.recoveredMs = null;

@@ -125,7 +125,7 @@ export function oversize(url, { concurrency = 8 } = {}) {
 
 // `connections` sockets that send a request line, then one header byte every
 // `dripMs`, never finishing the head, until the attack ends.
-export function slowloris(url, { connections = 64, dripMs = 500 } = {}) {
+export function slowloris(url, { connections = 256, dripMs = 500 } = {}) {
   const { hostname, port } = new URL(url);
   return async (untilMs) => {
     const sockets = [];
