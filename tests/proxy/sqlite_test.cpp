@@ -1,4 +1,5 @@
 #include "sqlite.h"
+#include "temp_dir.h"
 
 #include <catch2/catch.hpp>
 
@@ -10,23 +11,7 @@
 
 namespace {
 
-// A fresh directory under $TMPDIR, removed with everything in it.
-class TempDir {
-public:
-    TempDir() {
-        std::string pattern = (std::filesystem::temp_directory_path() / "perch-sqlite-XXXXXX").string();
-        if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-        path_ = pattern;
-    }
-    ~TempDir() {
-        std::error_code ignored;
-        std::filesystem::remove_all(path_, ignored);
-    }
-    std::string file(const std::string& name) const { return (path_ / name).string(); }
-
-private:
-    std::filesystem::path path_;
-};
+using TempDir = perch::test::TempDir;
 
 using perch::sqlite::Database;
 
