@@ -333,6 +333,7 @@ def bench_memory(bench, rows):
     with start_emulator(bench) as emulator, \
             start_proxy(bench, emulator, "--max-sessions", str(count), "--max-pending-flows", str(count),
                         "--start-per-minute", "0", "--exchange-per-minute", "0",
+                        "--max-connections-per-client", "0",
                         "--flow-ttl-seconds", str(ttl), "--session-idle-seconds", str(ttl),
                         "--session-max-age-seconds", str(ttl)) as proxy:
         time.sleep(1)
@@ -544,7 +545,8 @@ def main():
         min_time=0.1 if args.quick else 0.3,
         proxy_flags=["--max-sessions", "10000000", "--max-pending-flows", "10000000",
                      # one load generator is one client address: per-client limits off
-                     "--start-per-minute", "0", "--exchange-per-minute", "0"] + args.proxy_flag)
+                     "--start-per-minute", "0", "--exchange-per-minute", "0",
+                     "--max-connections-per-client", "0"] + args.proxy_flag)
     out_dir = os.path.dirname(os.path.abspath(args.out))
     bench.logs = os.path.join(out_dir, "logs")
     bench.data = os.path.join(out_dir, "data")

@@ -6,10 +6,8 @@
 #include <condition_variable>
 #include <cstdio>
 #include <mutex>
+#include <optional>
 
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -17,13 +15,14 @@
 #include <httplib.h>
 
 #include "raw_head.h"
+#include "socket_io.h"
 
 namespace perch::emulator {
 namespace {
 
 constexpr std::size_t max_head_bytes = 64 * 1024;
-constexpr int read_timeout_ms = 5000;
-constexpr int write_timeout_ms = 5000;
+constexpr std::chrono::milliseconds read_timeout{5000};
+constexpr std::chrono::milliseconds write_timeout{5000};
 // Advertised in Keep-Alive headers by httplib and honoured by the loop below:
 // a client that believes the server's hint must never find the socket closed.
 // Idle waits check for stop() every 100 ms, so this does not slow shutdown.
@@ -31,32 +30,6 @@ constexpr int keep_alive_timeout_s = 5;
 constexpr std::size_t keep_alive_max_requests = 100;
 // --fast: a load generator's connections should not be cut every 100 answers.
 constexpr std::size_t fast_keep_alive_max_requests = 1000000;
-
-bool wait_for(int fd, short events, int timeout_ms) {
-    pollfd entry{fd, events, 0};
-    int ready;
-    do {
-        ready = ::poll(&entry, 1, timeout_ms);
-    } while (ready < 0 && errno == EINTR);
-    return ready > 0;
-}
-
-void numeric_address(int fd, bool peer, std::string& ip, int& port) {
-    sockaddr_storage address{};
-    socklen_t length = sizeof address;
-    const int got = peer ? getpeername(fd, reinterpret_cast<sockaddr*>(&address), &length)
-                         : getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-    char host[NI_MAXHOST];
-    char service[NI_MAXSERV];
-    if (got != 0 || getnameinfo(reinterpret_cast<sockaddr*>(&address), length, host, sizeof host, service,
-                                sizeof service, NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
-        ip.clear();
-        port = -1;
-        return;
-    }
-    ip = host;
-    port = std::atoi(service);
-}
 
 // A socket stream that keeps a copy of the bytes httplib reads for the request
 // head (see raw_head.h for why).
@@ -74,8 +47,8 @@ public:
     bool head_overflowed() const { return overflow_; }
     bool has_buffered_bytes() const { return begin_ < end_; }
 
-    bool is_readable() const override { return has_buffered_bytes() || wait_for(fd_, POLLIN, read_timeout_ms); }
-    bool is_writable() const override { return wait_for(fd_, POLLOUT, write_timeout_ms); }
+    bool is_readable() const override { return has_buffered_bytes() || wait_for_socket(fd_, POLLIN, read_timeout); }
+    bool is_writable() const override { return wait_for_socket(fd_, POLLOUT, write_timeout); }
 
     ssize_t read(char* ptr, size_t size) override {
         if (!has_buffered_bytes()) {
@@ -93,26 +66,19 @@ public:
     }
 
     // Sends at once, and waits for the socket only when its buffer is full.
-    ssize_t write(const char* ptr, size_t size) override {
-        for (;;) {
-            const ssize_t sent = ::send(fd_, ptr, size, MSG_NOSIGNAL | MSG_DONTWAIT);
-            if (sent >= 0) return sent;
-            if (errno == EINTR) continue;
-            if ((errno != EAGAIN && errno != EWOULDBLOCK) || !wait_for(fd_, POLLOUT, write_timeout_ms)) return -1;
-        }
-    }
+    ssize_t write(const char* ptr, size_t size) override { return send_within(fd_, ptr, size, write_timeout); }
 
     // The peer and local addresses do not change: looked up once per connection,
     // not for every request httplib reads.
     void get_remote_ip_and_port(std::string& ip, int& port) const override {
-        if (remote_port_ == 0) numeric_address(fd_, true, remote_ip_, remote_port_);
-        ip = remote_ip_;
-        port = remote_port_;
+        if (!remote_) remote_ = peer_endpoint(fd_);
+        ip = remote_->ip;
+        port = remote_->port;
     }
     void get_local_ip_and_port(std::string& ip, int& port) const override {
-        if (local_port_ == 0) numeric_address(fd_, false, local_ip_, local_port_);
-        ip = local_ip_;
-        port = local_port_;
+        if (!local_) local_ = local_endpoint(fd_);
+        ip = local_->ip;
+        port = local_->port;
     }
     socket_t socket() const override { return fd_; }
 
@@ -128,15 +94,13 @@ private:
                 return got;
             }
             if (errno == EINTR) continue;
-            if ((errno != EAGAIN && errno != EWOULDBLOCK) || !wait_for(fd_, POLLIN, read_timeout_ms)) return -1;
+            if ((errno != EAGAIN && errno != EWOULDBLOCK) || !wait_for_socket(fd_, POLLIN, read_timeout)) return -1;
         }
     }
 
     int fd_;
-    mutable std::string remote_ip_;
-    mutable int remote_port_ = 0;
-    mutable std::string local_ip_;
-    mutable int local_port_ = 0;
+    mutable std::optional<Endpoint> remote_;
+    mutable std::optional<Endpoint> local_;
     char buffer_[4096];
     std::size_t begin_ = 0;
     std::size_t end_ = 0;
@@ -171,17 +135,16 @@ private:
     const std::size_t max_requests_per_connection_;
 
     bool process_and_close_socket(socket_t sock) override {
-        // httplib writes headers and body separately; with Nagle on, a
-        // keep-alive client waits for a delayed ACK (~40 ms) on every answer.
-        const int one = 1;
-        ::setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        // httplib writes headers and body separately.
+        disable_nagle(sock);
         RecordingStream stream(sock);
         Connection connection{sock, &stream};
         current_connection = &connection;
         bool closed = false;
         for (std::size_t served = 0; served < max_requests_per_connection_ && !closed; ++served) {
+            const auto idle = served == 0 ? read_timeout : std::chrono::milliseconds(keep_alive_timeout_s * 1000);
             if (!stream.has_buffered_bytes() &&
-                !wait_idle(sock, served == 0 ? read_timeout_ms : keep_alive_timeout_s * 1000))
+                !wait_for_request(sock, idle, [this] { return svr_sock_ != INVALID_SOCKET; }))
                 break;
             stream.start_request();
             const bool last = served + 1 == max_requests_per_connection_ || svr_sock_ == INVALID_SOCKET;
@@ -192,15 +155,6 @@ private:
         ::shutdown(sock, SHUT_RDWR);
         ::close(sock);
         return true;
-    }
-
-    // Waits for the next request in short slices, giving up when the server stops.
-    bool wait_idle(int fd, int timeout_ms) const {
-        for (int waited = 0; waited < timeout_ms; waited += 100) {
-            if (svr_sock_ == INVALID_SOCKET) return false;
-            if (wait_for(fd, POLLIN, 100)) return true;
-        }
-        return false;
     }
 };
 

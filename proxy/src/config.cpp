@@ -235,6 +235,8 @@ struct Declared {
     const Setting* exchange_per_minute;
     const Setting* exchange_burst;
     const Setting* trust_forwarded_for;
+    const Setting* request_timeout;
+    const Setting* max_connections_per_client;
 };
 
 Result<ProxyConfig> build(const Settings& s, const Declared& d) {
@@ -411,6 +413,15 @@ Result<ProxyConfig> build(const Settings& s, const Declared& d) {
         }
     }
 
+    auto request_ms = integer_setting<long long>(s, *d.request_timeout, config.request_timeout.count(), 500, 60000);
+    if (!request_ms) return request_ms.error();
+    config.request_timeout = std::chrono::milliseconds(request_ms.value());
+    auto per_client = integer_setting<std::size_t>(s, *d.max_connections_per_client,
+                                                   config.trust_forwarded_for ? 0 : config.max_connections_per_client,
+                                                   0, 100000);
+    if (!per_client) return per_client.error();
+    config.max_connections_per_client = per_client.value();
+
     return config;
 }
 
@@ -542,6 +553,11 @@ Result<LoadedConfig> load_config(int argc, const char* const* argv, const EnvLoo
         &settings.add("PERCH_EXCHANGE_BURST", "--exchange-burst", "exchange calls a client may make at once (default 10)"),
         &settings.add("PERCH_TRUST_FORWARDED_FOR", "--trust-forwarded-for",
                       "1: key clients by X-Forwarded-For's last entry (only behind your reverse proxy; default 0)"),
+        &settings.add("PERCH_REQUEST_TIMEOUT_MS", "--request-timeout-ms",
+                      "a request (head and body) must arrive within this, else 408 (default 5000)"),
+        &settings.add("PERCH_MAX_CONNECTIONS_PER_CLIENT", "--max-connections-per-client",
+                      "connections one address may hold at once, else 429; 0 = no limit "
+                      "(default 16; 0 with PERCH_TRUST_FORWARDED_FOR=1)"),
     };
 
     try {

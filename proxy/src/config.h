@@ -66,6 +66,14 @@ struct ProxyConfig {
     // PERCH_TRUST_FORWARDED_FOR: key clients by X-Forwarded-For's last entry
     // instead of the connection's address; only behind the operator's reverse proxy.
     bool trust_forwarded_for = false;
+
+    // Slow clients (http_server.h): a request must arrive whole within
+    // PERCH_REQUEST_TIMEOUT_MS (500..60000) of its first byte; one address may hold
+    // PERCH_MAX_CONNECTIONS_PER_CLIENT connections at once (0 = no limit; the default
+    // is 16, or 0 with PERCH_TRUST_FORWARDED_FOR, where every connection comes from
+    // the reverse proxy's address).
+    std::chrono::milliseconds request_timeout{5000};
+    std::size_t max_connections_per_client = 16;
 };
 
 // Looks up an environment variable; injectable so tests never touch the real environment.

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cctype>
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -14,9 +15,13 @@
 #include <utility>
 #include <vector>
 
+#include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
@@ -24,6 +29,8 @@
 #include "http_client.h"
 #include "http_server.h"
 #include "log.h"
+#include "rate_limiter.h"
+#include "socket_io.h"
 
 namespace perch {
 
@@ -47,6 +54,7 @@ std::pair<std::string, std::string> describe_status(int status, std::size_t max_
         case 404: return {"not_found", "no such route"};
         case 405: return {"method_not_allowed", "method not allowed"};
         case 413: return {"too_large", "request body is larger than " + std::to_string(max_body) + " bytes"};
+        case 408: return {"request_timeout", "The request did not arrive in time."};
         case 414: return {"uri_too_long", "request URI is too long"};
         case 411: return {"length_required", "a request body needs a Content-Length"};
         case 416: return {"bad_range", "range not satisfiable"};
@@ -202,16 +210,216 @@ void from_plain(const HttpResponse& response, httplib::Response& res) {
                                                                   : response.content_type.c_str());
 }
 
-// Exposes the listening socket, to raise its backlog after binding.
+using Clock = std::chrono::steady_clock;
+
+// Connections per client address (ServerOptions::max_connections_per_client).
+class ConnectionCounter {
+public:
+    bool acquire(const std::string& client, std::size_t limit) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        std::size_t& count = counts_[client];
+        if (limit != 0 && count >= limit) return false;
+        ++count;
+        return true;
+    }
+    void release(const std::string& client) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        auto it = counts_.find(client);
+        if (it != counts_.end() && --it->second == 0) counts_.erase(it);
+    }
+
+private:
+    std::mutex mutex_;
+    std::map<std::string, std::size_t> counts_;
+};
+
+// A socket stream whose reads fail once the current request's deadline has
+// passed, so a client that drips its head or body holds a worker only that long.
+class DeadlineStream final : public httplib::Stream {
+public:
+    DeadlineStream(int fd, std::chrono::milliseconds read_timeout, std::chrono::milliseconds write_timeout)
+        : fd_(fd), read_timeout_(read_timeout), write_timeout_(write_timeout),
+          remote_(peer_endpoint(fd)), local_(local_endpoint(fd)) {}
+
+    void start_request(Clock::time_point started, std::chrono::milliseconds timeout) {
+        started_ = started;
+        deadline_ = started + timeout;
+        reading_ = true;
+        expired_ = false;
+    }
+    // No more reading for this request (a body we will refuse anyway).
+    void stop_reading() { reading_ = false; }
+    bool expired() const { return expired_; }
+    // When the current request's first byte was seen (for the access log).
+    Clock::time_point request_started() const { return started_; }
+    const std::string& remote_ip() const { return remote_.ip; }
+
+    bool is_readable() const override { return reading_ && !past_deadline() && wait_for_socket(fd_, POLLIN, read_wait()); }
+    bool is_writable() const override { return wait_for_socket(fd_, POLLOUT, write_timeout_); }
+
+    ssize_t read(char* ptr, size_t size) override {
+        for (;;) {
+            // Checked before reading: a client that drips bytes always has one ready.
+            if (!reading_ || past_deadline()) return -1;
+            const ssize_t got = ::recv(fd_, ptr, size, MSG_DONTWAIT);
+            if (got >= 0) return got;
+            if (errno == EINTR) continue;
+            if (errno != EAGAIN && errno != EWOULDBLOCK) return -1;
+            if (!wait_for_socket(fd_, POLLIN, read_wait())) {
+                past_deadline();
+                return -1;
+            }
+        }
+    }
+
+    ssize_t write(const char* ptr, size_t size) override { return send_within(fd_, ptr, size, write_timeout_); }
+
+    void get_remote_ip_and_port(std::string& ip, int& port) const override { ip = remote_.ip; port = remote_.port; }
+    void get_local_ip_and_port(std::string& ip, int& port) const override { ip = local_.ip; port = local_.port; }
+    socket_t socket() const override { return fd_; }
+
+private:
+    bool past_deadline() const {
+        if (Clock::now() >= deadline_) expired_ = true;
+        return expired_;
+    }
+
+    // The per-read timeout, cut short by the request's deadline.
+    std::chrono::milliseconds read_wait() const {
+        // Rounded up, so a wait that times out ends past the deadline, never just before it.
+        const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline_ - Clock::now());
+        return std::max(std::chrono::milliseconds(0), std::min(read_timeout_, left));
+    }
+
+    int fd_;
+    std::chrono::milliseconds read_timeout_;
+    std::chrono::milliseconds write_timeout_;
+    Endpoint remote_;
+    Endpoint local_;
+    Clock::time_point started_{};
+    Clock::time_point deadline_{Clock::time_point::max()};
+    bool reading_ = true;
+    mutable bool expired_ = false;
+};
+
+// The stream of the connection this worker thread is serving, so the error
+// handler can tell a request cut off by its deadline (408) from a malformed one,
+// and the access log can time requests httplib refused before routing.
+thread_local const DeadlineStream* current_stream = nullptr;
+
+// Answers a connection we will not serve with a JSON error. `headers`: raw
+// "Name: value\r\n" lines (own_header_lines(), Retry-After).
+void send_error(int fd, int status, const char* reason, const std::string& code, const std::string& message,
+                const std::string& headers) {
+    const std::string body = json_error(code, message);
+    const std::string response = "HTTP/1.1 " + std::to_string(status) + " " + reason +
+                                 "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+                                 "\r\nConnection: close\r\n" + headers + "\r\n" + body;
+    (void)::send(fd, response.data(), response.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+// httplib::Server with its per-connection loop replaced (as perch-emulator
+// does) so that slow clients cannot hold the workers: see ServerOptions.
+// httplib still parses, routes and writes every answer.
 class BacklogServer final : public httplib::Server {
 public:
     socket_t listening_socket() const { return svr_sock_; }
+
+    std::chrono::milliseconds request_timeout{5000};
+    std::size_t max_connections_per_client = 16;
+    std::size_t max_body_bytes = 16 * 1024;
+    std::string own_header_lines;  // own_headers() as raw header lines, for send_error
+
+private:
+    bool process_and_close_socket(socket_t sock) override {
+        disable_nagle(sock);
+        const std::chrono::milliseconds read_timeout(read_timeout_sec_ * 1000 + read_timeout_usec_ / 1000);
+        const std::chrono::milliseconds write_timeout(write_timeout_sec_ * 1000 + write_timeout_usec_ / 1000);
+        DeadlineStream stream(sock, read_timeout, write_timeout);
+        const std::string client = client_key(stream.remote_ip(), "", false);
+        if (connections_.acquire(client, max_connections_per_client)) {
+            serve(sock, stream);
+            connections_.release(client);
+        } else {
+            send_error(sock, 429, "Too Many Requests", "too_many_connections",
+                       "Too many connections from this address at once.", own_header_lines + "Retry-After: 1\r\n");
+        }
+        ::shutdown(sock, SHUT_RDWR);
+        ::close(sock);
+        return true;
+    }
+
+    void serve(int sock, DeadlineStream& stream) {
+        struct Current {
+            explicit Current(const DeadlineStream& s) { current_stream = &s; }
+            ~Current() { current_stream = nullptr; }
+        } current(stream);
+        bool closed = false;
+        for (std::size_t served = 0; served < keep_alive_max_count_ && !closed; ++served) {
+            // The first request must start within the request timeout, later ones within the keep-alive timeout.
+            const auto idle = served == 0 ? request_timeout : std::chrono::milliseconds(keep_alive_timeout_sec_ * 1000);
+            if (!wait_for_request(sock, idle, [this] { return svr_sock_ != INVALID_SOCKET; })) break;
+            stream.start_request(Clock::now(), request_timeout);
+            const bool last = served + 1 == keep_alive_max_count_ || svr_sock_ == INVALID_SOCKET;
+            bool parsed = false;  // httplib calls setup_request only for a head it could parse
+            const bool ok = process_request(stream, last, closed, [this, &stream, &parsed](httplib::Request& req) {
+                parsed = true;
+                // A body over the limit is refused (413) without waiting for it.
+                const std::string length = req.get_header_value("Content-Length");
+                const bool digits = !length.empty() && length.size() <= 18 &&
+                                    std::all_of(length.begin(), length.end(), [](char c) { return c >= '0' && c <= '9'; });
+                if (digits && std::stoull(length) > max_body_bytes) stream.stop_reading();
+            });
+            if (!ok) {
+                if (stream.expired()) {
+                    send_error(sock, 408, "Request Timeout", "request_timeout", "The request did not arrive in time.",
+                               own_header_lines);
+                }
+                break;
+            }
+            if (stream.expired()) break;  // answered 408 by the error handler: the rest is not a request
+            if (!parsed) {
+                // httplib answered a malformed head (400/414); what follows it is not a request.
+                finish_unread(sock);
+                break;
+            }
+        }
+    }
+
+    ConnectionCounter connections_;
 };
 
 }  // namespace
 
+// The headers of every answer the HTTP layer gives by itself, before or
+// instead of a route: the operator's error_headers, nosniff and no-store.
+std::vector<std::pair<std::string, std::string>> own_headers(const ServerOptions& options) {
+    std::vector<std::pair<std::string, std::string>> headers;
+    auto has = [&headers](const std::string& name) {
+        return std::any_of(headers.begin(), headers.end(), [&name](const auto& header) {
+            return header.first.size() == name.size() &&
+                   std::equal(name.begin(), name.end(), header.first.begin(), [](char a, char b) {
+                       return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+                   });
+        });
+    };
+    for (const auto& [name, value] : options.error_headers) {
+        // A line break would split the header block (httplib refuses these too).
+        if (name.find_first_of("\r\n:") != std::string::npos || value.find_first_of("\r\n") != std::string::npos) continue;
+        if (!has(name)) headers.emplace_back(name, value);
+    }
+    if (!has("X-Content-Type-Options")) headers.emplace_back("X-Content-Type-Options", "nosniff");
+    if (!has("Cache-Control")) headers.emplace_back("Cache-Control", "no-store");
+    return headers;
+}
+
+void set_own_headers(httplib::Response& res, const std::vector<std::pair<std::string, std::string>>& headers) {
+    for (const auto& [name, value] : headers) res.set_header(name, value);
+}
+
 struct HttpServer::Impl {
     ServerOptions options;
+    std::vector<std::pair<std::string, std::string>> own_headers;
     RequestHandler handler;
     BacklogServer server;
     std::atomic<bool> stop_requested{false};
@@ -222,8 +430,10 @@ struct HttpServer::Impl {
 
 HttpServer::HttpServer(ServerOptions options, RequestHandler handler) : impl_(std::make_unique<Impl>()) {
     impl_->options = std::move(options);
+    impl_->own_headers = own_headers(impl_->options);
     impl_->handler = std::move(handler);
     Impl& impl = *impl_;
+    for (const auto& [name, value] : impl.own_headers) impl.server.own_header_lines += name + ": " + value + "\r\n";
     httplib::Server& server = impl.server;
 
     server.new_task_queue = [&impl] {
@@ -231,6 +441,9 @@ HttpServer::HttpServer(ServerOptions options, RequestHandler handler) : impl_(st
                                   impl.server, impl.listen_address);
     };
     server.set_payload_max_length(impl.options.max_body_bytes);
+    impl.server.request_timeout = impl.options.request_timeout;
+    impl.server.max_connections_per_client = impl.options.max_connections_per_client;
+    impl.server.max_body_bytes = impl.options.max_body_bytes;
     server.set_read_timeout(impl.options.read_timeout);
     server.set_write_timeout(impl.options.write_timeout);
     server.set_keep_alive_timeout(impl.options.keep_alive_timeout.count());
@@ -243,24 +456,22 @@ HttpServer::HttpServer(ServerOptions options, RequestHandler handler) : impl_(st
         setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, reinterpret_cast<const void*>(&yes), sizeof(yes));
     });
 
-    // Per-request start time for the access log: the pre-routing handler and the
-    // logger run on the same worker thread for one request.
-    static thread_local std::chrono::steady_clock::time_point request_start;
-    server.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
-        request_start = std::chrono::steady_clock::now();
+    server.set_pre_routing_handler([&impl](const httplib::Request& req, httplib::Response& res) {
         offer_only_gzip(req);
         if (lacks_body_length(req)) {
             res.status = 411;
             res.set_content(json_error("length_required", "a request body needs a Content-Length"), "application/json");
-            res.set_header("X-Content-Type-Options", "nosniff");
-            res.set_header("Cache-Control", "no-store");
+            set_own_headers(res, impl.own_headers);
             return httplib::Server::HandlerResponse::Handled;
         }
         return httplib::Server::HandlerResponse::Unhandled;
     });
     if (impl.options.log != nullptr) {
+        // Timed from the request's first byte (the connection loop's stream), so
+        // requests httplib refused before routing are timed too.
         server.set_logger([&impl](const httplib::Request& req, const httplib::Response& res) {
-            const auto elapsed = std::chrono::steady_clock::now() - request_start;
+            const auto now = std::chrono::steady_clock::now();
+            const auto elapsed = current_stream != nullptr ? now - current_stream->request_started() : std::chrono::steady_clock::duration{};
             impl.options.log->request(
                 AccessLogEntry{req.method, req.path, res.status,
                                std::chrono::duration_cast<std::chrono::microseconds>(elapsed)});
@@ -295,15 +506,17 @@ HttpServer::HttpServer(ServerOptions options, RequestHandler handler) : impl_(st
     server.set_error_handler(httplib::Server::HandlerWithResponse(
         [&impl](const httplib::Request&, httplib::Response& res) {
         if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+        // httplib calls a head cut off by the request deadline malformed (400).
+        if (current_stream != nullptr && current_stream->expired()) res.status = 408;
         const auto [code, message] = describe_status(res.status, impl.options.max_body_bytes);
         res.set_content(json_error(code, message), "application/json");
-        res.set_header("X-Content-Type-Options", "nosniff");
-        res.set_header("Cache-Control", "no-store");
+        set_own_headers(res, impl.own_headers);
         return httplib::Server::HandlerResponse::Handled;
     }));
-    server.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
+    server.set_exception_handler([&impl](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
         res.status = 500;
         res.set_content(json_error("internal", "internal error"), "application/json");
+        set_own_headers(res, impl.own_headers);
     });
 }
 

@@ -6,6 +6,8 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "http_types.h"
 #include "result.h"
@@ -22,6 +24,18 @@ struct ServerOptions {
     std::chrono::seconds read_timeout{5};
     std::chrono::seconds write_timeout{5};
     std::chrono::seconds keep_alive_timeout{5};
+    // Slow clients: each request (head and body) must arrive within
+    // request_timeout of its first byte, else 408 and the connection is closed;
+    // one client address may hold at most max_connections_per_client connections
+    // at once, else 429 too_many_connections (0 = no limit; behind a reverse proxy
+    // every connection comes from its address: 0 there).
+    std::chrono::milliseconds request_timeout{5000};
+    std::size_t max_connections_per_client = 16;
+    // Headers for the answers the server gives by itself, before any handler
+    // runs (malformed heads 400, 408, 411, 413, 414, 429 too_many_connections,
+    // 500): the proxy passes security_headers() (routes.h). Nosniff and
+    // Cache-Control: no-store are always added.
+    std::vector<std::pair<std::string, std::string>> error_headers;
     // One access line per request (method, path without query, status, time); may be null.
     Log* log = nullptr;
 };

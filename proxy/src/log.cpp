@@ -53,8 +53,10 @@ std::string printable_line(std::string_view text) {
 std::string format_access_line(const AccessLogEntry& entry) {
     char duration[32];
     std::snprintf(duration, sizeof duration, "%.3fms", static_cast<double>(entry.duration.count()) / 1000.0);
-    return printable(entry.method, 16) + ' ' + (entry.route.empty() ? "-" : printable(entry.route, max_logged_route)) +
-           ' ' + std::to_string(entry.status) + ' ' + duration;
+    // "-" for what a request too malformed to read did not have.
+    const std::string method = entry.method.empty() ? "-" : printable(entry.method, 16);
+    const std::string route = entry.route.empty() ? "-" : printable(entry.route, max_logged_route);
+    return method + ' ' + route + ' ' + std::to_string(entry.status) + ' ' + duration;
 }
 
 struct Log::Impl {

@@ -119,6 +119,9 @@ int serve(ProxyConfig& config) {
     options.port = config.listen_port;
     options.max_body_bytes = config.max_body_bytes;
     options.threads = config.threads;
+    options.request_timeout = config.request_timeout;
+    options.max_connections_per_client = config.max_connections_per_client;
+    options.error_headers = security_headers(config);
     options.log = log.get();
 
     // per_minute 0: that route is not limited (e.g. for benchmarks from one address).

@@ -105,11 +105,18 @@ bool is_same_origin_request(const HttpRequest& request, std::string_view public_
     return request.header("sec-fetch-site") == "same-origin";
 }
 
+std::vector<std::pair<std::string, std::string>> security_headers(const ProxyConfig& config) {
+    return {{"Content-Security-Policy", content_security_policy(config)},
+            {"X-Content-Type-Options", "nosniff"},
+            {"Referrer-Policy", "no-referrer"},  // the callback URL carries the verifier
+            {"X-Frame-Options", "DENY"}};
+}
+
 Router::Router(AppContext context, std::vector<Route> routes)
     : context_(context),
       routes_(std::move(routes)),
       static_files_(context.config.web_root),
-      csp_(content_security_policy(context.config)) {}
+      security_headers_(security_headers(context.config)) {}
 
 RouteResult Router::run_route(const Route& route, const HttpRequest& request) {
     if (route.state_changing) {
@@ -154,10 +161,7 @@ HttpResponse Router::handle(const HttpRequest& request) {
         if (context_.log != nullptr) context_.log->error("a route failed with an exception; answered 500");
         response = error_response(500, "internal", "Internal error.");
     }
-    set_header(response, "Content-Security-Policy", csp_);
-    set_header(response, "X-Content-Type-Options", "nosniff");
-    set_header(response, "Referrer-Policy", "no-referrer");  // the callback URL carries the verifier
-    set_header(response, "X-Frame-Options", "DENY");
+    for (const auto& [name, value] : security_headers_) set_header(response, name, value);
     if (is_api_path(request.path)) set_header(response, "Cache-Control", "no-store");
     return response;
 }

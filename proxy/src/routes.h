@@ -79,6 +79,12 @@ HttpResponse json_response(const nlohmann::json& body, int status = 200);
 // picture host, and the provider's origin when it is a loopback emulator.
 std::string content_security_policy(const ProxyConfig& config);
 
+// The headers every answer carries: the CSP above, X-Content-Type-Options,
+// Referrer-Policy and X-Frame-Options. Router::handle adds them to each
+// response; the HTTP server adds them to the errors it answers by itself
+// (ServerOptions::error_headers).
+std::vector<std::pair<std::string, std::string>> security_headers(const ProxyConfig& config);
+
 // True when `content_type` is application/json, optionally with charset=utf-8.
 bool is_json_content_type(std::string_view content_type);
 
@@ -101,7 +107,7 @@ private:
     AppContext context_;
     std::vector<Route> routes_;
     StaticFiles static_files_;
-    std::string csp_;
+    std::vector<std::pair<std::string, std::string>> security_headers_;
 };
 
 }  // namespace perch

@@ -296,6 +296,18 @@ TEST_CASE("The token key is 64 hex digits kept as 32 bytes") {
           "set only one of PERCH_TOKEN_KEY and PERCH_TOKEN_KEY_FILE");
 }
 
+TEST_CASE("Slow clients: 5 s for a request, 16 connections per address, no cap behind a trusted reverse proxy") {
+    ProxyConfig config = loaded(minimal_env);
+    CHECK(config.request_timeout == std::chrono::milliseconds(5000));
+    CHECK(config.max_connections_per_client == 16);
+    CHECK(loaded(with(minimal_env, "PERCH_TRUST_FORWARDED_FOR", "1")).max_connections_per_client == 0);
+    config = loaded(minimal_env, {"--request-timeout-ms", "2000", "--max-connections-per-client", "0"});
+    CHECK(config.request_timeout == std::chrono::milliseconds(2000));
+    CHECK(config.max_connections_per_client == 0);
+    CHECK(error_of(with(minimal_env, "PERCH_REQUEST_TIMEOUT_MS", "100")) ==
+          "PERCH_REQUEST_TIMEOUT_MS must be an integer from 500 to 60000");
+}
+
 TEST_CASE("Loopback hosts are exactly 127.0.0.0/8, ::1 and localhost") {
     CHECK(is_loopback_host("127.0.0.1"));
     CHECK(is_loopback_host("127.255.0.9"));

@@ -9,6 +9,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <future>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <sstream>
@@ -261,6 +262,8 @@ public:
     ~RawConnection() { ::close(fd_); }
 
     void send(const std::string& bytes) { REQUIRE(::write(fd_, bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size())); }
+    // For a peer that may already have closed: no SIGPIPE, no check.
+    void try_send(const std::string& bytes) { (void)::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL); }
 
     // One response (headers and a Content-Length body), or what arrived before
     // the deadline or end-of-file.
@@ -343,6 +346,151 @@ TEST_CASE("A POST with neither Content-Length nor Transfer-Encoding is 411 at on
     CHECK(calls == 1);
 }
 
+TEST_CASE("A client that drips its request head is answered 408 and cut off at request_timeout") {
+    ServerOptions options;
+    options.request_timeout = std::chrono::milliseconds(600);
+    std::atomic<int> calls{0};
+    RunningServer server([&](const HttpRequest&) {
+        ++calls;
+        return HttpResponse{200, {}, "application/json", "{}"};
+    }, options);
+    RawConnection slow(server.port());
+    const auto started = std::chrono::steady_clock::now();
+    slow.send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ");
+    // One byte every 100 ms: every read is quick (httplib's 5 s read timeout never
+    // fires), the head never ends.
+    std::string response;
+    for (int i = 0; i < 40 && response.empty(); ++i) {
+        slow.try_send("a");
+        response = slow.response(std::chrono::milliseconds(100));
+    }
+    const auto elapsed = std::chrono::steady_clock::now() - started;
+    INFO(response);
+    CHECK(response.rfind("HTTP/1.1 408 ", 0) == 0);
+    CHECK(response.find(R"({"error":{"code":"request_timeout","message":"The request did not arrive in time."}})") !=
+          std::string::npos);
+    CHECK(elapsed >= std::chrono::milliseconds(600));
+    CHECK(elapsed < std::chrono::milliseconds(2500));
+    CHECK(slow.closed_by_server(std::chrono::milliseconds(1000)));
+    CHECK(calls == 0);
+}
+
+TEST_CASE("A declared Content-Length over the limit is 413 at once, without waiting for the body") {
+    std::atomic<int> calls{0};
+    RunningServer server([&](const HttpRequest&) {
+        ++calls;
+        return HttpResponse{200, {}, "application/json", "{}"};
+    });
+    RawConnection connection(server.port());
+    const auto started = std::chrono::steady_clock::now();
+    connection.send("POST /api/twitter/start HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                    "Content-Length: 99999999\r\n\r\n");
+    const std::string response = connection.response();
+    INFO(response);
+    CHECK(response.rfind("HTTP/1.1 413 ", 0) == 0);
+    // httplib alone skips the declared body until its 5 s read timeout.
+    CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(2));
+    CHECK(calls == 0);
+}
+
+TEST_CASE("One address holds at most max_connections_per_client connections; the next is refused with 429") {
+    ServerOptions options;
+    options.max_connections_per_client = 2;
+    RunningServer server([](const HttpRequest&) { return HttpResponse{200, {}, "application/json", "{}"}; }, options);
+    const std::string get = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+    auto first = std::make_unique<RawConnection>(server.port());
+    RawConnection second(server.port());
+    first->send(get);
+    second.send(get);
+    CHECK(first->response().rfind("HTTP/1.1 200 ", 0) == 0);  // both stay open (kept alive)
+    CHECK(second.response().rfind("HTTP/1.1 200 ", 0) == 0);
+
+    RawConnection third(server.port());
+    const std::string refused = third.response();  // answered without sending anything
+    INFO(refused);
+    CHECK(refused.rfind("HTTP/1.1 429 ", 0) == 0);
+    CHECK(refused.find("Retry-After: 1\r\n") != std::string::npos);
+    CHECK(refused.find(R"("code":"too_many_connections")") != std::string::npos);
+
+    // Closing one frees its place (the server sees the close at once).
+    first.reset();
+    bool served = false;
+    for (int attempt = 0; attempt < 20 && !served; ++attempt) {
+        RawConnection next(server.port());
+        next.try_send(get);
+        served = next.response(std::chrono::milliseconds(500)).rfind("HTTP/1.1 200 ", 0) == 0;
+    }
+    CHECK(served);
+}
+
+TEST_CASE("Answers the server gives by itself carry the error_headers, nosniff and no-store") {
+    ServerOptions options;
+    options.error_headers = {{"Content-Security-Policy", "default-src 'none'"},
+                             {"X-Frame-Options", "DENY"},
+                             {"X-Bad", "split\r\nSet-Cookie: x=1"}};  // never sent: it would split the block
+    options.max_body_bytes = 64;
+    options.max_connections_per_client = 1;
+    options.request_timeout = std::chrono::milliseconds(600);
+    RunningServer server([](const HttpRequest&) { return HttpResponse{200, {}, "application/json", "{}"}; }, options);
+    auto check_headers = [](const std::string& response, const std::string& status) {
+        INFO(response);
+        CHECK(response.rfind("HTTP/1.1 " + status + " ", 0) == 0);
+        const std::string head = response.substr(0, response.find("\r\n\r\n") + 2);
+        CHECK(head.find("\r\nContent-Security-Policy: default-src 'none'\r\n") != std::string::npos);
+        CHECK(head.find("\r\nX-Frame-Options: DENY\r\n") != std::string::npos);
+        CHECK(head.find("\r\nX-Content-Type-Options: nosniff\r\n") != std::string::npos);
+        CHECK(head.find("\r\nCache-Control: no-store\r\n") != std::string::npos);
+        CHECK(head.find("X-Bad") == std::string::npos);
+        CHECK(head.find("Set-Cookie") == std::string::npos);
+    };
+    const std::vector<std::pair<std::string, std::string>> cases = {
+        {"GET / HTTP/1.1 extra\r\n\r\n", "400"},                                            // malformed head
+        {"GET /?q=" + std::string(9000, 'a') + " HTTP/1.1\r\nHost: x\r\n\r\n", "414"},       // URI too long
+        {"POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n", "413"},            // body too large
+        {"POST /x HTTP/1.1\r\nHost: x\r\n\r\n", "411"},                                      // no length
+        {"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: a", "408"},                              // never finished
+    };
+    for (const auto& [request, status] : cases) {
+        RawConnection connection(server.port());
+        connection.send(request);
+        check_headers(connection.response(std::chrono::milliseconds(3000)), status);
+    }
+    RawConnection holder(server.port());
+    holder.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+    REQUIRE(holder.response().rfind("HTTP/1.1 200 ", 0) == 0);  // kept alive: the one allowed connection
+    RawConnection refused(server.port());
+    check_headers(refused.response(), "429");
+}
+
+TEST_CASE("The access log times a request httplib refused from its first byte, not from an earlier one") {
+    std::ostringstream lines;
+    auto log = Log::to_stream(lines);
+    ServerOptions options;
+    options.log = log.get();
+    {
+        RunningServer server([](const HttpRequest&) { return HttpResponse{204, {}, "", ""}; }, options);
+        RawConnection connection(server.port());
+        // A request that routes (its start is recorded), then, 300 ms later on
+        // the same connection, one refused before routing (414).
+        connection.send("GET /first HTTP/1.1\r\nHost: x\r\n\r\n");
+        REQUIRE(connection.response().rfind("HTTP/1.1 204 ", 0) == 0);
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        connection.send("GET /?q=" + std::string(9000, 'a') + " HTTP/1.1\r\nHost: x\r\n\r\n");
+        REQUIRE(connection.response().rfind("HTTP/1.1 414 ", 0) == 0);
+    }
+    std::istringstream text(lines.str());
+    std::string first;
+    std::string second;
+    std::getline(text, first);
+    std::getline(text, second);
+    INFO(lines.str());
+    // httplib could not read the request line: no method, no path.
+    REQUIRE(second.rfind("info - - 414 ", 0) == 0);
+    // "... 414 <duration>ms": well under the 300 ms since the previous request began.
+    const std::string duration = second.substr(std::string("info - - 414 ").size());
+    CHECK(std::stod(duration) < 200.0);
+}
+
 TEST_CASE("A 204 goes out without a body or Content-Type") {
     RunningServer server([](const HttpRequest&) { return HttpResponse{204, {{"Set-Cookie", "a=; Max-Age=0"}}, "", ""}; });
     RawConnection connection(server.port());
@@ -386,6 +534,7 @@ TEST_CASE("Access lines escape control characters so a path cannot forge a line"
           "POST /api/twitter/start 200 0.042ms");
     CHECK(format_access_line({"GET", std::string(300, 'a'), 200, std::chrono::microseconds(0)}) ==
           "GET " + std::string(200, 'a') + "... 200 0.000ms");
+    CHECK(format_access_line({"", "", 400, std::chrono::microseconds(7)}) == "- - 400 0.007ms");
 }
 
 TEST_CASE("The transport never follows redirects") {
@@ -574,6 +723,7 @@ TEST_CASE("A burst of concurrent provider calls reuses every pooled connection t
     ConnectionCounter counter(callers);
     ServerOptions options;
     options.threads = 64;
+    options.max_connections_per_client = 0;  // all 32 come from 127.0.0.1
     RunningServer server([&](const HttpRequest& request) { return counter.handle(request); }, options);
     HttplibTransport transport(fast_limits());
     REQUIRE(concurrent_round(transport, server.url("/a"), callers));

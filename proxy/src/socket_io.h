@@ -1,0 +1,43 @@
+#pragma once
+
+// POSIX socket helpers shared by the connection loops of perch-proxy
+// (http.cpp) and perch-emulator (emulator/src/http_server.cpp). Both replace
+// cpp-httplib's per-connection loop; these are the parts that do not need httplib.
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <string>
+
+#include <sys/types.h>
+
+namespace perch {
+
+// Waits up to `timeout` for `events` (POLLIN, POLLOUT) on `fd`, retrying on
+// EINTR. False on timeout or error.
+bool wait_for_socket(int fd, short events, std::chrono::milliseconds timeout);
+
+struct Endpoint {
+    std::string ip;  // numeric, "" if unknown
+    int port = -1;
+};
+Endpoint peer_endpoint(int fd);
+Endpoint local_endpoint(int fd);
+
+// Answers go out in small writes; without this a keep-alive client waits for a
+// delayed ACK (~40 ms) on every answer.
+void disable_nagle(int fd);
+
+// send() that never raises SIGPIPE and waits at most `timeout` each time the
+// socket's buffer is full. Bytes sent, or -1.
+ssize_t send_within(int fd, const char* data, std::size_t size, std::chrono::milliseconds timeout);
+
+// Waits for the first byte of the next request in 100 ms slices, so a server
+// that is stopping (`serving` turns false) does not wait out the whole timeout.
+bool wait_for_request(int fd, std::chrono::milliseconds timeout, const std::function<bool()>& serving);
+
+// Closing a socket with unread bytes sends a reset that can destroy the answer
+// before the client reads it: send FIN, then drain (at most 64 KiB, 500 ms).
+void finish_unread(int fd);
+
+}  // namespace perch
