@@ -47,7 +47,7 @@ ApiError account_store_failure(AppContext& context, std::string_view step, const
 RouteResult register_route(const HttpRequest& request, AppContext& context) {
     // Who is registering comes only from the session: the identity the proxy
     // established with Twitter during the exchange.
-    const std::optional<std::string> session = current_session_id(request, context.sessions);
+    const std::optional<std::string> session = current_session_id(request, context.config, context.sessions);
     if (!session) return not_authenticated();
     const std::optional<TwitterIdentity> identity = context.sessions.identity(*session);
     if (!identity) return not_authenticated();
@@ -90,7 +90,7 @@ RouteResult register_route(const HttpRequest& request, AppContext& context) {
 }
 
 RouteResult me_route(const HttpRequest& request, AppContext& context) {
-    const std::optional<std::string> session = current_session_id(request, context.sessions);
+    const std::optional<std::string> session = current_session_id(request, context.config, context.sessions);
     if (!session) return not_authenticated();
     const std::optional<std::int64_t> account_id = context.sessions.signed_in_account(*session);
     if (!account_id) return not_authenticated();
@@ -102,7 +102,7 @@ RouteResult me_route(const HttpRequest& request, AppContext& context) {
 
 RouteResult logout_route(const HttpRequest& request, AppContext& context) {
     if (auto error = check_empty_body(request.body)) return *error;
-    if (auto session = current_session_id(request, context.sessions)) context.sessions.destroy(*session);
+    if (auto session = current_session_id(request, context.config, context.sessions)) context.sessions.destroy(*session);
     HttpResponse response;
     response.status = 204;
     response.content_type.clear();

@@ -76,11 +76,16 @@ std::optional<ApiError> check_empty_body(const std::string& body) {
     return std::nullopt;
 }
 
-std::optional<std::string> current_session_id(const HttpRequest& request, SessionStore& sessions) {
+std::string_view session_cookie_name(const ProxyConfig& config) {
+    return config.secure_cookies ? "__Host-perch_session" : "perch_session";
+}
+
+std::optional<std::string> current_session_id(const HttpRequest& request, const ProxyConfig& config,
+                                              SessionStore& sessions) {
     std::vector<std::string> headers;
     const auto range = request.headers.equal_range("cookie");
     for (auto it = range.first; it != range.second; ++it) headers.push_back(it->second);
-    for (std::string& value : cookie_values(headers, session_cookie_name)) {
+    for (std::string& value : cookie_values(headers, session_cookie_name(config))) {
         if (is_session_id_text(value) && sessions.touch(value)) return std::move(value);
     }
     return std::nullopt;
@@ -90,13 +95,13 @@ std::string session_cookie(const ProxyConfig& config, const std::string& session
     SetCookieOptions options;
     options.secure = config.secure_cookies;
     options.max_age_seconds = config.session_max_age.count();
-    return build_set_cookie(session_cookie_name, session_id, options);
+    return build_set_cookie(session_cookie_name(config), session_id, options);
 }
 
 std::string expired_session_cookie(const ProxyConfig& config) {
     SetCookieOptions options;
     options.secure = config.secure_cookies;
-    return build_clear_cookie(session_cookie_name, options);
+    return build_clear_cookie(session_cookie_name(config), options);
 }
 
 std::optional<ApiError> check_rate_limit(const HttpRequest& request, const AppContext& context, RateLimiter* limiter) {
@@ -124,7 +129,7 @@ RouteResult start_route(const HttpRequest& request, AppContext& context) {
     };
 
     // Make the session first: a full store must not cost a call to Twitter.
-    std::optional<std::string> session = current_session_id(request, context.sessions);
+    std::optional<std::string> session = current_session_id(request, context.config, context.sessions);
     if (!session) session = new_session();
     if (!session) return busy;
 
@@ -161,7 +166,7 @@ RouteResult exchange_route(const HttpRequest& request, AppContext& context) {
     if (!parsed) return request_body_error(parsed.error());
     const std::string& query = parsed.value().callback_query;
 
-    const std::optional<std::string> session = current_session_id(request, context.sessions);
+    const std::optional<std::string> session = current_session_id(request, context.config, context.sessions);
     if (!session) return callback_error(CallbackOutcome::no_session);
 
     // The same check the browser ran, against this session's own flow for the token.

@@ -10,12 +10,17 @@
 
 namespace perch {
 
-inline constexpr std::string_view session_cookie_name = "perch_session";
+// The session cookie's name: `__Host-perch_session` for an https public origin
+// (browsers then refuse that name from a sibling subdomain or without Secure
+// and Path=/, so no other host can plant or shadow it), `perch_session` on
+// plain-http development origins, where browsers refuse __Host- cookies.
+std::string_view session_cookie_name(const ProxyConfig& config);
 
-// The live session named by the request's perch_session cookie(s), refreshing
-// its idle timer. Several cookies of that name (one tossed by a sibling host)
-// are each tried in order; malformed values are never looked up.
-std::optional<std::string> current_session_id(const HttpRequest& request, SessionStore& sessions);
+// The live session named by the request's session cookie(s), refreshing its
+// idle timer. Several cookies of that name (one tossed by a sibling host on
+// http) are each tried in order; malformed values are never looked up.
+std::optional<std::string> current_session_id(const HttpRequest& request, const ProxyConfig& config,
+                                              SessionStore& sessions);
 
 // Set-Cookie for a session id: HttpOnly; SameSite=Lax; Path=/; Secure for an
 // https public origin; Max-Age = the session's absolute lifetime.

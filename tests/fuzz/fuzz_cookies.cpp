@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "api_handlers.h"  // session_cookie_name
+#include "config.h"
 #include "clock.h"
 #include "cookies.h"
 #include "crypto.h"
@@ -96,8 +97,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         start = end + 1;
     }
 
+    // Both names the proxy uses: __Host-perch_session (https) when the input's
+    // length is odd, perch_session (plain http) when it is even.
+    perch::ProxyConfig config;
+    config.secure_cookies = size % 2 == 1;
+    const std::string_view cookie_name = perch::session_cookie_name(config);
+
     // Each header on its own, with the defaults and with tight limits.
-    std::vector<std::string> expected;  // every perch_session value, as documented
+    std::vector<std::string> expected;  // every value of that cookie, as documented
     const perch::CookieLimits defaults{};
     for (const std::string& header : headers) {
         const auto parsed = perch::parse_cookie_header(header, defaults);
@@ -110,7 +117,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         }
         check_pairs(header, defaults, parsed.value());
         for (const CookiePair& pair : parsed.value()) {
-            if (pair.name == perch::session_cookie_name) expected.push_back(pair.value);
+            if (pair.name == cookie_name) expected.push_back(pair.value);
         }
         // A limit is an error, never a truncation.
         const std::size_t count = parsed.value().size();
@@ -123,7 +130,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             PERCH_FUZZ_CHECK(!shorter.ok() && shorter.error().code == perch::ErrorCode::too_long);
         }
     }
-    const std::vector<std::string> values = perch::cookie_values(headers, perch::session_cookie_name);
+    const std::vector<std::string> values = perch::cookie_values(headers, cookie_name);
     PERCH_FUZZ_CHECK(values == expected);
 
     // A store with one live session (43 'A') and one that was ended

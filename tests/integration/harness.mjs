@@ -154,7 +154,9 @@ export async function startProxy(stack, twitterApi, flags = {}, extraEnv = {}) {
 
 // Rows from an account database through Debian's sqlite3 CLI, read-only.
 export function queryDatabase(database, sql) {
-  const result = spawnSync('/usr/bin/sqlite3', ['-readonly', '-json', database, sql], { encoding: 'utf8', timeout: 10000 });
+  const result = spawnSync('/usr/bin/sqlite3', ['-readonly', '-json', database, sql],
+    // The default 1 MiB holds only ~20,000 accounts' rows.
+    { encoding: 'utf8', timeout: 10000, maxBuffer: 256 * 1024 * 1024 });
   if (result.status !== 0) throw new Error(`sqlite3 failed (${result.status}): ${result.stderr}`);
   return result.stdout.trim() ? JSON.parse(result.stdout) : [];
 }
@@ -176,6 +178,8 @@ export class Browser {
   constructor(proxyUrl) {
     this.proxyUrl = proxyUrl;
     this.cookie = '';
+    // perch_session, or __Host-perch_session when the proxy's public origin is https.
+    this.cookieName = 'perch_session';
     this.seen = [];  // {status, headers: [[name, value]], body}
   }
 
@@ -184,8 +188,8 @@ export class Browser {
     const entry = { status: response.status, headers: [...response.headers.entries()], setCookies: response.headers.getSetCookie(), body };
     this.seen.push(entry);
     for (const setCookie of entry.setCookies) {
-      const match = setCookie.match(/^perch_session=([^;]*)/);
-      if (match) this.cookie = match[1];
+      const match = setCookie.match(/^((?:__Host-)?perch_session)=([^;]*)/);
+      if (match) [, this.cookieName, this.cookie] = match;
     }
     let json = null;
     try { json = JSON.parse(body); } catch { /* not JSON: the test checks */ }
@@ -194,7 +198,7 @@ export class Browser {
 
   async request(pathname, { method = 'POST', body = '', headers = {} } = {}) {
     const finalHeaders = { origin: this.proxyUrl, 'content-type': 'application/json', ...headers };
-    if (this.cookie) finalHeaders.cookie = `perch_session=${this.cookie}`;
+    if (this.cookie) finalHeaders.cookie = `${this.cookieName}=${this.cookie}`;
     for (const [name, value] of Object.entries(finalHeaders)) if (value === null) delete finalHeaders[name];
     const init = { method, headers: finalHeaders, redirect: 'manual' };
     if (method !== 'GET' && method !== 'HEAD') init.body = body;

@@ -313,7 +313,7 @@ TEST_CASE("Logout destroys the session and expires the cookie: 204, then 401") {
     CHECK(account_count(app) == 1);  // the account stays
 }
 
-TEST_CASE("Logout's cookie is Secure on an https origin") {
+TEST_CASE("Logout's cookie is the Secure __Host- cookie on an https origin") {
     App app([](ProxyConfig& config) {
         config.public_origin = "https://perch.example";
         config.secure_cookies = true;
@@ -323,7 +323,7 @@ TEST_CASE("Logout's cookie is Secure on an https origin") {
     r.headers.emplace("origin", "https://perch.example");
     HttpResponse response = app.handle(r);
     CHECK(response.status == 204);
-    CHECK(header(response, "Set-Cookie") == "perch_session=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Lax");
+    CHECK(header(response, "Set-Cookie") == "__Host-perch_session=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Lax");
 }
 
 TEST_CASE("Logout and register are state-changing: a foreign Origin is 403 and changes nothing") {

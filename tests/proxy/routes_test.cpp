@@ -137,17 +137,54 @@ TEST_CASE("A second perch_session cookie (tossed by a sibling host) does not hid
     CHECK(count_headers(response, "Set-Cookie") == 0);
 }
 
-TEST_CASE("The cookie is Secure when the public origin is https") {
-    App app([](ProxyConfig& config) {
-        config.public_origin = "https://perch.example";
-        config.secure_cookies = true;
-    });
-    HttpRequest r = post("/api/twitter/start", "");
+namespace {
+
+HttpRequest https_post(const std::string& path, const std::string& cookie = "") {
+    HttpRequest r = post(path, "");
     r.headers.erase("origin");
     r.headers.emplace("origin", "https://perch.example");
-    HttpResponse response = app.handle(r);
+    if (!cookie.empty()) r.headers.emplace("cookie", cookie);
+    return r;
+}
+
+void use_https(ProxyConfig& config) {
+    config.public_origin = "https://perch.example";
+    config.secure_cookies = true;
+}
+
+}  // namespace
+
+TEST_CASE("On an https origin the cookie is __Host-perch_session, Secure, Path=/ and without Domain") {
+    App app(use_https);
+    HttpResponse response = app.handle(https_post("/api/twitter/start"));
     REQUIRE(response.status == 200);
-    CHECK(header(response, "Set-Cookie").find("; HttpOnly; Secure; SameSite=Lax") != std::string::npos);
+    const std::string set_cookie = header(response, "Set-Cookie");
+    const std::string prefix = "__Host-perch_session=";
+    REQUIRE(set_cookie.rfind(prefix, 0) == 0);
+    const std::string session = set_cookie.substr(prefix.size(), 43);
+    CHECK(set_cookie == prefix + session + "; Path=/; Max-Age=86400; HttpOnly; Secure; SameSite=Lax");
+    CHECK(app.sessions->peek_flow(session, "rt1") == FlowState::pending);
+
+    // The browser sends it back under that name: the same session, no new cookie.
+    HttpResponse again = app.handle(https_post("/api/twitter/start", prefix + session));
+    CHECK(again.status == 200);
+    CHECK(count_headers(again, "Set-Cookie") == 0);
+    CHECK(app.sessions->peek_flow(session, "rt2") == FlowState::pending);
+}
+
+TEST_CASE("On an https origin a plain perch_session cookie (which any subdomain can set) names no session") {
+    App app(use_https);
+    HttpResponse first = app.handle(https_post("/api/twitter/start"));
+    REQUIRE(first.status == 200);
+    const std::string set_cookie = header(first, "Set-Cookie");
+    const std::string session = set_cookie.substr(std::string("__Host-perch_session=").size(), 43);
+
+    HttpResponse planted = app.handle(https_post("/api/twitter/start", "perch_session=" + session));
+    CHECK(planted.status == 200);
+    // Not recognised: a fresh session and cookie, and the first session gained no flow.
+    CHECK(header(planted, "Set-Cookie").rfind("__Host-perch_session=", 0) == 0);
+    CHECK(header(planted, "Set-Cookie").find(session) == std::string::npos);
+    CHECK(app.sessions->peek_flow(session, "rt2") == FlowState::unknown);
 }
 
 TEST_CASE("Start reports provider errors as 502 and timeouts as 504; the detail goes to the log only") {

@@ -1,6 +1,7 @@
 // The session cookie's flags on every response that sets it: HttpOnly (no
 // script reads it), SameSite=Lax (not sent on cross-site POSTs), Path=/, and
-// Secure exactly when the public origin is https. With an https public origin
+// Secure exactly when the public origin is https, and then named with the
+// __Host- prefix (no other host can set or shadow it). With an https public origin
 // the listener is still plain http on loopback: TLS ends at a terminator in
 // front of it, which the test plays by sending that origin itself.
 import assert from 'node:assert/strict';
@@ -26,7 +27,7 @@ async function cookiesOfAFullVisit(proxyUrl, origin) {
 
 function checkFlags(cookie, { secure, step }) {
   const where = `${step}: ${cookie.raw}`;
-  assert.equal(cookie.name, 'perch_session', where);
+  assert.equal(cookie.name, secure ? '__Host-perch_session' : 'perch_session', where);
   assert.equal(cookie.attributes.get('httponly'), true, where);
   assert.equal(cookie.attributes.get('samesite'), 'Lax', where);
   assert.equal(cookie.attributes.get('path'), '/', where);
@@ -52,7 +53,7 @@ test('over an http public origin the session cookie is HttpOnly, SameSite=Lax, P
   }
 });
 
-test('with an https public origin every session cookie is also Secure', { timeout: 60000 }, async () => {
+test('with an https public origin every session cookie is __Host-perch_session and Secure', { timeout: 60000 }, async () => {
   const origin = 'https://perch.example';
   const { stack, proxy } = await startSecureStack({ flags: { '--public-origin': origin, '--callback-url': `${origin}/signup/callback` } });
   try {
@@ -83,6 +84,34 @@ test('an unknown session id offered by the browser is never adopted (no session 
     attacker.cookie = planted;
     assert.equal((await attacker.me()).status, 401);
     assert.equal((await attacker.register(validForm())).status, 401);
+  } finally {
+    await stack.close();
+  }
+});
+
+test('with an https public origin a plain perch_session cookie (tossed by a sibling subdomain) names no session', { timeout: 60000 }, async () => {
+  const origin = 'https://perch.example';
+  const { stack, proxy } = await startSecureStack({ flags: { '--public-origin': origin, '--callback-url': `${origin}/signup/callback` } });
+  try {
+    // The attacker's own signed-in session, which a sibling host could plant without the prefix.
+    const attacker = new SiteBrowser(proxy.url, origin);
+    const started = await attacker.start();
+    assert.equal(started.status, 200, started.body);
+    assert.equal((await attacker.exchange(await consent(started.json.authorize_url))).status, 200);
+    assert.equal((await attacker.register(validForm())).status, 201);
+    assert.equal(attacker.cookieName, '__Host-perch_session');
+    assert.equal((await attacker.me()).status, 200);
+
+    const victim = new SiteBrowser(proxy.url, origin);
+    victim.cookie = attacker.cookie;  // the live id, under the unprefixed name
+    assert.equal(victim.cookieName, 'perch_session');
+    assert.equal((await victim.me()).status, 401);
+    const victimStart = await victim.start();
+    assert.equal(victimStart.status, 200, victimStart.body);
+    assert.equal(victimStart.setCookies.length, 1, 'the planted id is not adopted: a new session is issued');
+    const issued = parseSetCookie(victimStart.setCookies[0]);
+    assert.equal(issued.name, '__Host-perch_session');
+    assert.notEqual(issued.value, attacker.cookie);
   } finally {
     await stack.close();
   }
