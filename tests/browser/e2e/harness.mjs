@@ -304,7 +304,9 @@ export async function waitForView(page, title) {
 
 // Rows of the account database via Debian's sqlite3 (read-only, JSON mode).
 export function queryDatabase(database, sql) {
-  const result = spawnSync('/usr/bin/sqlite3', ['-readonly', '-json', database, sql], { encoding: 'utf8', timeout: STEP_MS });
+  const result = spawnSync('/usr/bin/sqlite3', ['-readonly', '-json', database, sql],
+    // The default 1 MiB holds only ~20,000 accounts' rows.
+    { encoding: 'utf8', timeout: STEP_MS, maxBuffer: 256 * 1024 * 1024 });
   if (result.status !== 0) throw new Error(`sqlite3 failed: ${result.stderr}`);
   return result.stdout.trim() === '' ? [] : JSON.parse(result.stdout);
 }
