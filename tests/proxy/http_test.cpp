@@ -318,14 +318,19 @@ private:
     std::string buffer_;
 };
 
+// Answers 200 {} and counts the requests that reached it.
+RequestHandler counting_ok(std::atomic<int>& calls) {
+    return [&calls](const HttpRequest&) {
+        ++calls;
+        return HttpResponse{200, {}, "application/json", "{}"};
+    };
+}
+
 }  // namespace
 
 TEST_CASE("A POST with neither Content-Length nor Transfer-Encoding is 411 at once, never read until timeout") {
     std::atomic<int> calls{0};
-    RunningServer server([&](const HttpRequest&) {
-        ++calls;
-        return HttpResponse{200, {}, "application/json", "{}"};
-    });
+    RunningServer server(counting_ok(calls));
     RawConnection connection(server.port());
     const auto started = std::chrono::steady_clock::now();
     connection.send("POST /api/logout HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\r\n");
@@ -350,10 +355,7 @@ TEST_CASE("A client that drips its request head is answered 408 and cut off at r
     ServerOptions options;
     options.request_timeout = std::chrono::milliseconds(600);
     std::atomic<int> calls{0};
-    RunningServer server([&](const HttpRequest&) {
-        ++calls;
-        return HttpResponse{200, {}, "application/json", "{}"};
-    }, options);
+    RunningServer server(counting_ok(calls), options);
     RawConnection slow(server.port());
     const auto started = std::chrono::steady_clock::now();
     slow.send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ");
@@ -377,10 +379,7 @@ TEST_CASE("A client that drips its request head is answered 408 and cut off at r
 
 TEST_CASE("A declared Content-Length over the limit is 413 at once, without waiting for the body") {
     std::atomic<int> calls{0};
-    RunningServer server([&](const HttpRequest&) {
-        ++calls;
-        return HttpResponse{200, {}, "application/json", "{}"};
-    });
+    RunningServer server(counting_ok(calls));
     RawConnection connection(server.port());
     const auto started = std::chrono::steady_clock::now();
     connection.send("POST /api/twitter/start HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
