@@ -254,22 +254,28 @@ public:
     Clock::time_point request_started() const { return started_; }
     const std::string& remote_ip() const { return remote_.ip; }
 
-    bool is_readable() const override { return reading_ && !past_deadline() && wait_for_socket(fd_, POLLIN, read_wait()); }
+    // Bytes read from the socket that httplib has not taken yet (a pipelined
+    // next request, or the rest of this one).
+    bool has_buffered_bytes() const { return begin_ < end_; }
+
+    bool is_readable() const override {
+        if (!reading_) return false;
+        return has_buffered_bytes() || (!past_deadline() && wait_for_socket(fd_, POLLIN, read_wait()));
+    }
     bool is_writable() const override { return wait_for_socket(fd_, POLLOUT, write_timeout_); }
 
+    // httplib reads request heads one byte at a time: serve those from a
+    // buffer, filled by one recv() per arrival instead of one per byte.
     ssize_t read(char* ptr, size_t size) override {
-        for (;;) {
-            // Checked before reading: a client that drips bytes always has one ready.
-            if (!reading_ || past_deadline()) return -1;
-            const ssize_t got = ::recv(fd_, ptr, size, MSG_DONTWAIT);
-            if (got >= 0) return got;
-            if (errno == EINTR) continue;
-            if (errno != EAGAIN && errno != EWOULDBLOCK) return -1;
-            if (!wait_for_socket(fd_, POLLIN, read_wait())) {
-                past_deadline();
-                return -1;
-            }
+        if (!reading_) return -1;
+        if (!has_buffered_bytes()) {
+            const ssize_t got = fill();
+            if (got <= 0) return got;
         }
+        const std::size_t n = std::min(size, end_ - begin_);
+        std::memcpy(ptr, buffer_ + begin_, n);
+        begin_ += n;
+        return static_cast<ssize_t>(n);
     }
 
     ssize_t write(const char* ptr, size_t size) override { return send_within(fd_, ptr, size, write_timeout_); }
@@ -282,6 +288,27 @@ private:
     bool past_deadline() const {
         if (Clock::now() >= deadline_) expired_ = true;
         return expired_;
+    }
+
+    // Reads what the socket has, waiting only when it has nothing yet. The
+    // deadline is checked before each fill: a client that drips bytes always
+    // has one ready, so only the deadline ends it.
+    ssize_t fill() {
+        for (;;) {
+            if (past_deadline()) return -1;
+            const ssize_t got = ::recv(fd_, buffer_, sizeof buffer_, MSG_DONTWAIT);
+            if (got >= 0) {
+                begin_ = 0;
+                end_ = static_cast<std::size_t>(got);
+                return got;
+            }
+            if (errno == EINTR) continue;
+            if (errno != EAGAIN && errno != EWOULDBLOCK) return -1;
+            if (!wait_for_socket(fd_, POLLIN, read_wait())) {
+                past_deadline();
+                return -1;
+            }
+        }
     }
 
     // The per-read timeout, cut short by the request's deadline.
@@ -300,6 +327,9 @@ private:
     Clock::time_point deadline_{Clock::time_point::max()};
     bool reading_ = true;
     mutable bool expired_ = false;
+    char buffer_[4096];
+    std::size_t begin_ = 0;
+    std::size_t end_ = 0;
 };
 
 // The stream of the connection this worker thread is serving, so the error
@@ -358,7 +388,8 @@ private:
         for (std::size_t served = 0; served < keep_alive_max_count_ && !closed; ++served) {
             // The first request must start within the request timeout, later ones within the keep-alive timeout.
             const auto idle = served == 0 ? request_timeout : std::chrono::milliseconds(keep_alive_timeout_sec_ * 1000);
-            if (!wait_for_request(sock, idle, [this] { return svr_sock_ != INVALID_SOCKET; })) break;
+            const auto serving = [this] { return svr_sock_ != INVALID_SOCKET; };
+            if (!stream.has_buffered_bytes() && !wait_for_request(sock, idle, serving)) break;
             stream.start_request(Clock::now(), request_timeout);
             const bool last = served + 1 == keep_alive_max_count_ || svr_sock_ == INVALID_SOCKET;
             bool parsed = false;  // httplib calls setup_request only for a head it could parse

@@ -66,7 +66,7 @@ ssize_t send_within(int fd, const char* data, std::size_t size, std::chrono::mil
 bool wait_for_request(int fd, std::chrono::milliseconds timeout, const std::function<bool()>& serving) {
     const auto until = Clock::now() + timeout;
     for (;;) {
-        if (!serving()) return false;
+        if (!serving()) return wait_for_socket(fd, POLLIN, std::chrono::milliseconds(0));
         const auto left = std::chrono::ceil<std::chrono::milliseconds>(until - Clock::now());
         if (left.count() <= 0) return false;
         pollfd entry{fd, POLLIN, 0};

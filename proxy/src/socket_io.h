@@ -32,8 +32,9 @@ void disable_nagle(int fd);
 // socket's buffer is full. Bytes sent, or -1.
 ssize_t send_within(int fd, const char* data, std::size_t size, std::chrono::milliseconds timeout);
 
-// Waits for the first byte of the next request in 100 ms slices, so a server
-// that is stopping (`serving` turns false) does not wait out the whole timeout.
+// Waits for the first byte of the next request, checking `serving` every
+// 100 ms: once it turns false (the server is stopping) it gives up, unless a
+// request has already begun to arrive. True when there is a request to read.
 bool wait_for_request(int fd, std::chrono::milliseconds timeout, const std::function<bool()>& serving);
 
 // Closing a socket with unread bytes sends a reset that can destroy the answer

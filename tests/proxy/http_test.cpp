@@ -526,6 +526,30 @@ TEST_CASE("stop() closes idle kept-alive connections instead of waiting out the 
     finished.wait();
 }
 
+TEST_CASE("Requests sent back to back on one connection (pipelined) are each answered, in order") {
+    std::vector<std::string> paths;
+    std::mutex mutex;
+    RunningServer server([&](const HttpRequest& request) {
+        std::lock_guard<std::mutex> lock(mutex);
+        paths.push_back(request.path);
+        return HttpResponse{200, {}, "text/plain", request.path};
+    });
+    RawConnection connection(server.port());
+    // One write: the second and third requests arrive in the same read as the first.
+    connection.send("GET /one HTTP/1.1\r\nHost: x\r\n\r\n"
+                    "POST /two HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc"
+                    "GET /three HTTP/1.1\r\nHost: x\r\n\r\n");
+    for (const std::string path : {"/one", "/two", "/three"}) {
+        const std::string response = connection.response();
+        INFO(response);
+        CHECK(response.rfind("HTTP/1.1 200 ", 0) == 0);
+        CHECK(response.size() >= path.size());
+        CHECK(response.substr(response.size() - path.size()) == path);
+    }
+    std::lock_guard<std::mutex> lock(mutex);
+    CHECK(paths == std::vector<std::string>{"/one", "/two", "/three"});
+}
+
 TEST_CASE("Access lines escape control characters so a path cannot forge a line") {
     CHECK(format_access_line({"GET", "/a\nINFO fake line", 404, std::chrono::microseconds(1500)}) ==
           "GET /a%0AINFO%20fake%20line 404 1.500ms");
