@@ -76,10 +76,6 @@ std::optional<ApiError> check_empty_body(const std::string& body) {
     return std::nullopt;
 }
 
-std::string_view session_cookie_name(const ProxyConfig& config) {
-    return config.secure_cookies ? "__Host-perch_session" : "perch_session";
-}
-
 std::optional<std::string> current_session_id(const HttpRequest& request, const ProxyConfig& config,
                                               SessionStore& sessions) {
     std::vector<std::string> headers;

@@ -14,7 +14,9 @@ namespace perch {
 // (browsers then refuse that name from a sibling subdomain or without Secure
 // and Path=/, so no other host can plant or shadow it), `perch_session` on
 // plain-http development origins, where browsers refuse __Host- cookies.
-std::string_view session_cookie_name(const ProxyConfig& config);
+inline std::string_view session_cookie_name(const ProxyConfig& config) {
+    return config.secure_cookies ? "__Host-perch_session" : "perch_session";
+}
 
 // The live session named by the request's session cookie(s), refreshing its
 // idle timer. Several cookies of that name (one tossed by a sibling host on
