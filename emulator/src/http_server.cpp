@@ -1,7 +1,6 @@
 #include "http_server.h"
 
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -83,19 +82,12 @@ public:
     socket_t socket() const override { return fd_; }
 
 private:
-    // Reads what the socket has, waiting (poll) only when it has nothing yet:
-    // a request is usually there already, so this saves a poll per read.
     ssize_t fill() {
-        for (;;) {
-            const ssize_t got = ::recv(fd_, buffer_, sizeof buffer_, MSG_DONTWAIT);
-            if (got >= 0) {
-                begin_ = 0;
-                end_ = static_cast<std::size_t>(got);
-                return got;
-            }
-            if (errno == EINTR) continue;
-            if ((errno != EAGAIN && errno != EWOULDBLOCK) || !wait_for_socket(fd_, POLLIN, read_timeout)) return -1;
-        }
+        const ssize_t got = recv_within(fd_, buffer_, sizeof buffer_, read_timeout);
+        if (got <= 0) return got;
+        begin_ = 0;
+        end_ = static_cast<std::size_t>(got);
+        return got;
     }
 
     int fd_;

@@ -290,25 +290,18 @@ private:
         return expired_;
     }
 
-    // Reads what the socket has, waiting only when it has nothing yet. The
-    // deadline is checked before each fill: a client that drips bytes always
-    // has one ready, so only the deadline ends it.
+    // The deadline is checked before each fill: a client that drips bytes
+    // always has one ready, so only the deadline ends it.
     ssize_t fill() {
-        for (;;) {
-            if (past_deadline()) return -1;
-            const ssize_t got = ::recv(fd_, buffer_, sizeof buffer_, MSG_DONTWAIT);
-            if (got >= 0) {
-                begin_ = 0;
-                end_ = static_cast<std::size_t>(got);
-                return got;
-            }
-            if (errno == EINTR) continue;
-            if (errno != EAGAIN && errno != EWOULDBLOCK) return -1;
-            if (!wait_for_socket(fd_, POLLIN, read_wait())) {
-                past_deadline();
-                return -1;
-            }
+        if (past_deadline()) return -1;
+        const ssize_t got = recv_within(fd_, buffer_, sizeof buffer_, read_wait());
+        if (got < 0) {
+            past_deadline();  // a wait cut short by the deadline makes this request expired
+            return -1;
         }
+        begin_ = 0;
+        end_ = static_cast<std::size_t>(got);
+        return got;
     }
 
     // The per-read timeout, cut short by the request's deadline.

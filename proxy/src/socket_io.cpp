@@ -63,6 +63,15 @@ ssize_t send_within(int fd, const char* data, std::size_t size, std::chrono::mil
     }
 }
 
+ssize_t recv_within(int fd, char* data, std::size_t size, std::chrono::milliseconds timeout) {
+    for (;;) {
+        const ssize_t got = ::recv(fd, data, size, MSG_DONTWAIT);
+        if (got >= 0) return got;
+        if (errno == EINTR) continue;
+        if ((errno != EAGAIN && errno != EWOULDBLOCK) || !wait_for_socket(fd, POLLIN, timeout)) return -1;
+    }
+}
+
 bool wait_for_request(int fd, std::chrono::milliseconds timeout, const std::function<bool()>& serving) {
     const auto until = Clock::now() + timeout;
     for (;;) {

@@ -32,6 +32,11 @@ void disable_nagle(int fd);
 // socket's buffer is full. Bytes sent, or -1.
 ssize_t send_within(int fd, const char* data, std::size_t size, std::chrono::milliseconds timeout);
 
+// recv() of what the socket has, waiting (poll) at most `timeout` only when it
+// has nothing yet: a request is usually there already, so this saves a poll
+// per read. Bytes read, 0 at end of stream, -1 on error or timeout.
+ssize_t recv_within(int fd, char* data, std::size_t size, std::chrono::milliseconds timeout);
+
 // Waits for the first byte of the next request, checking `serving` every
 // 100 ms: once it turns false (the server is stopping) it gives up, unless a
 // request has already begun to arrive. True when there is a request to read.

@@ -113,6 +113,25 @@ TEST_CASE("send_within to a closed peer fails instead of raising SIGPIPE", "[soc
     CHECK(perch::send_within(pair.a, "hello", 5, 50ms) == -1);
 }
 
+TEST_CASE("recv_within reads what is there, waits for what is not, and reports the end of the stream", "[socket_io]") {
+    SocketPair pair;
+    char buffer[16];
+    const auto started = Clock::now();
+    CHECK(perch::recv_within(pair.a, buffer, sizeof buffer, 100ms) == -1);  // nothing within the timeout
+    CHECK(Clock::now() - started >= 100ms);
+    REQUIRE(::send(pair.b, "abc", 3, 0) == 3);
+    REQUIRE(perch::recv_within(pair.a, buffer, sizeof buffer, 100ms) == 3);
+    CHECK(std::string(buffer, 3) == "abc");
+    std::thread late([&pair] {
+        std::this_thread::sleep_for(50ms);
+        ::send(pair.b, "late", 4, 0);
+    });
+    CHECK(perch::recv_within(pair.a, buffer, sizeof buffer, 5000ms) == 4);
+    late.join();
+    ::shutdown(pair.b, SHUT_WR);
+    CHECK(perch::recv_within(pair.a, buffer, sizeof buffer, 100ms) == 0);
+}
+
 TEST_CASE("wait_for_request returns as soon as the first byte arrives", "[socket_io]") {
     SocketPair pair;
     REQUIRE(::send(pair.b, "G", 1, 0) == 1);
