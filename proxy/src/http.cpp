@@ -141,12 +141,15 @@ private:
     std::optional<sockaddr_storage> listen_address_;
 };
 
-// RFC 9112 §6.3: a request with neither Content-Length nor Transfer-Encoding
-// has no body, but httplib would read a POST's body until the client closes
-// (the read timeout). Refuse such requests at once instead.
+// Request bodies need a Content-Length (RFC 9112 §6.3 lets a server require
+// one: 411). Without either header httplib would read a POST's body until the
+// client closes (the read timeout); a chunked body it reads past
+// set_payload_max_length (0.11.4 checks the limit against Content-Length
+// only). Browsers send Content-Length for every body this API takes.
 bool lacks_body_length(const httplib::Request& req) {
+    if (req.has_header("Transfer-Encoding")) return true;
     if (req.method != "POST" && req.method != "PUT" && req.method != "PATCH") return false;
-    return !req.has_header("Content-Length") && !req.has_header("Transfer-Encoding");
+    return !req.has_header("Content-Length");
 }
 
 // Whether an Accept-Encoding value accepts gzip (a "gzip" coding whose q is not 0).
@@ -246,7 +249,13 @@ public:
         deadline_ = started + timeout;
         reading_ = true;
         expired_ = false;
+        last_answer_ = false;
     }
+    // The HTTP layer refused this request itself (its body may be unread, or
+    // was never delimited): nothing after it on this connection is trusted as
+    // a request, so the connection ends after the answer.
+    void end_after_answer() { last_answer_ = true; }
+    bool ends_after_answer() const { return last_answer_; }
     // No more reading for this request (a body we will refuse anyway).
     void stop_reading() { reading_ = false; }
     bool expired() const { return expired_; }
@@ -320,6 +329,7 @@ private:
     Clock::time_point deadline_{Clock::time_point::max()};
     bool reading_ = true;
     mutable bool expired_ = false;
+    bool last_answer_ = false;
     char buffer_[4096];
     std::size_t begin_ = 0;
     std::size_t end_ = 0;
@@ -328,7 +338,7 @@ private:
 // The stream of the connection this worker thread is serving, so the error
 // handler can tell a request cut off by its deadline (408) from a malformed one,
 // and the access log can time requests httplib refused before routing.
-thread_local const DeadlineStream* current_stream = nullptr;
+thread_local DeadlineStream* current_stream = nullptr;
 
 // Answers a connection we will not serve with a JSON error. `headers`: raw
 // "Name: value\r\n" lines (own_header_lines(), Retry-After).
@@ -374,7 +384,7 @@ private:
 
     void serve(int sock, DeadlineStream& stream) {
         struct Current {
-            explicit Current(const DeadlineStream& s) { current_stream = &s; }
+            explicit Current(DeadlineStream& s) { current_stream = &s; }
             ~Current() { current_stream = nullptr; }
         } current(stream);
         bool closed = false;
@@ -388,11 +398,17 @@ private:
             bool parsed = false;  // httplib calls setup_request only for a head it could parse
             const bool ok = process_request(stream, last, closed, [this, &stream, &parsed](httplib::Request& req) {
                 parsed = true;
-                // A body over the limit is refused (413) without waiting for it.
+                // Refused before its body is read: 411 (pre-routing), or 413 for a
+                // declared length over the limit, without waiting for the body.
                 const std::string length = req.get_header_value("Content-Length");
                 const bool digits = !length.empty() && length.size() <= 18 &&
                                     std::all_of(length.begin(), length.end(), [](char c) { return c >= '0' && c <= '9'; });
-                if (digits && std::stoull(length) > max_body_bytes) stream.stop_reading();
+                const bool too_large = digits && std::stoull(length) > max_body_bytes;
+                if (too_large || lacks_body_length(req)) {
+                    stream.stop_reading();
+                    stream.end_after_answer();
+                    req.set_header("Connection", "close");  // so the answer says so
+                }
             });
             if (!ok) {
                 if (stream.expired()) {
@@ -402,8 +418,10 @@ private:
                 break;
             }
             if (stream.expired()) break;  // answered 408 by the error handler: the rest is not a request
-            if (!parsed) {
-                // httplib answered a malformed head (400/414); what follows it is not a request.
+            if (!parsed || stream.ends_after_answer()) {
+                // httplib answered a malformed head (400/414), or we refused a
+                // request whose body was not read (411/413): what follows is not
+                // a request. Reading it as one would let a body smuggle requests.
                 finish_unread(sock);
                 break;
             }

@@ -389,6 +389,43 @@ TEST_CASE("A declared Content-Length over the limit is 413 at once, without wait
     CHECK(response.rfind("HTTP/1.1 413 ", 0) == 0);
     // httplib alone skips the declared body until its 5 s read timeout.
     CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(2));
+    // The body that follows is never read as a request: the connection ends after the 413.
+    connection.try_send("GET /smuggled HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+    CHECK(connection.response(std::chrono::milliseconds(1000)).find("HTTP/1.1") == std::string::npos);
+    CHECK(connection.closed_by_server(std::chrono::milliseconds(1000)));
+    CHECK(calls == 0);
+}
+
+TEST_CASE("After an answer the HTTP layer made itself, the connection ends: an unread body is never read as a request") {
+    std::atomic<int> calls{0};
+    ServerOptions options;
+    options.max_body_bytes = 64;
+    RunningServer server(counting_ok(calls), options);
+    const std::string smuggled = "GET /smuggled HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+    const std::vector<std::pair<std::string, std::string>> cases = {
+        // a chunked body (httplib 0.11.4 would read one past the body limit): Content-Length is required
+        {"POST /x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n100\r\n" + std::string(256, 'a') +
+             "\r\n0\r\n\r\n" + smuggled,
+         "411"},
+        // both framings at once (the classic smuggling pair): refused the same way
+        {"POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n" + smuggled,
+         "411"},
+        // no length: the bytes after the head are not this request's body
+        {"POST /x HTTP/1.1\r\nHost: x\r\n\r\n" + smuggled, "411"},
+        // a declared length over the limit: never read
+        {"POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n" + smuggled + std::string(100, ' '), "413"},
+    };
+    for (const auto& [request, status] : cases) {
+        RawConnection connection(server.port());
+        connection.send(request);
+        const std::string answer = connection.response();
+        INFO(answer);
+        CHECK(answer.rfind("HTTP/1.1 " + status + " ", 0) == 0);
+        CHECK(answer.find("Connection: close\r\n") != std::string::npos);
+        CHECK(answer.find("Keep-Alive") == std::string::npos);
+        CHECK(connection.response(std::chrono::milliseconds(500)).empty());
+        CHECK(connection.closed_by_server(std::chrono::milliseconds(1000)));
+    }
     CHECK(calls == 0);
 }
 

@@ -1,0 +1,57 @@
+// Request smuggling: a request the proxy refuses before reading its body
+// (chunked framing, both framings at once, no length, a length over the limit)
+// ends its connection, so bytes a client labelled as body are never read as a
+// second request. The smuggled request here would sign a person out.
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { after, before, describe, test } from 'node:test';
+
+import { SiteBrowser, consent, startSecureStack, validForm } from './lib.mjs';
+
+// Everything the server sends on one connection until it closes it.
+function wholeConversation(url, bytes, { timeoutMs = 5000 } = {}) {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host: hostname, port: Number(port) });
+    const chunks = [];
+    const timer = setTimeout(() => { socket.destroy(); reject(new Error(`the server kept the connection open for ${timeoutMs} ms`)); }, timeoutMs);
+    socket.on('connect', () => socket.write(bytes));
+    socket.on('data', (chunk) => chunks.push(chunk));
+    socket.on('end', () => { clearTimeout(timer); socket.destroy(); resolve(Buffer.concat(chunks).toString('latin1')); });
+    socket.on('error', (error) => { clearTimeout(timer); reject(error); });
+  });
+}
+
+describe('a refused request never smuggles another', { timeout: 90000 }, () => {
+  let env;
+  let victim;
+  before(async () => {
+    env = await startSecureStack();
+    victim = new SiteBrowser(env.proxy.url);
+    const started = await victim.start();
+    assert.equal((await victim.exchange(await consent(started.json.authorize_url))).status, 200);
+    assert.equal((await victim.register(validForm())).status, 201);
+    assert.equal((await victim.me()).status, 200);
+  });
+  after(async () => { await env.stack.close(); });
+
+  test('chunked, doubly framed, unframed and oversized requests end their connection after one answer', async () => {
+    const origin = env.proxy.url;
+    const smuggled = `POST /api/logout HTTP/1.1\r\nHost: x\r\nOrigin: ${origin}\r\nContent-Type: application/json\r\n` +
+      `Cookie: perch_session=${victim.cookie}\r\nContent-Length: 2\r\n\r\n{}`;
+    const head = `POST /api/twitter/start HTTP/1.1\r\nHost: x\r\nOrigin: ${origin}\r\nContent-Type: application/json\r\n`;
+    const cases = [
+      ['chunked', 411, `${head}Transfer-Encoding: chunked\r\n\r\n${(smuggled.length + 2).toString(16)}\r\n{}${smuggled}\r\n0\r\n\r\n`],
+      ['Content-Length and Transfer-Encoding', 411, `${head}Content-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n${smuggled}`],
+      ['no length', 411, `${head}\r\n${smuggled}`],
+      ['length over the limit', 413, `${head}Content-Length: 20000\r\n\r\n${smuggled}${' '.repeat(20000 - smuggled.length)}`],
+    ];
+    for (const [what, status, bytes] of cases) {
+      const conversation = await wholeConversation(env.proxy.url, bytes);
+      const answers = conversation.match(/HTTP\/1\.1 \d{3}/g) ?? [];
+      assert.deepEqual(answers, [`HTTP/1.1 ${status}`], `${what}: ${conversation.slice(0, 400)}`);
+      assert.match(conversation, /\r\nConnection: close\r\n/i, what);
+      assert.equal((await victim.me()).status, 200, `${what}: the smuggled logout ran`);
+    }
+  });
+});
