@@ -40,6 +40,9 @@ struct ServerOptions {
     Log* log = nullptr;
 };
 // Request URIs over 8 KiB -> 414 JSON and headers over 8 KiB -> 400 (fixed in libcpp-httplib).
+// A body needs Content-Length and no Transfer-Encoding, else 411. A request
+// refused before its body is read (411, 413) answers Connection: close and
+// ends its connection: its body is never read as another request.
 
 using RequestHandler = std::function<HttpResponse(const HttpRequest&)>;
 
