@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { SiteBrowser, consent, parseSetCookie, startSecureStack, validForm } from './lib.mjs';
+import { SiteBrowser, consent, parseSetCookie, signedUpBrowser, startSecureStack, validForm } from './lib.mjs';
 
 // start, exchange (rotation), register (rotation), logout (clearing): every Set-Cookie.
 async function cookiesOfAFullVisit(proxyUrl, origin) {
@@ -94,11 +94,7 @@ test('with an https public origin a plain perch_session cookie (tossed by a sibl
   const { stack, proxy } = await startSecureStack({ flags: { '--public-origin': origin, '--callback-url': `${origin}/signup/callback` } });
   try {
     // The attacker's own signed-in session, which a sibling host could plant without the prefix.
-    const attacker = new SiteBrowser(proxy.url, origin);
-    const started = await attacker.start();
-    assert.equal(started.status, 200, started.body);
-    assert.equal((await attacker.exchange(await consent(started.json.authorize_url))).status, 200);
-    assert.equal((await attacker.register(validForm())).status, 201);
+    const attacker = await signedUpBrowser(proxy.url, { origin });
     assert.equal(attacker.cookieName, '__Host-perch_session');
     assert.equal((await attacker.me()).status, 200);
 

@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { Browser, Stack, binDir, startEmulator, startProxy, startRecorder } from '../integration/harness.mjs';
+import { Browser, Stack, binDir, consent, startEmulator, startProxy, startRecorder } from '../integration/harness.mjs';
 
 export * from '../integration/harness.mjs';
 
@@ -83,6 +83,19 @@ export class SiteBrowser extends Browser {
   register(form) { return this.request('/api/register', { body: JSON.stringify(form) }); }
   me() { return this.request('/api/me', { method: 'GET', headers: { 'content-type': null, origin: null } }); }
   logout() { return this.request('/api/logout', { body: '{}' }); }
+}
+
+// A person who signed up through the whole flow (start, consent, exchange,
+// register) and is signed in; `origin` as for SiteBrowser.
+export async function signedUpBrowser(proxyUrl, { origin = proxyUrl, form = validForm() } = {}) {
+  const browser = new SiteBrowser(proxyUrl, origin);
+  const started = await browser.start();
+  assert.equal(started.status, 200, started.body);
+  const exchanged = await browser.exchange(await consent(started.json.authorize_url));
+  assert.equal(exchanged.status, 200, exchanged.body);
+  const registered = await browser.register(form);
+  assert.equal(registered.status, 201, registered.body);
+  return browser;
 }
 
 // Calls the provider got, by endpoint, from the recording forwarder.

@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
 import {
-  SiteBrowser, assertError, consent, postRoutesInSource, providerCalls, rawRequest, startSecureStack, validForm,
+  SiteBrowser, assertError, consent, postRoutesInSource, providerCalls, rawRequest, signedUpBrowser, startSecureStack,
+  validForm,
 } from './lib.mjs';
 
 const knownPostRoutes = ['/api/twitter/start', '/api/twitter/exchange', '/api/register', '/api/logout'];
@@ -27,10 +28,7 @@ describe('state-changing routes refuse foreign origins and non-JSON bodies', { t
   let pendingQuery; // a callback for a pending flow of the victim
   before(async () => {
     env = await startSecureStack();
-    victim = new SiteBrowser(env.proxy.url);
-    const started = await victim.start();
-    assert.equal((await victim.exchange(await consent(started.json.authorize_url))).status, 200);
-    assert.equal((await victim.register(validForm())).status, 201);
+    victim = await signedUpBrowser(env.proxy.url);
     const pending = await victim.start();
     pendingQuery = await consent(pending.json.authorize_url);
   });

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 
-import { SiteBrowser, consent, startSecureStack, validForm } from './lib.mjs';
+import { signedUpBrowser, startSecureStack } from './lib.mjs';
 
 // Everything the server sends on one connection until it closes it.
 function wholeConversation(url, bytes, { timeoutMs = 5000 } = {}) {
@@ -27,10 +27,7 @@ describe('a refused request never smuggles another', { timeout: 90000 }, () => {
   let victim;
   before(async () => {
     env = await startSecureStack();
-    victim = new SiteBrowser(env.proxy.url);
-    const started = await victim.start();
-    assert.equal((await victim.exchange(await consent(started.json.authorize_url))).status, 200);
-    assert.equal((await victim.register(validForm())).status, 201);
+    victim = await signedUpBrowser(env.proxy.url);
     assert.equal((await victim.me()).status, 200);
   });
   after(async () => { await env.stack.close(); });
