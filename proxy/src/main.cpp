@@ -40,17 +40,6 @@ namespace {
 
 using namespace perch;
 
-SessionLimits session_limits(const ProxyConfig& config) {
-    SessionLimits limits;
-    limits.idle_ttl = config.session_idle;
-    limits.absolute_ttl = config.session_max_age;
-    limits.flow_ttl = config.flow_ttl;
-    limits.max_sessions = config.max_sessions;
-    limits.max_pending_flows = config.max_pending_flows;
-    limits.max_flows_per_session = config.max_flows_per_session;
-    return limits;
-}
-
 // Waits for SIGTERM/SIGINT with sigtimedwait (no async handler, so nothing
 // signal-unsafe runs) and sweeps expired sessions now and then meanwhile, so
 // memory is reclaimed even when no one is signing in.

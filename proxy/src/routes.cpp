@@ -105,6 +105,17 @@ bool is_same_origin_request(const HttpRequest& request, std::string_view public_
     return request.header("sec-fetch-site") == "same-origin";
 }
 
+SessionLimits session_limits(const ProxyConfig& config) {
+    SessionLimits limits;
+    limits.idle_ttl = config.session_idle;
+    limits.absolute_ttl = config.session_max_age;
+    limits.flow_ttl = config.flow_ttl;
+    limits.max_sessions = config.max_sessions;
+    limits.max_pending_flows = config.max_pending_flows;
+    limits.max_flows_per_session = config.max_flows_per_session;
+    return limits;
+}
+
 std::vector<std::pair<std::string, std::string>> security_headers(const ProxyConfig& config) {
     return {{"Content-Security-Policy", content_security_policy(config)},
             {"X-Content-Type-Options", "nosniff"},

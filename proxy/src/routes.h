@@ -75,6 +75,9 @@ HttpResponse error_response(int status, std::string_view code, std::string_view 
 // A 200 (or `status`) application/json response.
 HttpResponse json_response(const nlohmann::json& body, int status = 200);
 
+// The session store's limits from the configuration (PERCH_SESSION_*, PERCH_MAX_*).
+SessionLimits session_limits(const ProxyConfig& config);
+
 // The Content-Security-Policy for this deployment: img-src also allows Twitter's
 // picture host, and the provider's origin when it is a loopback emulator.
 std::string content_security_policy(const ProxyConfig& config);

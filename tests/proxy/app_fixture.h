@@ -53,23 +53,12 @@ inline ProxyConfig test_config(const std::filesystem::path& web_root) {
     return config;
 }
 
-inline SessionLimits limits_of(const ProxyConfig& config) {
-    SessionLimits limits;
-    limits.idle_ttl = config.session_idle;
-    limits.absolute_ttl = config.session_max_age;
-    limits.flow_ttl = config.flow_ttl;
-    limits.max_sessions = config.max_sessions;
-    limits.max_pending_flows = config.max_pending_flows;
-    limits.max_flows_per_session = config.max_flows_per_session;
-    return limits;
-}
-
 // Every response seen by a test, so secrets can be searched for in all of them.
 struct App {
     explicit App(std::function<void(ProxyConfig&)> adjust = {}) : config(test_config(dir.path())) {
         std::ofstream(dir.path() / "index.html") << "<!doctype html><title>perch</title>";
         if (adjust) adjust(config);
-        sessions = std::make_unique<InMemorySessionStore>(limits_of(config), clock, random);
+        sessions = std::make_unique<InMemorySessionStore>(session_limits(config), clock, random);
         AccountStoreOptions options;
         options.path = (data.path() / "perch.db").string();  // outside the web root
         options.durability = AccountStoreOptions::Durability::normal;
