@@ -222,8 +222,10 @@ export class Browser {
 
 // Loads the consent page at authorizeUrl and presses "Authorize app" (or
 // "Cancel"), as a browser would; returns the callback URL's query (location.search).
-export async function consent(authorizeUrl, { cancel = false } = {}) {
-  const page = await fetch(authorizeUrl, { redirect: 'manual' });
+// Throws on anything else; timeoutMs bounds each of the two requests.
+export async function consent(authorizeUrl, { cancel = false, timeoutMs } = {}) {
+  const signal = () => (timeoutMs ? AbortSignal.timeout(timeoutMs) : undefined);
+  const page = await fetch(authorizeUrl, { redirect: 'manual', signal: signal() });
   const html = await page.text();
   if (page.status !== 200) throw new Error(`consent page answered ${page.status}: ${html}`);
   const formId = cancel ? 'cancel_form' : 'oauth_form';
@@ -242,6 +244,7 @@ export async function consent(authorizeUrl, { cancel = false } = {}) {
     headers: { 'content-type': 'application/x-www-form-urlencoded', origin: target.origin },
     body: fields.toString(),
     redirect: 'manual',
+    signal: signal(),
   });
   const location = decision.headers.get('location');
   if (decision.status !== 302 || !location) throw new Error(`consent decision answered ${decision.status}: ${await decision.text()}`);

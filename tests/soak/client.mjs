@@ -4,6 +4,8 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 
+import { consent as pressConsent } from '../integration/harness.mjs';
+
 export const requestTimeoutMs = 10000;
 
 // One person's browser at its own loopback address (one of 127.1.0.1 -
@@ -64,33 +66,14 @@ export class Client {
   healthz() { return this.request('/healthz', { method: 'GET', headers: { origin: null } }); }
 }
 
-function unescapeHtml(text) {
-  return text.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
-}
-
-// The consent page: press "Authorize app" (or Cancel); the callback's query, or null.
+// The consent page: press "Authorize app" (or Cancel); the callback's query,
+// or null when the page or the decision failed (the soak counts those itself).
 export async function consent(authorizeUrl, { cancel = false, timeoutMs = requestTimeoutMs } = {}) {
-  const page = await fetch(authorizeUrl, { redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
-  const html = await page.text();
-  if (page.status !== 200) return null;
-  const formId = cancel ? 'cancel_form' : 'oauth_form';
-  const form = html.match(new RegExp(`<form[^>]*id="${formId}"[^>]*>([\\s\\S]*?)</form>`));
-  if (!form) return null;
-  const action = form[0].match(/action="([^"]*)"/)[1];
-  const fields = new URLSearchParams();
-  for (const input of form[1].matchAll(/<input[^>]*>/g)) {
-    const name = input[0].match(/name="([^"]*)"/)?.[1];
-    const value = input[0].match(/value="([^"]*)"/)?.[1] ?? '';
-    if (name) fields.append(name, unescapeHtml(value));
+  try {
+    return await pressConsent(authorizeUrl, { cancel, timeoutMs });
+  } catch {
+    return null;
   }
-  const target = new URL(unescapeHtml(action), authorizeUrl);
-  const decision = await fetch(target, {
-    method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', origin: target.origin },
-    body: fields.toString(), redirect: 'manual', signal: AbortSignal.timeout(timeoutMs),
-  });
-  await decision.text();
-  const location = decision.headers.get('location');
-  return decision.status === 302 && location ? new URL(location).search : null;
 }
 
 // Resident memory of a process in KiB (VmRSS), or null once it is gone.
