@@ -43,9 +43,9 @@ struct ProxyConfig {
     std::optional<std::array<unsigned char, 32>> token_key;
 
     // Server limits.
-    // PERCH_THREADS (1..256). httplib holds a worker for every kept-alive
-    // browser connection while it idles (up to 5 s), so 16 made the 17th
-    // browser wait; an idle worker costs only its stack.
+    // PERCH_THREADS (1..256): requests served at once, each waiting on the
+    // provider for up to its timeouts. Connections between requests wait
+    // without a worker (idle_sockets.h); an idle worker costs only its stack.
     int threads = 64;
     std::size_t max_body_bytes = 16 * 1024;         // PERCH_MAX_BODY_BYTES (1 KiB..1 MiB)
     std::chrono::seconds session_idle{30 * 60};     // PERCH_SESSION_IDLE_SECONDS

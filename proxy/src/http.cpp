@@ -28,6 +28,7 @@
 #include "config.h"
 #include "http_client.h"
 #include "http_server.h"
+#include "idle_sockets.h"
 #include "log.h"
 #include "rate_limiter.h"
 #include "socket_io.h"
@@ -89,13 +90,14 @@ bool accepted_on(const sockaddr_storage& connection, const sockaddr_storage& lis
                                           std::memcmp(&c.sin6_addr, &l.sin6_addr, sizeof l.sin6_addr) == 0);
 }
 
-// httplib keeps an idle kept-alive connection waiting for its next request
-// for up to the keep-alive timeout, without looking at stop(), and joins its
-// workers only after that. httplib does not hand us the connections, so we
-// find them: every open socket of this process whose local address is the
-// one we listen on (outgoing provider connections use other ports). Shutting
-// down only the read side wakes an idle worker (it reads end-of-file and
-// closes) while a request being answered can still write its response.
+// On stop, connections waiting for a request are closed by IdleSockets::stop(),
+// but a worker may be reading a request that is still arriving (up to the
+// request timeout) and httplib joins its workers only after that. httplib does
+// not hand us the connections, so we find them: every open socket of this
+// process whose local address is the one we listen on (outgoing provider
+// connections use other ports). Shutting down only the read side ends such a
+// read at once (end-of-file) while a request being answered can still write
+// its response.
 void shut_down_reading_connections(const sockaddr_storage& listen_address) {
     // increment(error), not a range-for: this runs inside httplib's accept
     // loop, where an exception would end the process.
@@ -119,7 +121,9 @@ void shut_down_reading_connections(const sockaddr_storage& listen_address) {
 
 // The accept loop calls on_idle() every idle interval, so a stop requested
 // before the loop was running (a race with SIGTERM) still ends it. It calls
-// shutdown() once it stopped accepting, before joining the workers.
+// shutdown() once it stopped accepting, before joining the workers. The
+// connections waiting for their next request wait in idle_sockets(), not on
+// a worker; shutdown() closes them first, so nothing is queued after the pool stops.
 class StoppableQueue final : public httplib::TaskQueue {
 public:
     StoppableQueue(std::size_t threads, const std::atomic<bool>& stop_requested, httplib::Server& server,
@@ -127,14 +131,17 @@ public:
         : pool_(threads), stop_requested_(stop_requested), server_(server), listen_address_(listen_address) {}
     void enqueue(std::function<void()> fn) override { pool_.enqueue(std::move(fn)); }
     void shutdown() override {
+        idle_.stop();
         if (listen_address_) shut_down_reading_connections(*listen_address_);
         pool_.shutdown();
     }
     void on_idle() override {
         if (stop_requested_.load()) server_.stop();
     }
+    IdleSockets& idle_sockets() { return idle_; }
 
 private:
+    IdleSockets idle_;
     httplib::ThreadPool pool_;
     const std::atomic<bool>& stop_requested_;
     httplib::Server& server_;
@@ -362,37 +369,75 @@ public:
     std::size_t max_connections_per_client = 16;
     std::size_t max_body_bytes = 16 * 1024;
     std::string own_header_lines;  // own_headers() as raw header lines, for send_error
+    // The queue of the running listen(), set when httplib creates it.
+    StoppableQueue* queue = nullptr;
 
 private:
+    // One accepted connection: owned by a worker while a request is read and
+    // answered, by the queue's IdleSockets while it waits for the next one.
+    struct Connection {
+        Connection(int fd, std::chrono::milliseconds read_timeout, std::chrono::milliseconds write_timeout)
+            : sock(fd), stream(fd, read_timeout, write_timeout) {}
+        int sock;
+        DeadlineStream stream;
+        std::string client;
+        std::size_t served = 0;  // requests answered so far
+    };
+
     bool process_and_close_socket(socket_t sock) override {
         disable_nagle(sock);
         const std::chrono::milliseconds read_timeout(read_timeout_sec_ * 1000 + read_timeout_usec_ / 1000);
         const std::chrono::milliseconds write_timeout(write_timeout_sec_ * 1000 + write_timeout_usec_ / 1000);
-        DeadlineStream stream(sock, read_timeout, write_timeout);
-        const std::string client = client_key(stream.remote_ip(), "", false);
-        if (connections_.acquire(client, max_connections_per_client)) {
-            serve(sock, stream);
-            connections_.release(client);
+        auto connection = std::make_shared<Connection>(sock, read_timeout, write_timeout);
+        connection->client = client_key(connection->stream.remote_ip(), "", false);
+        if (connections_.acquire(connection->client, max_connections_per_client)) {
+            serve(std::move(connection));  // closes it, now or after it idled
         } else {
             send_error(sock, 429, "Too Many Requests", "too_many_connections",
                        "Too many connections from this address at once.", own_header_lines + "Retry-After: 1\r\n");
+            ::shutdown(sock, SHUT_RDWR);
+            ::close(sock);
         }
-        ::shutdown(sock, SHUT_RDWR);
-        ::close(sock);
         return true;
     }
 
-    void serve(int sock, DeadlineStream& stream) {
+    void close_connection(const Connection& connection) {
+        connections_.release(connection.client);
+        ::shutdown(connection.sock, SHUT_RDWR);
+        ::close(connection.sock);
+    }
+
+    // Hands a connection with no request in sight to the idle waiter: it comes
+    // back to a worker (serve) when bytes arrive, and is closed if none do
+    // within `wait`. False when the server is stopping (or cannot park).
+    bool park(const std::shared_ptr<Connection>& connection, std::chrono::milliseconds wait) {
+        StoppableQueue* pool = queue;
+        if (pool == nullptr || svr_sock_ == INVALID_SOCKET) return false;
+        return pool->idle_sockets().park(connection->sock, Clock::now() + wait, [this, pool, connection](bool readable) {
+            if (readable) {
+                pool->enqueue([this, connection] { serve(connection); });
+            } else {
+                close_connection(*connection);
+            }
+        });
+    }
+
+    void serve(std::shared_ptr<Connection> connection) {
+        const int sock = connection->sock;
+        DeadlineStream& stream = connection->stream;
         struct Current {
             explicit Current(DeadlineStream& s) { current_stream = &s; }
             ~Current() { current_stream = nullptr; }
         } current(stream);
         bool closed = false;
-        for (std::size_t served = 0; served < keep_alive_max_count_ && !closed; ++served) {
-            // The first request must start within the request timeout, later ones within the keep-alive timeout.
-            const auto idle = served == 0 ? request_timeout : std::chrono::milliseconds(keep_alive_timeout_sec_ * 1000);
-            const auto serving = [this] { return svr_sock_ != INVALID_SOCKET; };
-            if (!stream.has_buffered_bytes() && !wait_for_request(sock, idle, serving)) break;
+        for (std::size_t& served = connection->served; served < keep_alive_max_count_ && !closed; ++served) {
+            if (!stream.has_buffered_bytes() && !wait_for_socket(sock, POLLIN, std::chrono::milliseconds(0))) {
+                // The first request must start within the request timeout, later ones within the keep-alive timeout.
+                const auto idle = served == 0 ? request_timeout : std::chrono::milliseconds(keep_alive_timeout_sec_ * 1000);
+                if (park(connection, idle)) return;  // the worker is free for others meanwhile
+                const auto serving = [this] { return svr_sock_ != INVALID_SOCKET; };
+                if (!wait_for_request(sock, idle, serving)) break;
+            }
             stream.start_request(Clock::now(), request_timeout);
             const bool last = served + 1 == keep_alive_max_count_ || svr_sock_ == INVALID_SOCKET;
             bool parsed = false;  // httplib calls setup_request only for a head it could parse
@@ -426,6 +471,7 @@ private:
                 break;
             }
         }
+        close_connection(*connection);
     }
 
     ConnectionCounter connections_;
@@ -479,8 +525,10 @@ HttpServer::HttpServer(ServerOptions options, RequestHandler handler) : impl_(st
     httplib::Server& server = impl.server;
 
     server.new_task_queue = [&impl] {
-        return new StoppableQueue(static_cast<std::size_t>(std::max(1, impl.options.threads)), impl.stop_requested,
-                                  impl.server, impl.listen_address);
+        auto* queue = new StoppableQueue(static_cast<std::size_t>(std::max(1, impl.options.threads)),
+                                         impl.stop_requested, impl.server, impl.listen_address);
+        impl.server.queue = queue;  // before the accept loop hands out the first connection
+        return queue;
     };
     server.set_payload_max_length(impl.options.max_body_bytes);
     impl.server.request_timeout = impl.options.request_timeout;

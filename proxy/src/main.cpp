@@ -14,6 +14,7 @@
 #include <thread>
 
 #include <malloc.h>
+#include <sys/resource.h>
 #include <openssl/crypto.h>
 #include <pthread.h>
 
@@ -65,6 +66,19 @@ void watch_signals(const sigset_t& signals, std::atomic<bool>& done, HttpServer&
     }
 }
 
+// Connections waiting for a request cost a socket but no worker, so the proxy
+// may hold far more sockets than threads; a service manager's default soft
+// limit (1024 open files) would stop accept() long before memory runs out.
+void raise_open_file_limit(Log& log) {
+    rlimit limit{};
+    if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == limit.rlim_max) return;
+    const rlim_t was = limit.rlim_cur;
+    limit.rlim_cur = limit.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &limit) == 0) {
+        log.info("open files limit " + std::to_string(was) + " -> " + std::to_string(limit.rlim_cur));
+    }
+}
+
 int serve(ProxyConfig& config) {
     // Block the stop signals before any thread exists, so every thread inherits
     // the mask and only the watcher receives them.
@@ -76,6 +90,7 @@ int serve(ProxyConfig& config) {
     std::signal(SIGPIPE, SIG_IGN);  // a client that hangs up must not kill us
 
     std::unique_ptr<Log> log = Log::to_stderr();
+    raise_open_file_limit(*log);
     SecureRandom random;
     SystemClock clock;
 

@@ -567,6 +567,60 @@ TEST_CASE("stop() closes idle kept-alive connections instead of waiting out the 
     finished.wait();
 }
 
+TEST_CASE("A kept-alive connection waiting for its next request holds no worker: with one worker, others are served") {
+    ServerOptions options;
+    options.threads = 1;
+    options.keep_alive_timeout = std::chrono::seconds(30);  // a worker held while idling would be held this long
+    RunningServer server([](const HttpRequest& request) { return HttpResponse{200, {}, "text/plain", request.path}; },
+                         options);
+    RawConnection idle(server.port());
+    idle.send("GET /first HTTP/1.1\r\nHost: x\r\n\r\n");
+    REQUIRE(idle.response().rfind("HTTP/1.1 200 ", 0) == 0);
+
+    for (const std::string path : {"/a", "/b", "/c"}) {
+        RawConnection other(server.port());
+        other.send("GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n");
+        const std::string response = other.response(std::chrono::milliseconds(3000));
+        INFO(response);
+        CHECK(response.rfind("HTTP/1.1 200 ", 0) == 0);
+    }
+    // The idle connection is still open and served when it speaks again.
+    idle.send("GET /again HTTP/1.1\r\nHost: x\r\n\r\n");
+    const std::string again = idle.response(std::chrono::milliseconds(3000));
+    CHECK(again.rfind("HTTP/1.1 200 ", 0) == 0);
+    CHECK(again.substr(again.size() - 6) == "/again");
+}
+
+TEST_CASE("A new connection that has sent nothing yet holds no worker (a browser's preconnect)") {
+    ServerOptions options;
+    options.threads = 1;
+    options.request_timeout = std::chrono::milliseconds(30000);
+    RunningServer server([](const HttpRequest&) { return HttpResponse{200, {}, "text/plain", "ok"}; }, options);
+    RawConnection silent(server.port());
+    RawConnection other(server.port());
+    other.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    CHECK(other.response(std::chrono::milliseconds(3000)).rfind("HTTP/1.1 200 ", 0) == 0);
+    silent.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    CHECK(silent.response(std::chrono::milliseconds(3000)).rfind("HTTP/1.1 200 ", 0) == 0);
+}
+
+TEST_CASE("An idle connection is closed at its keep-alive timeout, and a silent new one at the request timeout") {
+    ServerOptions options;
+    options.keep_alive_timeout = std::chrono::seconds(1);
+    options.request_timeout = std::chrono::milliseconds(300);
+    RunningServer server([](const HttpRequest&) { return HttpResponse{200, {}, "text/plain", "ok"}; }, options);
+    RawConnection used(server.port());
+    used.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    REQUIRE(used.response().rfind("HTTP/1.1 200 ", 0) == 0);
+    RawConnection silent(server.port());
+    const auto opened = std::chrono::steady_clock::now();
+
+    CHECK(silent.closed_by_server(std::chrono::milliseconds(3000)));
+    CHECK(std::chrono::steady_clock::now() - opened >= std::chrono::milliseconds(300));
+    CHECK(used.closed_by_server(std::chrono::milliseconds(3000)));
+    CHECK(std::chrono::steady_clock::now() - opened >= std::chrono::milliseconds(900));  // its wait began before `opened`
+}
+
 TEST_CASE("Requests sent back to back on one connection (pipelined) are each answered, in order") {
     std::vector<std::string> paths;
     std::mutex mutex;
