@@ -431,7 +431,12 @@ private:
         } current(stream);
         bool closed = false;
         for (std::size_t& served = connection->served; served < keep_alive_max_count_ && !closed; ++served) {
-            if (!stream.has_buffered_bytes() && !wait_for_socket(sock, POLLIN, std::chrono::milliseconds(0))) {
+            // A client in a hurry (a page fetching its files, a benchmark) sends
+            // its next request within a millisecond: waiting that long here costs
+            // less than parking and waking (proxy CPU per `start` at c=1: 208 µs
+            // parking every time, 183 µs with this wait, 180 µs before parking
+            // existed; medians of 4 interleaved wrk runs).
+            if (!stream.has_buffered_bytes() && !wait_for_socket(sock, POLLIN, std::chrono::milliseconds(1))) {
                 // The first request must start within the request timeout, later ones within the keep-alive timeout.
                 const auto idle = served == 0 ? request_timeout : std::chrono::milliseconds(keep_alive_timeout_sec_ * 1000);
                 if (park(connection, idle)) return;  // the worker is free for others meanwhile
