@@ -1,4 +1,5 @@
 #include "socket_io.h"
+#include "socket_pair.h"
 
 #include <atomic>
 #include <chrono>
@@ -17,22 +18,6 @@ using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
 namespace {
-
-// Both ends of a connected stream socket, closed on scope exit.
-struct SocketPair {
-    int a = -1;
-    int b = -1;
-    SocketPair() {
-        int fds[2];
-        REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM, 0, fds) == 0);
-        a = fds[0];
-        b = fds[1];
-    }
-    ~SocketPair() {
-        if (a >= 0) ::close(a);
-        if (b >= 0) ::close(b);
-    }
-};
 
 // A loopback TCP connection: listener, client and the accepted server end.
 struct LoopbackConnection {
