@@ -3,6 +3,7 @@ set(PERCH_PROXY_UPSTREAM_TESTS
   ${CMAKE_CURRENT_LIST_DIR}/config_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/http_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/idle_sockets_test.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/request_head_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/sign_command_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/socket_io_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/signer_test.cpp
