@@ -13,6 +13,7 @@
 #include <mutex>
 #include <optional>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include <arpa/inet.h>
@@ -26,11 +27,13 @@
 #include <nlohmann/json.hpp>
 
 #include "config.h"
+#include "connection_reader.h"
 #include "http_client.h"
 #include "http_server.h"
 #include "idle_sockets.h"
 #include "log.h"
 #include "rate_limiter.h"
+#include "request_head.h"
 #include "socket_io.h"
 
 namespace perch {
@@ -148,17 +151,6 @@ private:
     std::optional<sockaddr_storage> listen_address_;
 };
 
-// Request bodies need a Content-Length (RFC 9112 §6.3 lets a server require
-// one: 411). Without either header httplib would read a POST's body until the
-// client closes (the read timeout); a chunked body it reads past
-// set_payload_max_length (0.11.4 checks the limit against Content-Length
-// only). Browsers send Content-Length for every body this API takes.
-bool lacks_body_length(const httplib::Request& req) {
-    if (req.has_header("Transfer-Encoding")) return true;
-    if (req.method != "POST" && req.method != "PUT" && req.method != "PATCH") return false;
-    return !req.has_header("Content-Length");
-}
-
 // Whether an Accept-Encoding value accepts gzip (a "gzip" coding whose q is not 0).
 bool accepts_gzip(const std::string& accept_encoding) {
     std::size_t start = 0;
@@ -243,57 +235,21 @@ private:
     std::map<std::string, std::size_t> counts_;
 };
 
-// A socket stream whose reads fail once the current request's deadline has
-// passed, so a client that drips its head or body holds a worker only that long.
+// httplib's view of a client connection: reads through the connection's
+// ConnectionReader (buffered, under the request's deadline, within its frame).
 class DeadlineStream final : public httplib::Stream {
 public:
     DeadlineStream(int fd, std::chrono::milliseconds read_timeout, std::chrono::milliseconds write_timeout)
-        : fd_(fd), read_timeout_(read_timeout), write_timeout_(write_timeout),
-          remote_(peer_endpoint(fd)), local_(local_endpoint(fd)) {}
+        : reader_(fd, read_timeout), fd_(fd), write_timeout_(write_timeout), remote_(peer_endpoint(fd)),
+          local_(local_endpoint(fd)) {}
 
-    void start_request(Clock::time_point started, std::chrono::milliseconds timeout) {
-        started_ = started;
-        deadline_ = started + timeout;
-        reading_ = true;
-        expired_ = false;
-        last_answer_ = false;
-    }
-    // The HTTP layer refused this request itself (its body may be unread, or
-    // was never delimited): nothing after it on this connection is trusted as
-    // a request, so the connection ends after the answer.
-    void end_after_answer() { last_answer_ = true; }
-    bool ends_after_answer() const { return last_answer_; }
-    // No more reading for this request (a body we will refuse anyway).
-    void stop_reading() { reading_ = false; }
-    bool expired() const { return expired_; }
-    // When the current request's first byte was seen (for the access log).
-    Clock::time_point request_started() const { return started_; }
+    ConnectionReader& reader() { return reader_; }
+    const ConnectionReader& reader() const { return reader_; }
     const std::string& remote_ip() const { return remote_.ip; }
 
-    // Bytes read from the socket that httplib has not taken yet (a pipelined
-    // next request, or the rest of this one).
-    bool has_buffered_bytes() const { return begin_ < end_; }
-
-    bool is_readable() const override {
-        if (!reading_) return false;
-        return has_buffered_bytes() || (!past_deadline() && wait_for_socket(fd_, POLLIN, read_wait()));
-    }
+    bool is_readable() const override { return reader_.is_readable(); }
     bool is_writable() const override { return wait_for_socket(fd_, POLLOUT, write_timeout_); }
-
-    // httplib reads request heads one byte at a time: serve those from a
-    // buffer, filled by one recv() per arrival instead of one per byte.
-    ssize_t read(char* ptr, size_t size) override {
-        if (!reading_) return -1;
-        if (!has_buffered_bytes()) {
-            const ssize_t got = fill();
-            if (got <= 0) return got;
-        }
-        const std::size_t n = std::min(size, end_ - begin_);
-        std::memcpy(ptr, buffer_ + begin_, n);
-        begin_ += n;
-        return static_cast<ssize_t>(n);
-    }
-
+    ssize_t read(char* ptr, size_t size) override { return reader_.read(ptr, size); }
     ssize_t write(const char* ptr, size_t size) override { return send_within(fd_, ptr, size, write_timeout_); }
 
     void get_remote_ip_and_port(std::string& ip, int& port) const override { ip = remote_.ip; port = remote_.port; }
@@ -301,45 +257,11 @@ public:
     socket_t socket() const override { return fd_; }
 
 private:
-    bool past_deadline() const {
-        if (Clock::now() >= deadline_) expired_ = true;
-        return expired_;
-    }
-
-    // The deadline is checked before each fill: a client that drips bytes
-    // always has one ready, so only the deadline ends it.
-    ssize_t fill() {
-        if (past_deadline()) return -1;
-        const ssize_t got = recv_within(fd_, buffer_, sizeof buffer_, read_wait());
-        if (got < 0) {
-            past_deadline();  // a wait cut short by the deadline makes this request expired
-            return -1;
-        }
-        begin_ = 0;
-        end_ = static_cast<std::size_t>(got);
-        return got;
-    }
-
-    // The per-read timeout, cut short by the request's deadline.
-    std::chrono::milliseconds read_wait() const {
-        // Rounded up, so a wait that times out ends past the deadline, never just before it.
-        const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline_ - Clock::now());
-        return std::max(std::chrono::milliseconds(0), std::min(read_timeout_, left));
-    }
-
+    ConnectionReader reader_;
     int fd_;
-    std::chrono::milliseconds read_timeout_;
     std::chrono::milliseconds write_timeout_;
     Endpoint remote_;
     Endpoint local_;
-    Clock::time_point started_{};
-    Clock::time_point deadline_{Clock::time_point::max()};
-    bool reading_ = true;
-    mutable bool expired_ = false;
-    bool last_answer_ = false;
-    char buffer_[4096];
-    std::size_t begin_ = 0;
-    std::size_t end_ = 0;
 };
 
 // The stream of the connection this worker thread is serving, so the error
@@ -358,6 +280,27 @@ void send_error(int fd, int status, const char* reason, const std::string& code,
     (void)::send(fd, response.data(), response.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
 }
 
+// The reason phrases of the statuses the connection loop answers itself.
+const char* reason_phrase(int status) {
+    switch (status) {
+        case 400: return "Bad Request";
+        case 408: return "Request Timeout";
+        case 411: return "Length Required";
+        case 413: return "Payload Too Large";
+        case 414: return "URI Too Long";
+        case 429: return "Too Many Requests";
+        case 431: return "Request Header Fields Too Large";
+        default: return "Error";
+    }
+}
+
+// The methods whose body cpp-httplib 0.11.4 reads itself (detail::expect_content);
+// the connection loop drops the declared body of any other before httplib
+// parses the head.
+bool httplib_reads_body(const std::string& method) {
+    return method == "POST" || method == "PUT" || method == "PATCH" || method == "DELETE" || method == "PRI";
+}
+
 // httplib::Server with its per-connection loop replaced (as perch-emulator
 // does) so that slow clients cannot hold the workers: see ServerOptions.
 // httplib still parses, routes and writes every answer.
@@ -367,8 +310,9 @@ public:
 
     std::chrono::milliseconds request_timeout{5000};
     std::size_t max_connections_per_client = 16;
-    std::size_t max_body_bytes = 16 * 1024;
+    HeadLimits head_limits;        // max_body_bytes from the options; the rest fixed
     std::string own_header_lines;  // own_headers() as raw header lines, for send_error
+    Log* log = nullptr;
     // The queue of the running listen(), set when httplib creates it.
     StoppableQueue* queue = nullptr;
 
@@ -393,7 +337,7 @@ private:
         if (connections_.acquire(connection->client, max_connections_per_client)) {
             serve(std::move(connection));  // closes it, now or after it idled
         } else {
-            send_error(sock, 429, "Too Many Requests", "too_many_connections",
+            send_error(sock, 429, reason_phrase(429), "too_many_connections",
                        "Too many connections from this address at once.", own_header_lines + "Retry-After: 1\r\n");
             ::shutdown(sock, SHUT_RDWR);
             ::close(sock);
@@ -422,6 +366,50 @@ private:
         });
     }
 
+    // Reads the request's head until its framing is decided (request_head.h).
+    HeadDecision read_head(ConnectionReader& reader) const {
+        for (;;) {
+            HeadDecision decision = decide_request_head(reader.buffered(), head_limits);
+            if (!std::holds_alternative<IncompleteHead>(decision)) return decision;
+            if (reader.receive_more(head_limits.max_head_bytes) <= 0) return decision;
+        }
+    }
+
+    // An answer the connection loop gives itself, logged like any other; the connection then ends.
+    void answer_and_log(int sock, const ConnectionReader& reader, int status, const std::string& code,
+                        const std::string& message, const std::string& method = "", const std::string& target = "") {
+        send_error(sock, status, reason_phrase(status), code, message, own_header_lines);
+        if (log == nullptr) return;
+        const auto elapsed = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - reader.request_started());
+        log->request(AccessLogEntry{method, target.substr(0, target.find('?')), status, elapsed});
+    }
+
+    // Decides the current request's framing before httplib parses it, and
+    // hands httplib exactly its head and the body httplib will read: a body
+    // httplib would leave unread (GET, HEAD, OPTIONS, ...) is dropped here.
+    // False when the request was refused (answered, connection to be closed)
+    // or did not arrive.
+    bool frame_request(int sock, ConnectionReader& reader) {
+        const HeadDecision decision = read_head(reader);
+        if (const auto* refused = std::get_if<RefusedHead>(&decision)) {
+            answer_and_log(sock, reader, refused->status, refused->code, refused->message, refused->method, refused->target);
+            finish_unread(sock);
+            return false;
+        }
+        const auto* head = std::get_if<AcceptedHead>(&decision);
+        const bool body_for_httplib = head != nullptr && httplib_reads_body(head->method);
+        if (head == nullptr || (!body_for_httplib && !reader.discard_after_head(head->head_bytes, head->body_length))) {
+            // Cut off by the deadline, else the client left.
+            if (reader.expired()) {
+                answer_and_log(sock, reader, 408, "request_timeout", "The request did not arrive in time.",
+                               head != nullptr ? head->method : "", head != nullptr ? head->target : "");
+            }
+            return false;
+        }
+        reader.limit_reads(head->head_bytes + (body_for_httplib ? head->body_length : 0));
+        return true;
+    }
+
     void serve(std::shared_ptr<Connection> connection) {
         const int sock = connection->sock;
         DeadlineStream& stream = connection->stream;
@@ -436,42 +424,28 @@ private:
             // less than parking and waking (proxy CPU per `start` at c=1: 208 µs
             // parking every time, 183 µs with this wait, 180 µs before parking
             // existed; medians of 4 interleaved wrk runs).
-            if (!stream.has_buffered_bytes() && !wait_for_socket(sock, POLLIN, std::chrono::milliseconds(1))) {
+            if (!stream.reader().has_buffered_bytes() && !wait_for_socket(sock, POLLIN, std::chrono::milliseconds(1))) {
                 // The first request must start within the request timeout, later ones within the keep-alive timeout.
                 const auto idle = served == 0 ? request_timeout : std::chrono::milliseconds(keep_alive_timeout_sec_ * 1000);
                 if (park(connection, idle)) return;  // the worker is free for others meanwhile
                 const auto serving = [this] { return svr_sock_ != INVALID_SOCKET; };
                 if (!wait_for_request(sock, idle, serving)) break;
             }
-            stream.start_request(Clock::now(), request_timeout);
+            ConnectionReader& reader = stream.reader();
+            reader.start_request(Clock::now(), request_timeout);
+            if (!frame_request(sock, reader)) break;
             const bool last = served + 1 == keep_alive_max_count_ || svr_sock_ == INVALID_SOCKET;
             bool parsed = false;  // httplib calls setup_request only for a head it could parse
-            const bool ok = process_request(stream, last, closed, [this, &stream, &parsed](httplib::Request& req) {
-                parsed = true;
-                // Refused before its body is read: 411 (pre-routing), or 413 for a
-                // declared length over the limit, without waiting for the body.
-                const std::string length = req.get_header_value("Content-Length");
-                const bool digits = !length.empty() && length.size() <= 18 &&
-                                    std::all_of(length.begin(), length.end(), [](char c) { return c >= '0' && c <= '9'; });
-                const bool too_large = digits && std::stoull(length) > max_body_bytes;
-                if (too_large || lacks_body_length(req)) {
-                    stream.stop_reading();
-                    stream.end_after_answer();
-                    req.set_header("Connection", "close");  // so the answer says so
-                }
-            });
+            const bool ok = process_request(stream, last, closed, [&parsed](httplib::Request&) { parsed = true; });
             if (!ok) {
-                if (stream.expired()) {
-                    send_error(sock, 408, "Request Timeout", "request_timeout", "The request did not arrive in time.",
-                               own_header_lines);
-                }
+                if (reader.expired()) answer_and_log(sock, reader, 408, "request_timeout", "The request did not arrive in time.");
                 break;
             }
-            if (stream.expired()) break;  // answered 408 by the error handler: the rest is not a request
-            if (!parsed || stream.ends_after_answer()) {
-                // httplib answered a malformed head (400/414), or we refused a
-                // request whose body was not read (411/413): what follows is not
-                // a request. Reading it as one would let a body smuggle requests.
+            if (reader.expired()) break;  // answered 408 by the error handler: the rest is not a request
+            if (!parsed || !reader.read_all_allowed()) {
+                // httplib answered without reading all of the request (its own
+                // 400, a 416): what follows is not a request. Reading it as one
+                // would let a body smuggle requests.
                 finish_unread(sock);
                 break;
             }
@@ -538,7 +512,8 @@ HttpServer::HttpServer(ServerOptions options, RequestHandler handler) : impl_(st
     server.set_payload_max_length(impl.options.max_body_bytes);
     impl.server.request_timeout = impl.options.request_timeout;
     impl.server.max_connections_per_client = impl.options.max_connections_per_client;
-    impl.server.max_body_bytes = impl.options.max_body_bytes;
+    impl.server.head_limits.max_body_bytes = impl.options.max_body_bytes;
+    impl.server.log = impl.options.log;
     server.set_read_timeout(impl.options.read_timeout);
     server.set_write_timeout(impl.options.write_timeout);
     server.set_keep_alive_timeout(impl.options.keep_alive_timeout.count());
@@ -551,14 +526,8 @@ HttpServer::HttpServer(ServerOptions options, RequestHandler handler) : impl_(st
         setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, reinterpret_cast<const void*>(&yes), sizeof(yes));
     });
 
-    server.set_pre_routing_handler([&impl](const httplib::Request& req, httplib::Response& res) {
+    server.set_pre_routing_handler([](const httplib::Request& req, httplib::Response&) {
         offer_only_gzip(req);
-        if (lacks_body_length(req)) {
-            res.status = 411;
-            res.set_content(json_error("length_required", "a request body needs a Content-Length"), "application/json");
-            set_own_headers(res, impl.own_headers);
-            return httplib::Server::HandlerResponse::Handled;
-        }
         return httplib::Server::HandlerResponse::Unhandled;
     });
     if (impl.options.log != nullptr) {
@@ -566,7 +535,7 @@ HttpServer::HttpServer(ServerOptions options, RequestHandler handler) : impl_(st
         // requests httplib refused before routing are timed too.
         server.set_logger([&impl](const httplib::Request& req, const httplib::Response& res) {
             const auto now = std::chrono::steady_clock::now();
-            const auto elapsed = current_stream != nullptr ? now - current_stream->request_started() : std::chrono::steady_clock::duration{};
+            const auto elapsed = current_stream != nullptr ? now - current_stream->reader().request_started() : std::chrono::steady_clock::duration{};
             impl.options.log->request(
                 AccessLogEntry{req.method, req.path, res.status,
                                std::chrono::duration_cast<std::chrono::microseconds>(elapsed)});
@@ -602,7 +571,7 @@ HttpServer::HttpServer(ServerOptions options, RequestHandler handler) : impl_(st
         [&impl](const httplib::Request&, httplib::Response& res) {
         if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
         // httplib calls a head cut off by the request deadline malformed (400).
-        if (current_stream != nullptr && current_stream->expired()) res.status = 408;
+        if (current_stream != nullptr && current_stream->reader().expired()) res.status = 408;
         const auto [code, message] = describe_status(res.status, impl.options.max_body_bytes);
         res.set_content(json_error(code, message), "application/json");
         set_own_headers(res, impl.own_headers);

@@ -1,6 +1,8 @@
 # Unit tests for the upstream part of perch-proxy (see proxy/upstream.cmake).
 set(PERCH_PROXY_UPSTREAM_TESTS
   ${CMAKE_CURRENT_LIST_DIR}/config_test.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/connection_reader_test.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/http_framing_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/http_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/idle_sockets_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/request_head_test.cpp
