@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <mutex>
 #include <optional>
+#include <string>
+#include <variant>
 
 #include <poll.h>
 #include <sys/socket.h>
@@ -14,6 +16,7 @@
 #include <httplib.h>
 
 #include "raw_head.h"
+#include "request_head.h"
 #include "socket_io.h"
 
 namespace perch::emulator {
@@ -106,15 +109,44 @@ private:
 struct Connection {
     int fd;
     RecordingStream* stream;
+    // The current request's head refused by decide_request_head (answered by dispatch()).
+    std::optional<RefusedHead> refusal;
+    // The connection ends after this answer: what follows was not framed as a request.
+    bool ends = false;
 };
+
+// The methods whose body cpp-httplib 0.11.4 reads itself (detail::expect_content).
+bool httplib_reads_body(const std::string& method) {
+    return method == "POST" || method == "PUT" || method == "PATCH" || method == "DELETE" || method == "PRI";
+}
+
+// Frames the request whose head httplib just read (request_head.h): a head
+// that cannot be framed one way only is refused, and a body httplib leaves
+// unread (a GET's) ends the connection after the answer, so it is never read
+// as another request.
+void frame_request(Connection& connection, const HeadLimits& limits) {
+    connection.refusal.reset();
+    const HeadDecision decision = decide_request_head(connection.stream->head(), limits);
+    if (const auto* refused = std::get_if<RefusedHead>(&decision)) {
+        connection.refusal = *refused;
+        connection.ends = true;
+    } else if (const auto* head = std::get_if<AcceptedHead>(&decision)) {
+        connection.ends = head->body_length > 0 && !httplib_reads_body(head->method);
+    } else {
+        connection.ends = true;  // a head over max_head_bytes: dispatch() answers 431
+    }
+}
 thread_local Connection* current_connection = nullptr;
 
 // httplib::Server, with its per-connection loop replaced so requests are read
 // through a RecordingStream. httplib still parses, routes and writes answers.
 class RawHeadServer final : public httplib::Server {
 public:
-    explicit RawHeadServer(std::size_t max_requests_per_connection)
-        : max_requests_per_connection_(max_requests_per_connection) {}
+    RawHeadServer(std::size_t max_requests_per_connection, std::size_t max_body_bytes)
+        : max_requests_per_connection_(max_requests_per_connection) {
+        head_limits_.max_head_bytes = max_head_bytes;
+        head_limits_.max_body_bytes = max_body_bytes;
+    }
 
     // libcpp-httplib 0.11 listens with a backlog of 5: a burst of new
     // connections (a proxy under load opens several at once) then loses SYNs
@@ -125,12 +157,13 @@ public:
 
 private:
     const std::size_t max_requests_per_connection_;
+    HeadLimits head_limits_;
 
     bool process_and_close_socket(socket_t sock) override {
         // httplib writes headers and body separately.
         disable_nagle(sock);
         RecordingStream stream(sock);
-        Connection connection{sock, &stream};
+        Connection connection{sock, &stream, std::nullopt, false};
         current_connection = &connection;
         bool closed = false;
         for (std::size_t served = 0; served < max_requests_per_connection_ && !closed; ++served) {
@@ -140,8 +173,21 @@ private:
                 break;
             stream.start_request();
             const bool last = served + 1 == max_requests_per_connection_ || svr_sock_ == INVALID_SOCKET;
-            if (!process_request(stream, last, closed, [&stream](httplib::Request&) { stream.stop_recording(); }))
+            bool parsed = false;  // httplib calls setup_request only for a head it could parse
+            const auto setup = [this, &stream, &connection, &parsed](httplib::Request& request) {
+                stream.stop_recording();
+                parsed = true;
+                frame_request(connection, head_limits_);
+                if (connection.ends) {  // so the answer says so
+                    request.headers.erase("Connection");
+                    request.set_header("Connection", "close");
+                }
+            };
+            if (!process_request(stream, last, closed, setup)) break;
+            if (!parsed || connection.ends) {
+                finish_unread(sock);  // the unread rest must not reset the answer on its way
                 break;
+            }
         }
         current_connection = nullptr;
         ::shutdown(sock, SHUT_RDWR);
@@ -161,7 +207,8 @@ struct HttpServer::Impl {
     bool stopping = false;
 
     Impl(Emulator& e, const EmulatorConfig& c)
-        : emulator(e), config(c), server(c.fast ? fast_keep_alive_max_requests : keep_alive_max_requests) {}
+        : emulator(e), config(c),
+          server(c.fast ? fast_keep_alive_max_requests : keep_alive_max_requests, c.max_body_bytes) {}
 
     // Returns true if the delay ran its course, false if the server is stopping.
     bool wait(std::chrono::milliseconds delay) {
@@ -182,6 +229,12 @@ struct HttpServer::Impl {
             EmuResponse refused;
             refused.status = 431;
             refused.reason = "request head too large";
+            return refused;
+        }
+        if (connection->refusal) {
+            EmuResponse refused;
+            refused.status = connection->refusal->status;
+            refused.reason = connection->refusal->message;
             return refused;
         }
         auto headers = parse_raw_headers(connection->stream->head());
