@@ -302,8 +302,9 @@ bool httplib_reads_body(const std::string& method) {
 }
 
 // httplib::Server with its per-connection loop replaced (as perch-emulator
-// does) so that slow clients cannot hold the workers: see ServerOptions.
-// httplib still parses, routes and writes every answer.
+// does) so that slow clients cannot hold the workers, and so that every
+// request's framing is decided on its raw head (request_head.h) before httplib
+// parses it: see ServerOptions. httplib then parses, routes and writes the answer.
 class BacklogServer final : public httplib::Server {
 public:
     socket_t listening_socket() const { return svr_sock_; }

@@ -32,17 +32,24 @@ struct ServerOptions {
     std::chrono::milliseconds request_timeout{5000};
     std::size_t max_connections_per_client = 16;
     // Headers for the answers the server gives by itself, before any handler
-    // runs (malformed heads 400, 408, 411, 413, 414, 429 too_many_connections,
+    // runs (malformed heads 400, 408, 411, 413, 414, 431, 429 too_many_connections,
     // 500): the proxy passes security_headers() (routes.h). Nosniff and
     // Cache-Control: no-store are always added.
     std::vector<std::pair<std::string, std::string>> error_headers;
     // One access line per request (method, path without query, status, time); may be null.
     Log* log = nullptr;
 };
-// Request URIs over 8 KiB -> 414 JSON and headers over 8 KiB -> 400 (fixed in libcpp-httplib).
-// A body needs Content-Length and no Transfer-Encoding, else 411. A request
-// refused before its body is read (411, 413) answers Connection: close and
-// ends its connection: its body is never read as another request.
+// Every request's framing is decided on its raw head before httplib parses it
+// (request_head.h): a request line over 8 KiB -> 414; a head over 16 KiB, over
+// 100 header lines, or a header line over 8 KiB -> 431; Transfer-Encoding, a
+// repeated or non-digit Content-Length, a missing or repeated Host (HTTP/1.1),
+// obsolete folding, bare LF/CR, a control byte in a value or a malformed
+// request line -> 400; POST/PUT/PATCH without Content-Length -> 411; a
+// Content-Length over max_body_bytes -> 413. Each is JSON with Connection:
+// close, and the connection ends. A declared body on a method httplib does not
+// read (GET, HEAD, OPTIONS, ...) is received within the request deadline and
+// dropped before the handler runs. So bytes sent as a body are never read as
+// another request.
 
 using RequestHandler = std::function<HttpResponse(const HttpRequest&)>;
 
