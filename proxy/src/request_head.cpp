@@ -7,24 +7,32 @@
 namespace perch {
 namespace {
 
+// A table per byte class, so a head is checked with one lookup per byte.
+struct ByteClass {
+    bool member[256] = {};
+    constexpr ByteClass(std::string_view extra, bool alphanumeric) {
+        for (char c : extra) member[static_cast<unsigned char>(c)] = true;
+        for (int c = 0; alphanumeric && c < 256; ++c) {
+            member[c] = member[c] || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+        }
+    }
+    bool all_of(std::string_view text) const {
+        return std::all_of(text.begin(), text.end(), [this](char c) { return member[static_cast<unsigned char>(c)]; });
+    }
+};
+
 // RFC 9110 §5.6.2 tchar.
-bool is_token_char(unsigned char c) {
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
-    return std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) != std::string_view::npos;
-}
-
-bool is_token(std::string_view text) {
-    return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) { return is_token_char(static_cast<unsigned char>(c)); });
-}
-
-// field-vchar, SP and HTAB (RFC 9110 §5.5): every byte but the other controls and DEL.
-bool is_field_byte(unsigned char c) { return c == '\t' || (c >= 0x20 && c != 0x7f); }
-
+constexpr ByteClass token_chars("!#$%&'*+-.^_`|~", true);
 // What RFC 3986 allows in host [":" port]: reg-name, IP literals, pct-encoding.
-bool is_host_byte(unsigned char c) {
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
-    return std::string_view("-._~!$&'()*+,;=:[]%").find(static_cast<char>(c)) != std::string_view::npos;
-}
+constexpr ByteClass host_chars("-._~!$&'()*+,;=:[]%", true);
+// field-vchar, SP and HTAB (RFC 9110 §5.5): every byte but the other controls and DEL.
+constexpr ByteClass field_chars = [] {
+    ByteClass chars("\t", false);
+    for (int c = 0x20; c < 256; ++c) chars.member[c] = c != 0x7f;
+    return chars;
+}();
+
+bool is_token(std::string_view text) { return !text.empty() && token_chars.all_of(text); }
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
@@ -104,7 +112,7 @@ std::optional<RefusedHead> read_header_line(std::string_view line, HeadSoFar& he
     }
     if (!is_token(name)) return malformed(head, "a header name is not a token");
     const std::string_view value = trim_whitespace(line.substr(colon + 1));
-    if (!std::all_of(value.begin(), value.end(), [](char c) { return is_field_byte(static_cast<unsigned char>(c)); })) {
+    if (!field_chars.all_of(value)) {
         return malformed(head, "a header value holds a control character");
     }
     if (equals_ignoring_case(name, "Transfer-Encoding")) {
@@ -113,7 +121,7 @@ std::optional<RefusedHead> read_header_line(std::string_view line, HeadSoFar& he
     if (equals_ignoring_case(name, "Content-Length")) return read_content_length(value, head);
     if (equals_ignoring_case(name, "Host")) {
         if (head.has_host) return malformed(head, "more than one Host");
-        if (!std::all_of(value.begin(), value.end(), [](char c) { return is_host_byte(static_cast<unsigned char>(c)); })) {
+        if (!host_chars.all_of(value)) {
             return malformed(head, "Host is not a host[:port]");
         }
         head.has_host = true;
