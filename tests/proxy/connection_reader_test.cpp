@@ -35,6 +35,15 @@ ConnectionReader started_reader(int fd, std::chrono::milliseconds timeout = 2000
     return reader;
 }
 
+// A reader on pair.a whose request deadline is `timeout` away and which has
+// received `bytes` from pair.b.
+ConnectionReader reader_holding(SocketPair& pair, const std::string& bytes, std::chrono::milliseconds timeout = 2000ms) {
+    ConnectionReader reader = started_reader(pair.a, timeout);
+    send_all(pair.b, bytes);
+    while (reader.buffered().size() < bytes.size()) REQUIRE(reader.receive_more(16384) > 0);
+    return reader;
+}
+
 }  // namespace
 
 TEST_CASE("receive_more appends to what is buffered and grows only up to the capacity", "[connection_reader]") {
@@ -56,9 +65,7 @@ TEST_CASE("receive_more appends to what is buffered and grows only up to the cap
 TEST_CASE("read() hands out no more than the request's frame, then end of stream; the rest stays for the next request",
           "[connection_reader]") {
     SocketPair pair;
-    ConnectionReader reader = started_reader(pair.a);
-    send_all(pair.b, "HEAD+BODYnext request");
-    REQUIRE(reader.receive_more(16384) > 0);
+    ConnectionReader reader = reader_holding(pair, "HEAD+BODYnext request");
     reader.limit_reads(9);
     CHECK(read_to_end(reader) == "HEAD+BODY");
     CHECK(reader.read_all_allowed());
@@ -75,9 +82,7 @@ TEST_CASE("read() hands out no more than the request's frame, then end of stream
 TEST_CASE("discard_after_head drops a body that is buffered and one still arriving, and nothing after it",
           "[connection_reader]") {
     SocketPair pair;
-    ConnectionReader reader = started_reader(pair.a);
-    send_all(pair.b, "HEAD|body-part-one");
-    REQUIRE(reader.receive_more(16384) > 0);
+    ConnectionReader reader = reader_holding(pair, "HEAD|body-part-one");
     send_all(pair.b, "|body-part-two|NEXT");
     CHECK(reader.discard_after_head(5, 28));  // 13 buffered + 15 still in the socket
     reader.limit_reads(5);
@@ -89,18 +94,14 @@ TEST_CASE("discard_after_head drops a body that is buffered and one still arrivi
 
 TEST_CASE("discard_after_head keeps pipelined bytes that were buffered after the body", "[connection_reader]") {
     SocketPair pair;
-    ConnectionReader reader = started_reader(pair.a);
-    send_all(pair.b, "HEAD|bodyNEXT");
-    REQUIRE(reader.receive_more(16384) > 0);
+    ConnectionReader reader = reader_holding(pair, "HEAD|bodyNEXT");
     CHECK(reader.discard_after_head(5, 4));
     CHECK(reader.buffered() == "HEAD|NEXT");
 }
 
 TEST_CASE("A body that does not arrive by the deadline fails the discard and expires the request", "[connection_reader]") {
     SocketPair pair;
-    ConnectionReader reader = started_reader(pair.a, 300ms);
-    send_all(pair.b, "HEAD|some");
-    REQUIRE(reader.receive_more(16384) > 0);
+    ConnectionReader reader = reader_holding(pair, "HEAD|some", 300ms);
     const auto started = Clock::now();
     CHECK_FALSE(reader.discard_after_head(5, 100));
     CHECK(reader.expired());
@@ -110,9 +111,7 @@ TEST_CASE("A body that does not arrive by the deadline fails the discard and exp
 
 TEST_CASE("A client that leaves mid-body fails the discard without expiring", "[connection_reader]") {
     SocketPair pair;
-    ConnectionReader reader = started_reader(pair.a);
-    send_all(pair.b, "HEAD|some");
-    REQUIRE(reader.receive_more(16384) > 0);
+    ConnectionReader reader = reader_holding(pair, "HEAD|some");
     pair.close_b();
     CHECK_FALSE(reader.discard_after_head(5, 100));
     CHECK_FALSE(reader.expired());

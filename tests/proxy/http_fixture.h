@@ -7,8 +7,11 @@
 #include <cctype>
 #include <chrono>
 #include <cstdint>
+#include <memory>
+#include <sstream>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -19,6 +22,7 @@
 #include <catch2/catch.hpp>
 
 #include "http_server.h"
+#include "log.h"
 
 namespace perch::test {
 
@@ -113,6 +117,23 @@ private:
 
     int fd_ = -1;
     std::string buffer_;
+};
+
+// Server options whose access log is kept in memory.
+class LoggedOptions {
+    std::ostringstream text_;
+    std::unique_ptr<Log> log_ = Log::to_stream(text_);
+
+public:
+    LoggedOptions() { options.log = log_.get(); }
+    ServerOptions options;
+    std::string text() const { return text_.str(); }
+    std::vector<std::string> lines() const {
+        std::vector<std::string> out;
+        std::istringstream in(text_.str());
+        for (std::string line; std::getline(in, line);) out.push_back(line);
+        return out;
+    }
 };
 
 // Answers 200 {} and counts the requests that reached it.

@@ -5,26 +5,11 @@
 // perch-proxy drops a body on a route that reads none, so the body is never
 // parsed as a request.
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 
+import { statusLines, wholeConversation } from '../integration/conversation.mjs';
 import { nginxBinary, startNginx } from './nginx.mjs';
 import { signedUpBrowser, startSecureStack } from './lib.mjs';
-
-// Sends `bytes` to `url` on a new connection and resolves with everything the
-// server sent until it closed the connection.
-function conversation(url, bytes, { timeoutMs = 5000 } = {}) {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve, reject) => {
-    const socket = net.connect({ host: hostname, port: Number(port) });
-    const chunks = [];
-    const timer = setTimeout(() => { socket.destroy(); reject(new Error(`no end of the answer within ${timeoutMs} ms`)); }, timeoutMs);
-    socket.on('connect', () => socket.write(bytes));
-    socket.on('data', (chunk) => chunks.push(chunk));
-    socket.on('end', () => { clearTimeout(timer); socket.destroy(); resolve(Buffer.concat(chunks).toString('latin1')); });
-    socket.on('error', (error) => { clearTimeout(timer); reject(error); });
-  });
-}
 
 describe('behind nginx with upstream keep-alive', { timeout: 120000 }, () => {
   let env;
@@ -45,9 +30,9 @@ describe('behind nginx with upstream keep-alive', { timeout: 120000 }, () => {
       'Content-Type: application/json\r\nContent-Length: 0\r\nX-Junk: ';
     const attack = `GET /healthz HTTP/1.1\r\nHost: ${new URL(nginx.url).host}\r\nContent-Length: ${unfinished.length}\r\n` +
       `Connection: close\r\n\r\n${unfinished}`;
-    const answer = await conversation(nginx.url, attack);
+    const answer = await wholeConversation(nginx.url, attack);
     assert.match(answer, /^HTTP\/1\.1 200 /, answer.slice(0, 300));
-    assert.equal((answer.match(/HTTP\/1\.1 \d{3}/g) ?? []).length, 1, answer.slice(0, 600));
+    assert.equal(statusLines(answer).length, 1, answer.slice(0, 600));
 
     // The visitor's next requests reuse nginx's one kept upstream connection.
     const me = await visitor.me();
