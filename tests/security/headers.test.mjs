@@ -98,7 +98,7 @@ describe('security headers', { timeout: 90000 }, () => {
     assert.match(types.get('GET /favicon.svg'), /^image\/svg\+xml/);
   });
 
-  test('answers made by the HTTP layer itself (400, 411, 413, 414, oversized headers) carry the same headers: JSON, CSP, nosniff, no-referrer, DENY, no-store', async () => {
+  test('answers made by the HTTP layer itself (400, 411, 413, 414, 431 oversized headers) carry the same headers: JSON, CSP, nosniff, no-referrer, DENY, no-store', async () => {
     const { proxy } = env;
     const expected = csp(new URL(env.recorder.url).origin);
     const cases = [
@@ -123,6 +123,6 @@ describe('security headers', { timeout: 90000 }, () => {
       assert.equal(headers.get('cache-control'), 'no-store', where);
       assert.equal(typeof answer.json?.error?.code, 'string', where);
     }
-    assert.deepEqual(statuses, [414, 400, 413, 411, 400]);
+    assert.deepEqual(statuses, [414, 431, 413, 411, 400]);
   });
 });
