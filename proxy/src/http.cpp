@@ -527,8 +527,21 @@ HttpServer::HttpServer(ServerOptions options, RequestHandler handler) : impl_(st
         setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, reinterpret_cast<const void*>(&yes), sizeof(yes));
     });
 
-    server.set_pre_routing_handler([](const httplib::Request& req, httplib::Response&) {
+    server.set_pre_routing_handler([&impl](const httplib::Request& req, httplib::Response& res) {
         offer_only_gzip(req);
+        // httplib inflates a gzip or Brotli request body into memory with no
+        // limit (a 15 KB body became 15 MB); no route takes a compressed body.
+        // Refused before the body is read, so the connection then ends.
+        if (req.has_header("Content-Encoding")) {
+            auto& headers = const_cast<httplib::Request&>(req).headers;  // as in offer_only_gzip
+            headers.erase("Connection");
+            headers.emplace("Connection", "close");  // so the answer says so
+            res.status = 415;
+            res.set_content(json_error("unsupported_media_type", "a request body must not be compressed (Content-Encoding)"),
+                            "application/json");
+            set_own_headers(res, impl.own_headers);
+            return httplib::Server::HandlerResponse::Handled;
+        }
         return httplib::Server::HandlerResponse::Unhandled;
     });
     if (impl.options.log != nullptr) {

@@ -32,7 +32,7 @@ struct ServerOptions {
     std::chrono::milliseconds request_timeout{5000};
     std::size_t max_connections_per_client = 16;
     // Headers for the answers the server gives by itself, before any handler
-    // runs (malformed heads 400, 408, 411, 413, 414, 431, 429 too_many_connections,
+    // runs (malformed heads 400, 408, 411, 413, 414, 415, 431, 429 too_many_connections,
     // 500): the proxy passes security_headers() (routes.h). Nosniff and
     // Cache-Control: no-store are always added.
     std::vector<std::pair<std::string, std::string>> error_headers;
@@ -49,7 +49,8 @@ struct ServerOptions {
 // close, and the connection ends. A declared body on a method httplib does not
 // read (GET, HEAD, OPTIONS, ...) is received within the request deadline and
 // dropped before the handler runs. So bytes sent as a body are never read as
-// another request.
+// another request. A request with Content-Encoding is 415 unsupported_media_type
+// before its body is read (httplib would inflate it without a limit).
 
 using RequestHandler = std::function<HttpResponse(const HttpRequest&)>;
 

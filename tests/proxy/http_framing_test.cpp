@@ -330,3 +330,22 @@ TEST_CASE("A DELETE without Content-Length has an empty body, answered at once",
     CHECK(Clock::now() - started < 2s);  // no body is waited for
     CHECK(recorder.seen() == std::vector<std::string>{"DELETE /x"});
 }
+
+TEST_CASE("A compressed request body is refused with 415 before httplib inflates it; the connection ends", "[framing]") {
+    Recorder recorder;
+    RunningServer server(recorder.handler());
+    for (const std::string coding : {"gzip", "br", "deflate", "identity"}) {
+        RawConnection connection(server.port());
+        // Not even valid gzip: it is never read.
+        connection.send("POST /api/logout HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Encoding: " +
+                        coding + "\r\n" + length_of_smuggled() + "\r\n\r\n" + smuggled);
+        const std::string answer = connection.response();
+        INFO(answer);
+        CHECK(answer.rfind("HTTP/1.1 415 ", 0) == 0);
+        CHECK(answer.find(R"("code":"unsupported_media_type")") != std::string::npos);
+        CHECK(answer.find("\r\nConnection: close\r\n") != std::string::npos);
+        CHECK(connection.response(300ms).empty());
+        CHECK(connection.closed_by_server(1000ms));
+    }
+    CHECK(recorder.seen().empty());
+}
