@@ -79,6 +79,25 @@ void raise_open_file_limit(Log& log) {
     }
 }
 
+// One line on stderr naming the setting at fault; the exit status: 2 for a
+// token key that is not the database's (a configuration error), else 1.
+int report_open_failure(const AccountError& error, const std::string& database) {
+    std::string line;
+    if (error.kind == AccountErrorKind::token_key_mismatch) {
+        line = "PERCH_TOKEN_KEY does not match the key this database's tokens are sealed with (see "
+               "perch-proxy rotate-token-key)";
+    } else if (error.kind == AccountErrorKind::schema_refused) {
+        line = "PERCH_DATABASE " + database + " refused: " + error.message +
+               "; give perch-proxy its own database file (a new or empty one is set up)";
+    } else {
+        line = error.message + " (PERCH_DATABASE)";
+    }
+    std::replace(line.begin(), line.end(), '\n', ' ');
+    std::replace(line.begin(), line.end(), '\r', ' ');
+    std::cerr << "perch-proxy: " << line << std::endl;
+    return error.kind == AccountErrorKind::token_key_mismatch ? 2 : 1;
+}
+
 int serve(ProxyConfig& config) {
     // Block the stop signals before any thread exists, so every thread inherits
     // the mask and only the watcher receives them.
@@ -105,12 +124,7 @@ int serve(ProxyConfig& config) {
     config.token_key.reset();
 
     auto opened = AccountStore::open(AccountStoreOptions{config.database}, cipher, clock);
-    if (!opened) {
-        std::string message = opened.error().message;
-        std::replace(message.begin(), message.end(), '\n', ' ');
-        std::cerr << "perch-proxy: " << message << std::endl;
-        return 1;
-    }
+    if (!opened) return report_open_failure(opened.error(), config.database);
     AccountStore& accounts = *opened.value();
     log->info("accounts: " + config.database);
 
