@@ -2,6 +2,7 @@
 // Twitter itself so no secret ever reaches the browser.
 //   perch-proxy [flags]   serve (see --help)
 //   perch-proxy sign      print an OAuth base string and signature for JSON on stdin
+//   perch-proxy rotate-token-key   re-seal every stored token under a new key (proxies stopped)
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
@@ -27,6 +28,7 @@
 #include "http_server.h"
 #include "log.h"
 #include "rate_limiter.h"
+#include "rotate_command.h"
 #include "routes.h"
 #include "session_store.h"
 #include "sign_command.h"
@@ -185,6 +187,10 @@ int serve(ProxyConfig& config) {
 int main(int argc, char** argv) {
     if (argc >= 2 && std::string_view(argv[1]) == "sign") {
         return perch::run_sign_command(std::cin, std::cout, std::cerr);
+    }
+    if (argc >= 2 && std::string_view(argv[1]) == "rotate-token-key") {
+        return perch::run_rotate_token_key_command(argc - 1, argv + 1, perch::process_env(), PERCH_VERSION,
+                                                   std::cout, std::cerr);
     }
     auto loaded = perch::load_config(argc, argv, perch::process_env(), PERCH_VERSION);
     if (!loaded) {
