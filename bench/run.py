@@ -138,7 +138,9 @@ def start_proxy(bench, emulator, *flags):
                 "--listen", f"127.0.0.1:{port}",
                 "--callback-url", f"{origin}/signup/callback",
                 "--twitter-api", emulator.origin,
-                "--database", os.path.join(bench.scratch, f"perch-{port}.db"),
+                # A fresh file each start: each start has a fresh token key, and a
+                # database refuses any key but the one it was made with.
+                "--database", os.path.join(bench.scratch, f"perch-{port}-{secrets.token_hex(4)}.db"),
                 "--web-root", bench.scratch,
                 *flags]
         # Secrets through the environment, as in production (not in ps output).

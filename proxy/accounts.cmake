@@ -7,5 +7,9 @@ list(APPEND PERCH_PROXY_ACCOUNTS_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/src/token_cipher.cpp
   ${CMAKE_CURRENT_LIST_DIR}/src/migrations.cpp
   ${CMAKE_CURRENT_LIST_DIR}/src/account_store.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/src/stored_tokens.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/src/token_key_check.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/src/token_key_rotation.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/src/rotate_command.cpp
 )
 list(APPEND PERCH_PROXY_LIBS SQLite::SQLite3)

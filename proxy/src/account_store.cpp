@@ -5,6 +5,7 @@
 
 #include "migrations.h"
 #include "sqlite.h"
+#include "token_key_check.h"
 
 namespace perch {
 
@@ -42,20 +43,6 @@ Account read_account(const sqlite::Statement& row) {
     account.sealed_access_token_secret = row.column_blob(11);
     return account;
 }
-
-// Binds a sealed token to its account and field, so it cannot be moved to
-// another row or swapped with the other token. Field names contain no NUL and
-// Twitter ids are checked to contain none, so the encoding is unambiguous.
-std::string token_binding(std::string_view field, std::string_view twitter_id) {
-    std::string binding = "perch.accounts.";
-    binding.append(field);
-    binding.push_back('\0');
-    binding.append(twitter_id);
-    return binding;
-}
-
-constexpr std::string_view access_token_field = "access_token";
-constexpr std::string_view access_token_secret_field = "access_token_secret";
 
 std::optional<AccountError> check_value(std::string_view name, std::string_view value,
                                         std::size_t min, std::size_t max) {
@@ -96,6 +83,8 @@ AccountResult<T> guarded(std::string_view what, Body&& body) {
         return body();
     } catch (const SchemaRefused& e) {
         return AccountError{AccountErrorKind::schema_refused, e.what()};
+    } catch (const TokenKeyMismatch& e) {
+        return AccountError{AccountErrorKind::token_key_mismatch, e.what()};
     } catch (const std::exception& e) {
         return AccountError{AccountErrorKind::storage, std::string(what) + ": " + e.what()};
     }
@@ -117,7 +106,9 @@ std::string_view to_string(AccountErrorKind kind) {
         case AccountErrorKind::not_found: return "not_found";
         case AccountErrorKind::invalid: return "invalid";
         case AccountErrorKind::schema_refused: return "schema_refused";
+        case AccountErrorKind::token_key_mismatch: return "token_key_mismatch";
         case AccountErrorKind::token_unreadable: return "token_unreadable";
+        case AccountErrorKind::database_in_use: return "database_in_use";
         case AccountErrorKind::storage: return "storage";
     }
     return "storage";
@@ -166,7 +157,13 @@ AccountResult<std::unique_ptr<AccountStore>> AccountStore::open(const AccountSto
             if (journal != "wal") {
                 throw sqlite::Failure(0, "WAL journal mode unavailable (got \"" + journal + "\")");
             }
-            migrate(writer->db, account_migrations());
+            {
+                // Schema and key check together: a new database never exists without its check value.
+                sqlite::Transaction transaction(writer->db);
+                apply_migrations(writer->db, account_migrations());
+                verify_token_key(writer->db, cipher);
+                transaction.commit();
+            }
 
             auto reader =
                 std::make_unique<Connection>(options.path, sqlite::Database::Mode::read_write);
@@ -181,10 +178,8 @@ AccountResult<Account> AccountStore::register_account(const NewAccount& account)
     if (auto error = check_new_account(account)) return *error;
     const std::string now = format_rfc3339_utc(clock_.unix_seconds());
     // Encrypt before taking the lock: it needs no database.
-    const std::string sealed_token = cipher_.seal(
-        account.access_token, token_binding(access_token_field, account.twitter_id));
-    const std::string sealed_secret = cipher_.seal(
-        account.access_token_secret, token_binding(access_token_secret_field, account.twitter_id));
+    const SealedTokens sealed =
+        seal_tokens(cipher_, account.twitter_id, account.access_token, account.access_token_secret);
 
     std::lock_guard<std::mutex> lock(writer_->mutex);
     return guarded<Account>("register account", [&]() -> AccountResult<Account> {
@@ -221,8 +216,8 @@ AccountResult<Account> AccountStore::register_account(const NewAccount& account)
                 .bind(5, account.form.email)
                 .bind(6, account.form.timezone)
                 .bind(7, account.picture)
-                .bind_blob(8, sealed_token)
-                .bind_blob(9, sealed_secret)
+                .bind_blob(8, sealed.token)
+                .bind_blob(9, sealed.secret)
                 .bind(10, now);
             if (!insert->step()) throw sqlite::Failure(0, "INSERT returned no row");
             stored = read_account(*insert);
@@ -261,10 +256,7 @@ AccountResult<Account> AccountStore::refresh_tokens_and_sign_in(
     if (auto error = check_value("twitter_id", twitter_id, 1, max_twitter_id)) return *error;
     if (auto error = check_tokens(access_token, access_token_secret)) return *error;
     const std::string now = format_rfc3339_utc(clock_.unix_seconds());
-    const std::string sealed_token =
-        cipher_.seal(access_token, token_binding(access_token_field, twitter_id));
-    const std::string sealed_secret =
-        cipher_.seal(access_token_secret, token_binding(access_token_secret_field, twitter_id));
+    const SealedTokens sealed = seal_tokens(cipher_, twitter_id, access_token, access_token_secret);
 
     std::lock_guard<std::mutex> lock(writer_->mutex);
     return guarded<Account>("sign in account", [&]() -> AccountResult<Account> {
@@ -273,7 +265,7 @@ AccountResult<Account> AccountStore::refresh_tokens_and_sign_in(
             std::string("UPDATE accounts SET access_token = ?1, access_token_secret = ?2, "
                         "last_sign_in_at = ?3 WHERE twitter_id = ?4 RETURNING ") +
             account_columns);
-        update->bind_blob(1, sealed_token).bind_blob(2, sealed_secret).bind(3, now).bind(4, twitter_id);
+        update->bind_blob(1, sealed.token).bind_blob(2, sealed.secret).bind(3, now).bind(4, twitter_id);
         if (!update->step()) {
             return AccountError{AccountErrorKind::not_found, "no account for this Twitter id"};
         }
@@ -283,17 +275,20 @@ AccountResult<Account> AccountStore::refresh_tokens_and_sign_in(
     });
 }
 
-AccountResult<AccessTokens> AccountStore::decrypt_tokens(const Account& account) const {
-    auto token = cipher_.open(account.sealed_access_token,
-                              token_binding(access_token_field, account.twitter_id));
-    auto secret = cipher_.open(account.sealed_access_token_secret,
-                               token_binding(access_token_secret_field, account.twitter_id));
-    if (!token || !secret) {
-        return AccountError{AccountErrorKind::token_unreadable,
-                            "stored access token cannot be decrypted: " +
-                                (token ? secret : token).error().message};
+AccountResult<AccessTokens> AccountStore::tokens_of(std::string_view twitter_id) {
+    auto account = find_by_twitter_id(twitter_id);
+    if (!account) return account.error();
+    if (!account.value()) {
+        return AccountError{AccountErrorKind::not_found, "no account for this Twitter id"};
     }
-    return AccessTokens{std::move(token).value(), std::move(secret).value()};
+    return decrypt_tokens(*account.value());
+}
+
+AccountResult<AccessTokens> AccountStore::decrypt_tokens(const Account& account) const {
+    auto tokens = open_tokens(cipher_, account.id, account.twitter_id,
+                              SealedTokens{account.sealed_access_token, account.sealed_access_token_secret});
+    if (!tokens) return AccountError{AccountErrorKind::token_unreadable, tokens.error().message};
+    return std::move(tokens).value();
 }
 
 AccountResult<std::int64_t> AccountStore::count() {

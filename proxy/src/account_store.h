@@ -27,6 +27,7 @@
 #include "api_types.h"
 #include "clock.h"
 #include "registration_form.h"
+#include "stored_tokens.h"
 #include "token_cipher.h"
 
 namespace perch {
@@ -41,7 +42,9 @@ enum class AccountErrorKind {
     not_found,           // no account with that Twitter id (refresh_tokens_and_sign_in)
     invalid,             // a value breaks the store's own limits (see NewAccount)
     schema_refused,      // open(): the file has a newer schema, or is not Perch's
-    token_unreadable,    // decrypt_tokens(): wrong key or the stored value was altered
+    token_key_mismatch,  // open(): the token key is not the one the database's tokens are sealed with
+    token_unreadable,    // tokens_of(): a stored token does not open (altered, moved, other key)
+    database_in_use,     // rotate_token_key(): another process has the database open
     storage,             // SQLite failed (disk full, I/O error, busy past the timeout, ...)
 };
 
@@ -99,14 +102,9 @@ struct Account {
     std::string picture;
     std::string created_at;       // RFC 3339 UTC, "2024-05-01T12:34:56Z"
     std::string last_sign_in_at;  // RFC 3339 UTC
-    // Sealed (encrypted) tokens as stored; open them with decrypt_tokens().
+    // Sealed (encrypted) tokens as stored; open them with tokens_of() or decrypt_tokens().
     std::string sealed_access_token;
     std::string sealed_access_token_secret;
-};
-
-struct AccessTokens {
-    std::string token;
-    std::string secret;
 };
 
 // The account as the browser may see it: no tokens, sealed or not.
@@ -128,8 +126,10 @@ struct AccountStoreOptions {
 
 class AccountStore {
 public:
-    // Opens (creating if needed) and migrates the database. `cipher` and `clock`
-    // must outlive the store. Errors: schema_refused, storage.
+    // Opens (creating if needed) and migrates the database, and checks that
+    // `cipher` holds the key the stored tokens are sealed with (token_key_check.h;
+    // a new database records it), all in one transaction. `cipher` and `clock`
+    // must outlive the store. Errors: schema_refused, token_key_mismatch, storage.
     static AccountResult<std::unique_ptr<AccountStore>> open(const AccountStoreOptions& options,
                                                              const TokenCipher& cipher,
                                                              const Clock& clock);
@@ -153,7 +153,15 @@ public:
                                                       std::string_view access_token,
                                                       std::string_view access_token_secret);
 
-    // For the proxy's own calls to Twitter only. Errors: token_unreadable.
+    // The account's Twitter tokens, opened: for the proxy's own use of them
+    // (e.g. calling Twitter as that person). Errors: not_found; token_unreadable
+    // when a stored token does not open (altered, moved from another row or
+    // column, or sealed under another key) — the message names the account row,
+    // never a token or the key; storage. A caller must treat token_unreadable as
+    // a failure to log at error level and never fall back to anything.
+    AccountResult<AccessTokens> tokens_of(std::string_view twitter_id);
+
+    // The same for an account already read. Errors: token_unreadable.
     AccountResult<AccessTokens> decrypt_tokens(const Account& account) const;
 
     AccountResult<std::int64_t> count();

@@ -207,6 +207,62 @@ Result<T> integer_setting(const Settings& settings, const Setting& setting, T fa
     return static_cast<T>(*number);
 }
 
+// A 64-hex-digit key from a value-or-file pair of settings, e.g. PERCH_TOKEN_KEY
+// and PERCH_TOKEN_KEY_FILE; `what` names it in messages ("token key").
+Result<TokenKey> key_setting(const Settings& s, const Setting& direct, const Setting& file,
+                             const std::string& what) {
+    auto key_text = secret_value(s, direct, file);
+    if (!key_text) return key_text.error();
+    if (!key_text.value() || key_text.value()->empty()) {
+        return Error{ErrorCode::missing_field, std::string(direct.env) + " or " + file.env + " (" +
+                                                   direct.flag + "[-file]) is required: 64 hex digits, "
+                                                   "e.g. from openssl rand -hex 32"};
+    }
+    auto parsed_key = parse_token_key(*key_text.value());
+    OPENSSL_cleanse(key_text.value()->data(), key_text.value()->size());
+    if (!parsed_key) {
+        return Error{ErrorCode::invalid_field, "the " + what + " (" + direct.env +
+                                                   "[_FILE]) must be 64 hex digits (32 bytes)"};
+    }
+    return parsed_key;
+}
+
+Result<std::string> database_setting(const Settings& s, const Setting& setting, const std::string& fallback) {
+    auto value = s.get(setting);
+    if (!value) return fallback;
+    if (value->text.empty()) return bad(value->source, "must not be empty");
+    return value->text;
+}
+
+// CLI11's parse of the command line: nullopt to go on, or what to answer instead
+// (the --help or --version text to print, or a one-line error).
+template <typename Config>
+std::optional<Result<Loaded<Config>>> parse_command_line(CLI::App& app, int argc, const char* const* argv,
+                                                         const std::string& version) {
+    auto print = [](std::string text) {
+        Loaded<Config> loaded;
+        loaded.action = ConfigAction::print_and_exit;
+        loaded.text = std::move(text);
+        return Result<Loaded<Config>>(std::move(loaded));
+    };
+    try {
+        app.parse(argc, argv);
+        return std::nullopt;
+    } catch (const CLI::CallForHelp&) {
+        return print(app.help());
+    } catch (const CLI::CallForVersion&) {
+        return print(app.get_name() + " " + version + "\n");
+    } catch (const CLI::ExtrasError&) {
+        // CLI11 would list the extra words, which may be a mistyped secret.
+        return Result<Loaded<Config>>(Error{ErrorCode::invalid_field, "unexpected command-line argument (see --help)"});
+    } catch (const CLI::ParseError& error) {
+        // CLI11's messages name the flag, not its value, e.g. "--listen: 1 required TEXT missing".
+        std::string message = error.what();
+        std::replace(message.begin(), message.end(), '\n', ' ');
+        return Result<Loaded<Config>>(Error{ErrorCode::invalid_field, message});
+    }
+}
+
 // Every setting, by name.
 struct Declared {
     const Setting* key;
@@ -325,28 +381,16 @@ Result<ProxyConfig> build(const Settings& s, const Declared& d) {
         if (value->text.empty()) return bad(value->source, "must not be empty");
         config.web_root = value->text;
     }
-    if (auto value = s.get(*d.database)) {
-        if (value->text.empty()) return bad(value->source, "must not be empty");
-        config.database = value->text;
-    }
+    auto database = database_setting(s, *d.database, config.database);
+    if (!database) return database.error();
+    config.database = database.value();
 
     // Accounts are stored with their Twitter tokens sealed under this key, so
     // the proxy does not start without one.
-    auto key_text = secret_value(s, *d.token_key, *d.token_key_file);
-    if (!key_text) return key_text.error();
-    if (!key_text.value() || key_text.value()->empty()) {
-        return Error{ErrorCode::missing_field,
-                     "PERCH_TOKEN_KEY or PERCH_TOKEN_KEY_FILE (--token-key[-file]) is required: 64 hex digits, "
-                     "e.g. from openssl rand -hex 32"};
-    }
-    auto parsed_key = parse_token_key(*key_text.value());
-    OPENSSL_cleanse(key_text.value()->data(), key_text.value()->size());
-    if (!parsed_key) {
-        return Error{ErrorCode::invalid_field,
-                     "the token key (PERCH_TOKEN_KEY[_FILE]) must be 64 hex digits (32 bytes)"};
-    }
-    config.token_key = parsed_key.value();
-    OPENSSL_cleanse(parsed_key.value().data(), parsed_key.value().size());
+    auto token_key = key_setting(s, *d.token_key, *d.token_key_file, "token key");
+    if (!token_key) return token_key.error();
+    config.token_key = token_key.value();
+    OPENSSL_cleanse(token_key.value().data(), token_key.value().size());
 
     auto thread_count = integer_setting<int>(s, *d.threads, config.threads, 1, 256);
     if (!thread_count) return thread_count.error();
@@ -516,6 +560,8 @@ Result<LoadedConfig> load_config(int argc, const char* const* argv, const EnvLoo
                  "the only place the consumer secret lives."};
     app.name("perch-proxy");
     app.footer("Flags win over environment variables. Prefer *_FILE variables for secrets.\n"
+               "Key rotation: perch-proxy rotate-token-key  (re-seals every stored token under a new "
+               "PERCH_TOKEN_KEY; stop every perch-proxy first; see perch-proxy rotate-token-key --help)\n"
                "Debugging aid: perch-proxy sign < request.json  (prints the OAuth base string and signature)");
     app.set_version_flag("--version", version, "print the version and exit");
 
@@ -560,27 +606,7 @@ Result<LoadedConfig> load_config(int argc, const char* const* argv, const EnvLoo
                       "(default 16; 0 with PERCH_TRUST_FORWARDED_FOR=1)"),
     };
 
-    try {
-        app.parse(argc, argv);
-    } catch (const CLI::CallForHelp&) {
-        LoadedConfig loaded;
-        loaded.action = ConfigAction::print_and_exit;
-        loaded.text = app.help();
-        return loaded;
-    } catch (const CLI::CallForVersion&) {
-        LoadedConfig loaded;
-        loaded.action = ConfigAction::print_and_exit;
-        loaded.text = "perch-proxy " + version + "\n";
-        return loaded;
-    } catch (const CLI::ExtrasError&) {
-        // CLI11 would list the extra words, which may be a mistyped secret.
-        return Error{ErrorCode::invalid_field, "unexpected command-line argument (see --help)"};
-    } catch (const CLI::ParseError& error) {
-        // CLI11's messages name the flag, not its value, e.g. "--listen: 1 required TEXT missing".
-        std::string message = error.what();
-        std::replace(message.begin(), message.end(), '\n', ' ');
-        return Error{ErrorCode::invalid_field, message};
-    }
+    if (auto answer = parse_command_line<ProxyConfig>(app, argc, argv, version)) return std::move(*answer);
 
     auto config = build(settings, declared);
     if (!config) return config.error();
@@ -590,6 +616,48 @@ Result<LoadedConfig> load_config(int argc, const char* const* argv, const EnvLoo
     // PERCH_TOKEN_KEY_FILE keeps the key out of the environment altogether).
     if (config.value().token_key) OPENSSL_cleanse(config.value().token_key->data(), config.value().token_key->size());
     settings.wipe(*declared.token_key);
+    return loaded;
+}
+
+Result<LoadedRotationConfig> load_rotation_config(int argc, const char* const* argv, const EnvLookup& env,
+                                                 const std::string& version) {
+    CLI::App app{"perch-proxy rotate-token-key: re-seals every stored Twitter token under a new token key, "
+                 "in one transaction, and records the new key's check value. Stop every perch-proxy using "
+                 "the database first."};
+    app.name("perch-proxy rotate-token-key");
+    app.footer("Flags win over environment variables. Prefer *_FILE variables for keys.\n"
+               "Afterwards start perch-proxy with the new key as PERCH_TOKEN_KEY.");
+    app.set_version_flag("--version", version, "print the version and exit");
+    Settings settings(app, env);
+    const Setting& database = settings.add("PERCH_DATABASE", "--database", "SQLite database file (default perch.db)");
+    const Setting& key = settings.add("PERCH_TOKEN_KEY", "--token-key", "the key the tokens are sealed with now");
+    const Setting& key_file = settings.add("PERCH_TOKEN_KEY_FILE", "--token-key-file",
+                                               "file holding the current key (one trailing newline is ignored)");
+    const Setting& new_key = settings.add("PERCH_NEW_TOKEN_KEY", "--new-token-key",
+                                          "64 hex digits: the key to seal them with (e.g. openssl rand -hex 32)");
+    const Setting& new_key_file = settings.add("PERCH_NEW_TOKEN_KEY_FILE", "--new-token-key-file",
+                                               "file holding the new key (one trailing newline is ignored)");
+    if (auto answer = parse_command_line<RotationConfig>(app, argc, argv, version)) return std::move(*answer);
+
+    LoadedRotationConfig loaded;
+    auto path = database_setting(settings, database, loaded.config.database);
+    if (!path) return path.error();
+    loaded.config.database = path.value();
+    auto current = key_setting(settings, key, key_file, "token key");
+    settings.wipe(key);
+    if (!current) return current.error();
+    auto next = key_setting(settings, new_key, new_key_file, "new token key");
+    settings.wipe(new_key);
+    if (!next) return next.error();
+    const bool same = CRYPTO_memcmp(current.value().data(), next.value().data(), current.value().size()) == 0;
+    loaded.config.token_key = current.value();
+    loaded.config.new_token_key = next.value();
+    OPENSSL_cleanse(current.value().data(), current.value().size());
+    OPENSSL_cleanse(next.value().data(), next.value().size());
+    if (same) {
+        return Error{ErrorCode::invalid_field,
+                     "PERCH_NEW_TOKEN_KEY is the same key as PERCH_TOKEN_KEY: there is nothing to rotate"};
+    }
     return loaded;
 }
 

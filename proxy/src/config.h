@@ -87,11 +87,14 @@ enum class ConfigAction {
     print_and_exit,  // --help or --version: print `text` to stdout, exit 0
 };
 
-struct LoadedConfig {
+// What a command line asks for: settings to run with, or text to print.
+template <typename Config>
+struct Loaded {
     ConfigAction action = ConfigAction::run;
-    ProxyConfig config;
+    Config config;
     std::string text;
 };
+using LoadedConfig = Loaded<ProxyConfig>;
 
 // Parses flags (argv[0] is the program name) and the environment. A missing or
 // malformed setting is an error whose message is ONE line naming the setting,
@@ -99,6 +102,22 @@ struct LoadedConfig {
 // contains a secret's value. `version` is printed by --version.
 Result<LoadedConfig> load_config(int argc, const char* const* argv, const EnvLookup& env,
                                  const std::string& version);
+
+// `perch-proxy rotate-token-key`'s settings (token_key_rotation.h).
+struct RotationConfig {
+    std::string database = "perch.db";  // PERCH_DATABASE
+    // PERCH_TOKEN_KEY / PERCH_TOKEN_KEY_FILE: the key the stored tokens are sealed with now.
+    std::optional<std::array<unsigned char, 32>> token_key;
+    // PERCH_NEW_TOKEN_KEY / PERCH_NEW_TOKEN_KEY_FILE: the key to re-seal them with.
+    std::optional<std::array<unsigned char, 32>> new_token_key;
+};
+
+using LoadedRotationConfig = Loaded<RotationConfig>;
+
+// Like load_config, for the subcommand's arguments (argv[0] is "rotate-token-key"):
+// both keys are required and must differ; errors are one line naming the setting.
+Result<LoadedRotationConfig> load_rotation_config(int argc, const char* const* argv, const EnvLookup& env,
+                                                 const std::string& version);
 
 // "http://host:port" for a listen address ("[::1]" bracketed), e.g. once the real
 // port is known after binding port 0.

@@ -2,6 +2,7 @@
 // Twitter itself so no secret ever reaches the browser.
 //   perch-proxy [flags]   serve (see --help)
 //   perch-proxy sign      print an OAuth base string and signature for JSON on stdin
+//   perch-proxy rotate-token-key   re-seal every stored token under a new key (proxies stopped)
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
@@ -27,6 +28,7 @@
 #include "http_server.h"
 #include "log.h"
 #include "rate_limiter.h"
+#include "rotate_command.h"
 #include "routes.h"
 #include "session_store.h"
 #include "sign_command.h"
@@ -79,6 +81,25 @@ void raise_open_file_limit(Log& log) {
     }
 }
 
+// One line on stderr naming the setting at fault; the exit status: 2 for a
+// token key that is not the database's (a configuration error), else 1.
+int report_open_failure(const AccountError& error, const std::string& database) {
+    std::string line;
+    if (error.kind == AccountErrorKind::token_key_mismatch) {
+        line = "PERCH_TOKEN_KEY does not match the key this database's tokens are sealed with (see "
+               "perch-proxy rotate-token-key)";
+    } else if (error.kind == AccountErrorKind::schema_refused) {
+        line = "PERCH_DATABASE " + database + " refused: " + error.message +
+               "; give perch-proxy its own database file (a new or empty one is set up)";
+    } else {
+        line = error.message + " (PERCH_DATABASE)";
+    }
+    std::replace(line.begin(), line.end(), '\n', ' ');
+    std::replace(line.begin(), line.end(), '\r', ' ');
+    std::cerr << "perch-proxy: " << line << std::endl;
+    return error.kind == AccountErrorKind::token_key_mismatch ? 2 : 1;
+}
+
 int serve(ProxyConfig& config) {
     // Block the stop signals before any thread exists, so every thread inherits
     // the mask and only the watcher receives them.
@@ -105,12 +126,7 @@ int serve(ProxyConfig& config) {
     config.token_key.reset();
 
     auto opened = AccountStore::open(AccountStoreOptions{config.database}, cipher, clock);
-    if (!opened) {
-        std::string message = opened.error().message;
-        std::replace(message.begin(), message.end(), '\n', ' ');
-        std::cerr << "perch-proxy: " << message << std::endl;
-        return 1;
-    }
+    if (!opened) return report_open_failure(opened.error(), config.database);
     AccountStore& accounts = *opened.value();
     log->info("accounts: " + config.database);
 
@@ -171,6 +187,10 @@ int serve(ProxyConfig& config) {
 int main(int argc, char** argv) {
     if (argc >= 2 && std::string_view(argv[1]) == "sign") {
         return perch::run_sign_command(std::cin, std::cout, std::cerr);
+    }
+    if (argc >= 2 && std::string_view(argv[1]) == "rotate-token-key") {
+        return perch::run_rotate_token_key_command(argc - 1, argv + 1, perch::process_env(), PERCH_VERSION,
+                                                   std::cout, std::cerr);
     }
     auto loaded = perch::load_config(argc, argv, perch::process_env(), PERCH_VERSION);
     if (!loaded) {

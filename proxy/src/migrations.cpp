@@ -23,6 +23,15 @@ CREATE TABLE accounts (
     last_sign_in_at     TEXT NOT NULL
 ) STRICT;
 )sql"},
+        // Perch's own facts about the database, e.g. the token key's check
+        // value (token_key_check.h). Never a secret.
+        {2, "metadata table",
+         R"sql(
+CREATE TABLE perch_metadata (
+    name  TEXT PRIMARY KEY,
+    value BLOB NOT NULL
+) STRICT, WITHOUT ROWID;
+)sql"},
     };
     return migrations;
 }
@@ -44,6 +53,16 @@ int check_schema(sqlite::Database& db, const std::vector<Migration>& migrations)
                             std::to_string(application) + ", user_version " +
                             std::to_string(version) + ")");
     }
+    if (!ours) {
+        // Tables, views, indexes and triggers count; SQLite's own sqlite_* objects do not.
+        const auto objects = db.query_int64(
+            "SELECT count(*) FROM sqlite_schema WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\'");
+        if (objects > 0) {
+            throw SchemaRefused(
+                "database is not a Perch account database: it has tables but not Perch's schema "
+                "marker (application_id)");
+        }
+    }
     if (version > known_version(migrations)) {
         throw SchemaRefused("database schema version " + std::to_string(version) +
                             " is newer than this perch-proxy understands (" +
@@ -55,6 +74,12 @@ int check_schema(sqlite::Database& db, const std::vector<Migration>& migrations)
 
 int migrate(sqlite::Database& db, const std::vector<Migration>& migrations) {
     sqlite::Transaction transaction(db);
+    const int version = apply_migrations(db, migrations);
+    transaction.commit();
+    return version;
+}
+
+int apply_migrations(sqlite::Database& db, const std::vector<Migration>& migrations) {
     // Checked again under the write lock: another process may have migrated meanwhile.
     const int current = check_schema(db, migrations);
     int expected = 1;
@@ -70,7 +95,6 @@ int migrate(sqlite::Database& db, const std::vector<Migration>& migrations) {
     if (current < known_version(migrations)) {
         db.exec("PRAGMA application_id = " + std::to_string(perch_application_id));
     }
-    transaction.commit();
     return known_version(migrations);
 }
 

@@ -24,19 +24,27 @@ struct Migration {
 // The account schema's history, oldest first. Append; never edit a shipped entry.
 const std::vector<Migration>& account_migrations();
 
-// The database was written by a newer Perch (or is some other application's file).
+// The database was written by a newer Perch, or is some other application's file.
 class SchemaRefused : public std::runtime_error {
 public:
     using std::runtime_error::runtime_error;
 };
 
-// Reads the version without writing anything; throws SchemaRefused for a newer
-// schema or a foreign file. Returns the current version (0 for a new file).
+// Reads the version without writing anything. Returns the current version (0
+// for a new file: empty, or holding no table at all). Throws SchemaRefused for
+//   - a schema newer than `migrations` knows;
+//   - a file without Perch's marker (application_id) that has an application_id
+//     or user_version of its own, or any table: some other program's database,
+//     which Perch must not add its tables to.
 int check_schema(sqlite::Database& db, const std::vector<Migration>& migrations);
 
 // Applies every migration above the current version in ONE IMMEDIATE
 // transaction: all of them or none. Throws SchemaRefused or sqlite::Failure.
 // Returns the version the database is at afterwards.
 int migrate(sqlite::Database& db, const std::vector<Migration>& migrations);
+
+// migrate() for a caller that already holds a write transaction (BEGIN
+// IMMEDIATE) and commits it together with writes of its own.
+int apply_migrations(sqlite::Database& db, const std::vector<Migration>& migrations);
 
 }  // namespace perch

@@ -5,8 +5,12 @@
 #include <limits>
 #include <memory>
 
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/kdf.h>
+#include <openssl/params.h>
 
 namespace perch {
 
@@ -27,7 +31,7 @@ using Ctx = std::unique_ptr<EVP_CIPHER_CTX, CtxFree>;
 // OpenSSL failing on a fixed, valid cipher and key means memory exhaustion or a
 // broken library; carrying on could store tokens we can never read back.
 [[noreturn]] void openssl_broken(const char* what) {
-    std::fprintf(stderr, "perch: OpenSSL AES-256-GCM failed (%s); stopping\n", what);
+    std::fprintf(stderr, "perch: OpenSSL failed in the token cipher (%s); stopping\n", what);
     std::abort();
 }
 
@@ -155,6 +159,36 @@ Result<std::string> TokenCipher::open(std::string_view sealed,
                      "account's value)"};
     }
     return plaintext;
+}
+
+std::string TokenCipher::key_check_value() const {
+    static constexpr char info[] = "perch token key check";
+    static constexpr char message[] = "perch token key check v1";
+    unsigned char purpose_key[32];
+    EVP_KDF* hkdf = EVP_KDF_fetch(nullptr, "HKDF", nullptr);
+    EVP_KDF_CTX* ctx = hkdf != nullptr ? EVP_KDF_CTX_new(hkdf) : nullptr;
+    EVP_KDF_free(hkdf);
+    char digest[] = "SHA256";
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, digest, 0),
+        OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, const_cast<unsigned char*>(key_.data()),
+                                          key_.size()),
+        OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, const_cast<char*>(info), sizeof info - 1),
+        OSSL_PARAM_construct_end(),
+    };
+    const bool derived =
+        ctx != nullptr && EVP_KDF_derive(ctx, purpose_key, sizeof purpose_key, params) == 1;
+    EVP_KDF_CTX_free(ctx);
+    if (!derived) openssl_broken("HKDF");
+
+    std::string check(32, '\0');
+    unsigned int length = 0;
+    const unsigned char* mac =
+        HMAC(EVP_sha256(), purpose_key, sizeof purpose_key, reinterpret_cast<const unsigned char*>(message),
+             sizeof message - 1, bytes(check), &length);
+    OPENSSL_cleanse(purpose_key, sizeof purpose_key);
+    if (mac == nullptr || length != check.size()) openssl_broken("HMAC-SHA256");
+    return check;
 }
 
 }  // namespace perch

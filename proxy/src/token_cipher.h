@@ -52,6 +52,12 @@ public:
     // with different associated data).
     Result<std::string> open(std::string_view sealed, std::string_view associated_data) const;
 
+    // 32 bytes that tell this key from another without revealing it: HMAC-SHA256,
+    // under a key derived for this purpose alone (HKDF-SHA256 of the token key,
+    // info "perch token key check"), of the constant "perch token key check v1".
+    // Stored with the database so a start with another key is refused.
+    std::string key_check_value() const;
+
 private:
     TokenKey key_;
     RandomSource& random_;

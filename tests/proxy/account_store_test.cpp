@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "account_test_support.h"
 #include "migrations.h"
 #include "sqlite.h"
 #include "temp_dir.h"
@@ -22,62 +23,12 @@
 namespace {
 
 using TempDir = perch::test::TempDir;
-
-class FixedClock final : public perch::Clock {
-public:
-    std::int64_t unix_seconds() const override { return now.load(); }
-    std::chrono::steady_clock::time_point monotonic() const override {
-        return std::chrono::steady_clock::time_point(std::chrono::seconds(now.load()));
-    }
-    std::atomic<std::int64_t> now{1714566896};  // 2024-05-01T12:34:56Z
-};
-
-perch::TokenKey test_key(unsigned char seed) {
-    perch::TokenKey key{};
-    for (std::size_t i = 0; i < key.size(); ++i) key[i] = static_cast<unsigned char>(seed + i);
-    return key;
-}
-
-perch::NewAccount new_account(const std::string& twitter_id, const std::string& username) {
-    perch::NewAccount account;
-    account.twitter_id = twitter_id;
-    account.form.username = username;
-    account.form.first_name = "Ada";
-    account.form.last_name = "Lovelace";
-    account.form.email = username + "@example.com";
-    account.form.timezone = "Europe/London";
-    account.picture = "https://pbs.twimg.com/profile_images/1/" + username + ".jpg";
-    account.access_token = twitter_id + "-TokenPlaintextMarker-" + username;
-    account.access_token_secret = "SecretPlaintextMarker-" + username;
-    return account;
-}
-
-// A store on a file in a temporary directory, with a fixed clock.
-struct Fixture {
-    Fixture() : cipher(test_key(1), random) {}
-
-    std::unique_ptr<perch::AccountStore> open() {
-        auto store = perch::AccountStore::open(options(), cipher, clock);
-        if (!store) FAIL("open failed: " << store.error().message);
-        return std::move(store).value();
-    }
-    perch::AccountStoreOptions options() const {
-        perch::AccountStoreOptions options;
-        options.path = path;
-        return options;
-    }
-
-    TempDir dir;
-    std::string path = dir.file("perch.db");
-    perch::SecureRandom random;
-    perch::TokenCipher cipher;
-    FixedClock clock;
-};
-
-std::string read_bytes(const std::string& path) {
-    std::ifstream file(path, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>());
-}
+using Fixture = perch::test::AccountFixture;
+using perch::test::new_account;
+using perch::test::read_bytes;
+using perch::test::sql_blob;
+using perch::test::test_key;
+using perch::test::write_schema_1_database;
 
 }  // namespace
 
@@ -255,8 +206,11 @@ TEST_CASE("A fresh database is migrated to the latest schema in WAL mode") {
     fixture.open();
     perch::sqlite::Database raw(fixture.path, perch::sqlite::Database::Mode::read_write);
     CHECK(raw.query_int64("PRAGMA user_version") == perch::account_migrations().back().version);
-    CHECK(raw.query_int64("PRAGMA user_version") == 1);
+    CHECK(raw.query_int64("PRAGMA user_version") == 2);
     CHECK(raw.query_int64("PRAGMA application_id") == perch::perch_application_id);
+    // The key check value was recorded in the same transaction as the schema.
+    CHECK(raw.query_text("SELECT hex(value) FROM perch_metadata WHERE name = 'token_key_check'") ==
+          raw.query_text("SELECT hex(" + sql_blob(fixture.cipher.key_check_value()) + ")"));
     CHECK(raw.query_text("PRAGMA journal_mode") == "wal");
     CHECK(raw.query_text("SELECT group_concat(name, ',') FROM (SELECT name FROM pragma_table_info('accounts') ORDER BY cid)") ==
           "id,twitter_id,username,first_name,last_name,email,timezone,picture,access_token,"
@@ -283,16 +237,53 @@ TEST_CASE("A database with a newer schema is refused and left untouched") {
     fixture.open();
     {
         perch::sqlite::Database raw(fixture.path, perch::sqlite::Database::Mode::read_write);
-        raw.exec("PRAGMA user_version = 2");
+        raw.exec("PRAGMA user_version = 3");
     }
     const auto store = perch::AccountStore::open(fixture.options(), fixture.cipher, fixture.clock);
     REQUIRE_FALSE(store.ok());
     CHECK(store.error().kind == perch::AccountErrorKind::schema_refused);
     CHECK(store.error().message ==
-          "database schema version 2 is newer than this perch-proxy understands (1); run a newer "
+          "database schema version 3 is newer than this perch-proxy understands (2); run a newer "
           "perch-proxy or restore a backup");
     perch::sqlite::Database raw(fixture.path, perch::sqlite::Database::Mode::read_write);
-    CHECK(raw.query_int64("PRAGMA user_version") == 2);
+    CHECK(raw.query_int64("PRAGMA user_version") == 3);
+}
+
+TEST_CASE("An unrelated SQLite file with tables but no Perch marker is refused and left byte for byte") {
+    // application_id 0 and user_version 0, as most programs leave them: only the tables tell.
+    const std::vector<std::string> schemas = {
+        "CREATE TABLE notes (x TEXT); INSERT INTO notes VALUES ('keep me')",
+        "CREATE TABLE t (x); CREATE INDEX t_x ON t (x)",
+        "CREATE VIEW v AS SELECT 1",
+    };
+    for (const std::string& schema : schemas) {
+        INFO(schema);
+        Fixture fixture;
+        {
+            perch::sqlite::Database raw(fixture.path, perch::sqlite::Database::Mode::read_write_create);
+            raw.exec(schema);
+        }
+        const std::string before = read_bytes(fixture.path);
+        REQUIRE_FALSE(before.empty());
+        const auto store = perch::AccountStore::open(fixture.options(), fixture.cipher, fixture.clock);
+        REQUIRE_FALSE(store.ok());
+        CHECK(store.error().kind == perch::AccountErrorKind::schema_refused);
+        CHECK(store.error().message ==
+              "database is not a Perch account database: it has tables but not Perch's schema marker "
+              "(application_id)");
+        CHECK(read_bytes(fixture.path) == before);
+        CHECK_FALSE(std::filesystem::exists(fixture.path + "-wal"));
+    }
+}
+
+TEST_CASE("An empty file is set up as a new Perch database") {
+    Fixture fixture;
+    std::ofstream(fixture.path).close();
+    REQUIRE(std::filesystem::file_size(fixture.path) == 0);
+    auto store = fixture.open();
+    REQUIRE(store->register_account(new_account("1", "ada")).ok());
+    perch::sqlite::Database raw(fixture.path, perch::sqlite::Database::Mode::read_write);
+    CHECK(raw.query_int64("PRAGMA application_id") == perch::perch_application_id);
 }
 
 TEST_CASE("Another application's database is refused") {
@@ -376,25 +367,125 @@ TEST_CASE("A sealed token moved to another row or field does not decrypt") {
         REQUIRE_FALSE(tokens.ok());
         CHECK(tokens.error().kind == perch::AccountErrorKind::token_unreadable);
         CHECK(tokens.error().message ==
-              "stored access token cannot be decrypted: sealed token failed authentication "
-              "(tampered, wrong key, or another account's value)");
+              "the stored access_token of account row " + std::to_string(account->id) +
+                  " does not open: sealed token failed authentication "
+                  "(tampered, wrong key, or another account's value)");
     }
 }
 
 TEST_CASE("Tokens stored under one key do not decrypt under another") {
     Fixture fixture;
+    auto store = fixture.open();
+    const auto account = store->register_account(new_account("1", "ada")).value();
+    const perch::TokenCipher other(test_key(2), fixture.random);
+    const auto opened = perch::open_tokens(
+        other, account.id, account.twitter_id,
+        perch::SealedTokens{account.sealed_access_token, account.sealed_access_token_secret});
+    REQUIRE_FALSE(opened.ok());
+    CHECK(opened.error().message ==
+          "the stored access_token of account row 1 does not open: sealed token failed authentication "
+          "(tampered, wrong key, or another account's value)");
+}
+
+TEST_CASE("A database is refused, unchanged, under another token key; its own key opens it again") {
+    Fixture fixture;
     {
         auto store = fixture.open();
         REQUIRE(store->register_account(new_account("1", "ada")).ok());
     }
+    const std::string before = read_bytes(fixture.path);
+    for (unsigned char seed : {2, 3}) {
+        const perch::TokenCipher other(test_key(seed), fixture.random);
+        const auto store = perch::AccountStore::open(fixture.options(), other, fixture.clock);
+        REQUIRE_FALSE(store.ok());
+        CHECK(store.error().kind == perch::AccountErrorKind::token_key_mismatch);
+        CHECK(perch::to_string(store.error().kind) == "token_key_mismatch");
+        CHECK(store.error().message == "the token key does not match the database's key check value");
+    }
+    CHECK(read_bytes(fixture.path) == before);
+    auto store = fixture.open();
+    CHECK(store->tokens_of("1").value().secret == "SecretPlaintextMarker-ada");
+}
+
+TEST_CASE("A database without accounts is refused under another key too") {
+    Fixture fixture;
+    fixture.open();
     const perch::TokenCipher other(test_key(2), fixture.random);
-    auto store = perch::AccountStore::open(fixture.options(), other, fixture.clock);
-    REQUIRE(store.ok());
-    const auto account = store.value()->find_by_twitter_id("1").value();
-    REQUIRE(account.has_value());
-    const auto tokens = store.value()->decrypt_tokens(*account);
+    const auto store = perch::AccountStore::open(fixture.options(), other, fixture.clock);
+    REQUIRE_FALSE(store.ok());
+    CHECK(store.error().kind == perch::AccountErrorKind::token_key_mismatch);
+}
+
+TEST_CASE("A schema-1 database adopts the key that opens its tokens and refuses one that does not") {
+    Fixture fixture;
+    write_schema_1_database(fixture.path, fixture.cipher, {"1", "2"});
+    const std::string before = read_bytes(fixture.path);
+
+    const perch::TokenCipher other(test_key(2), fixture.random);
+    const auto refused = perch::AccountStore::open(fixture.options(), other, fixture.clock);
+    REQUIRE_FALSE(refused.ok());
+    CHECK(refused.error().kind == perch::AccountErrorKind::token_key_mismatch);
+    CHECK(refused.error().message == "the token key does not open the stored tokens of the oldest account");
+    CHECK(read_bytes(fixture.path) == before);  // not even migrated
+
+    {
+        auto store = fixture.open();  // the key it was written with
+        CHECK(store->tokens_of("2").value().token == "2-TokenPlaintextMarker-u2");
+    }
+    perch::sqlite::Database raw(fixture.path, perch::sqlite::Database::Mode::read_write);
+    CHECK(raw.query_int64("PRAGMA user_version") == 2);
+    CHECK(raw.query_int64("SELECT count(*) FROM perch_metadata WHERE name = 'token_key_check'") == 1);
+    // From now on the check value decides, with or without accounts.
+    raw.exec("DELETE FROM accounts");
+    const auto later = perch::AccountStore::open(fixture.options(), other, fixture.clock);
+    REQUIRE_FALSE(later.ok());
+    CHECK(later.error().message == "the token key does not match the database's key check value");
+}
+
+TEST_CASE("A schema-1 database without accounts adopts the first key it is given") {
+    Fixture fixture;
+    write_schema_1_database(fixture.path, fixture.cipher, {});
+    const perch::TokenCipher other(test_key(2), fixture.random);
+    REQUIRE(perch::AccountStore::open(fixture.options(), other, fixture.clock).ok());
+    const auto original = perch::AccountStore::open(fixture.options(), fixture.cipher, fixture.clock);
+    REQUIRE_FALSE(original.ok());
+    CHECK(original.error().kind == perch::AccountErrorKind::token_key_mismatch);
+}
+
+TEST_CASE("tokens_of opens an account's stored tokens") {
+    Fixture fixture;
+    auto store = fixture.open();
+    REQUIRE(store->register_account(new_account("1234", "ada")).ok());
+    const auto tokens = store->tokens_of("1234");
+    REQUIRE(tokens.ok());
+    CHECK(tokens.value().token == "1234-TokenPlaintextMarker-ada");
+    CHECK(tokens.value().secret == "SecretPlaintextMarker-ada");
+    const auto missing = store->tokens_of("999");
+    REQUIRE_FALSE(missing.ok());
+    CHECK(missing.error().kind == perch::AccountErrorKind::not_found);
+}
+
+TEST_CASE("tokens_of fails closed with token_unreadable when a ciphertext was swapped in") {
+    Fixture fixture;
+    auto store = fixture.open();
+    REQUIRE(store->register_account(new_account("1", "ada")).ok());
+    REQUIRE(store->register_account(new_account("2", "grace")).ok());
+    {
+        perch::sqlite::Database raw(fixture.path, perch::sqlite::Database::Mode::read_write);
+        // Row 2's secret is now row 1's: a valid ciphertext under the right key, in the wrong place.
+        raw.exec("UPDATE accounts SET access_token_secret = (SELECT access_token_secret FROM accounts "
+                 "WHERE twitter_id = '1') WHERE twitter_id = '2'");
+    }
+    const auto tokens = store->tokens_of("2");
     REQUIRE_FALSE(tokens.ok());
     CHECK(tokens.error().kind == perch::AccountErrorKind::token_unreadable);
+    CHECK(perch::to_string(tokens.error().kind) == "token_unreadable");
+    CHECK(tokens.error().message ==
+          "the stored access_token_secret of account row 2 does not open: sealed token failed "
+          "authentication (tampered, wrong key, or another account's value)");
+    CHECK(tokens.error().message.find("PlaintextMarker") == std::string::npos);
+    // The untouched account still opens: the failure is the swapped row's alone.
+    CHECK(store->tokens_of("1").ok());
 }
 
 TEST_CASE("Concurrent registrations of the same Twitter id have exactly one winner") {

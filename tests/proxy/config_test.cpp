@@ -148,6 +148,7 @@ TEST_CASE("--help and --version print and exit instead of running") {
     CHECK(help.value().action == ConfigAction::print_and_exit);
     CHECK(help.value().text.find("--consumer-secret-file") != std::string::npos);
     CHECK(help.value().text.find("PERCH_TWITTER_API") != std::string::npos);
+    CHECK(help.value().text.find("perch-proxy rotate-token-key") != std::string::npos);
 
     auto version = load({}, {"--version"});
     REQUIRE(version.ok());
