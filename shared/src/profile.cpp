@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "json_input.h"
+#include "unicode_text.h"
 
 namespace perch {
 namespace {
@@ -14,51 +15,6 @@ using json = nlohmann::json;
 // is not one, and the page falls back to the browser's zone instead.
 constexpr std::int64_t max_utc_offset_seconds = 18 * 3600;
 constexpr std::size_t max_picture_url_bytes = 2048;
-
-// One code point starting at `i`. Malformed UTF-8 yields {0, 1}: one byte that
-// is treated as an ordinary, non-space character and kept as it is.
-struct CodePoint {
-    char32_t value;
-    std::size_t length;
-};
-
-CodePoint decode_utf8(std::string_view s, std::size_t i) {
-    const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
-    const unsigned char b0 = byte(i);
-    if (b0 < 0x80) return {b0, 1};
-    const auto cont = [&](std::size_t k, unsigned char lo, unsigned char hi) {
-        return i + k < s.size() && byte(i + k) >= lo && byte(i + k) <= hi;
-    };
-    if (b0 >= 0xC2 && b0 <= 0xDF && cont(1, 0x80, 0xBF)) {
-        return {static_cast<char32_t>(((b0 & 0x1F) << 6) | (byte(i + 1) & 0x3F)), 2};
-    }
-    if (b0 >= 0xE0 && b0 <= 0xEF) {
-        const unsigned char lo = b0 == 0xE0 ? 0xA0 : 0x80;  // no overlongs
-        const unsigned char hi = b0 == 0xED ? 0x9F : 0xBF;  // no surrogates
-        if (cont(1, lo, hi) && cont(2, 0x80, 0xBF)) {
-            return {static_cast<char32_t>(((b0 & 0x0F) << 12) | ((byte(i + 1) & 0x3F) << 6) |
-                                          (byte(i + 2) & 0x3F)),
-                    3};
-        }
-    }
-    if (b0 >= 0xF0 && b0 <= 0xF4) {
-        const unsigned char lo = b0 == 0xF0 ? 0x90 : 0x80;
-        const unsigned char hi = b0 == 0xF4 ? 0x8F : 0xBF;  // <= U+10FFFF
-        if (cont(1, lo, hi) && cont(2, 0x80, 0xBF) && cont(3, 0x80, 0xBF)) {
-            return {static_cast<char32_t>(((b0 & 0x07) << 18) | ((byte(i + 1) & 0x3F) << 12) |
-                                          ((byte(i + 2) & 0x3F) << 6) | (byte(i + 3) & 0x3F)),
-                    4};
-        }
-    }
-    return {0, 1};
-}
-
-// Unicode's White_Space property.
-bool is_unicode_space(char32_t c) {
-    return (c >= 0x09 && c <= 0x0D) || c == 0x20 || c == 0x85 || c == 0xA0 || c == 0x1680 ||
-           (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F ||
-           c == 0x205F || c == 0x3000;
-}
 
 // A user id is the canonical decimal text of an unsigned 64-bit number: one
 // spelling per account, so "0123" cannot become a second account for 123.
@@ -260,7 +216,7 @@ void split_name(std::string_view full_name, std::string& first, std::string& las
     std::size_t run_end = std::string_view::npos;
     for (std::size_t i = 0; i < full_name.size();) {
         const CodePoint cp = decode_utf8(full_name, i);
-        const bool space = is_unicode_space(cp.value);  // a malformed byte decodes to 0: not space
+        const bool space = is_white_space(cp.value);  // a malformed byte decodes to 0: not space
         if (!space) {
             if (begin == full_name.size()) begin = i;
             if (run_begin != std::string_view::npos && run_end == std::string_view::npos) {

@@ -90,18 +90,40 @@ void each_code_point(const std::string& text, Visit visit) {
     }
 }
 
+bool is_bidi_control(char32_t c) {
+    return c == 0x061C || c == 0x200E || c == 0x200F || (c >= 0x202A && c <= 0x202E) ||
+           (c >= 0x2066 && c <= 0x2069);
+}
+
+// Some of what draws nothing: spaces, zero-width characters, the Hangul
+// fillers, the braille blank (the docs list the whole set).
+bool is_known_invisible(char32_t c) {
+    return c == ' ' || c == 0xA0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200D) || c == 0x202F ||
+           c == 0x205F || c == 0x2060 || c == 0x3000 || c == 0xFEFF || c == 0xAD || c == 0x180E ||
+           c == 0x3164 || c == 0x115F || c == 0x1160 || c == 0xFFA0 || c == 0x2800;
+}
+
+bool is_plain_space(char32_t c) {
+    return c == ' ' || c == 0xA0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200A) || c == 0x202F ||
+           c == 0x205F || c == 0x3000;
+}
+
 void check_name(const std::string& name, bool required) {
     PERCH_FUZZ_CHECK(perch::is_valid_utf8(name));
     std::size_t code_points = 0;
     bool blank = true;
+    bool invisible = true;
     each_code_point(name, [&](char32_t c) {
         PERCH_FUZZ_CHECK(!is_control_or_line_break(c));
-        blank = blank && (c == ' ' || c == 0xA0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200A) || c == 0x202F ||
-                          c == 0x205F || c == 0x3000);
+        PERCH_FUZZ_CHECK(!is_bidi_control(c));
+        blank = blank && is_plain_space(c);
+        invisible = invisible && is_known_invisible(c);
         ++code_points;
     });
     PERCH_FUZZ_CHECK(code_points <= 100);
-    if (required) PERCH_FUZZ_CHECK(!blank);
+    if (required) PERCH_FUZZ_CHECK(!blank && !invisible);
+    // An optional name may be empty or spaces, but not only other invisibles.
+    if (!required) PERCH_FUZZ_CHECK(blank || !invisible);
 }
 
 bool is_ascii_alnum(char c) {
@@ -121,13 +143,14 @@ void check_email(const std::string& email) {
         PERCH_FUZZ_CHECK(std::string_view("\"(),:;<>[\\]").find(c) == std::string_view::npos);
     }
     each_code_point(email, [](char32_t c) { PERCH_FUZZ_CHECK(!is_control_or_line_break(c)); });
+    each_code_point(email.substr(0, at), [](char32_t c) {
+        PERCH_FUZZ_CHECK(!is_bidi_control(c) && !is_known_invisible(c));
+    });
+    // The domain: ASCII LDH labels only.
     const std::string domain = email.substr(at + 1);
     PERCH_FUZZ_CHECK(domain.find('.') != std::string::npos);
     PERCH_FUZZ_CHECK(domain.front() != '.' && domain.back() != '.' && domain.find("..") == std::string::npos);
-    for (char c : domain) {
-        const bool ascii = static_cast<unsigned char>(c) < 0x80;
-        PERCH_FUZZ_CHECK(!ascii || is_ascii_alnum(c) || c == '-' || c == '.');
-    }
+    for (char c : domain) PERCH_FUZZ_CHECK(is_ascii_alnum(c) || c == '-' || c == '.');
 }
 
 void check_timezone(const std::string& timezone) {
@@ -144,7 +167,8 @@ void check_timezone(const std::string& timezone) {
         PERCH_FUZZ_CHECK(total >= -12 * 60 && total <= 14 * 60);
         return;
     }
-    // Area/Location[/More]: non-empty parts of letters, digits, _ + -.
+    // A tz database name: "GMT", "Europe/Berlin" or at most
+    // "America/Argentina/Buenos_Aires", non-empty parts of letters, digits, _ + -.
     std::size_t parts = 1;
     std::size_t length = 0;
     for (char c : timezone) {
@@ -157,7 +181,7 @@ void check_timezone(const std::string& timezone) {
             ++length;
         }
     }
-    PERCH_FUZZ_CHECK(length > 0 && parts >= 2);
+    PERCH_FUZZ_CHECK(length > 0 && parts <= 3 && timezone.size() <= 32);
 }
 
 void check_validation(const RegistrationForm& form) {

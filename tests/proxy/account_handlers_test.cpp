@@ -223,6 +223,65 @@ TEST_CASE("Register validates with the core's rules: 422 invalid with every fiel
     CHECK(app.sessions->touch(exchanged.session));  // not rotated: nothing happened
 }
 
+TEST_CASE("Register refuses what looks blank or reorders text, Unicode domains and unknown zones") {
+    // The same rules the page runs, through the route: 422 invalid with the
+    // core's message per field, and nothing stored.
+    App app;
+    Exchanged exchanged = sign_in_with_twitter(app);
+    const std::string zero_width = "\xe2\x80\x8b";
+    const std::string right_to_left_override = "\xe2\x80\xae";
+    const std::string fullwidth_example =  // ｅｘａｍｐｌｅ
+        "\xef\xbd\x85\xef\xbd\x98\xef\xbd\x81\xef\xbd\x8d\xef\xbd\x90\xef\xbd\x8c\xef\xbd\x85";
+    const std::string invalid_timezone = "Choose a time zone like Europe/Berlin, UTC or UTC+05:30.";
+    const std::string ascii_domain =
+        "The part of the email address after the @ must be ASCII: use the xn-- form of a Unicode "
+        "domain.";
+    struct Case {
+        json body;
+        json fields;
+    };
+    const auto with = [](json body, const char* field, const std::string& value) {
+        body[field] = value;
+        return body;
+    };
+    json both = with(form(), "first_name", zero_width + "\xe3\x85\xa4");
+    both["last_name"] = "Tester" + right_to_left_override;
+    for (const Case& c : {
+             Case{with(form(), "first_name", zero_width), {{"first_name", "Enter your first name."}}},
+             Case{both,
+                  {{"first_name", "Enter your first name."},
+                   {"last_name", "Last name must not contain hidden text-direction characters."}}},
+             Case{with(form(), "last_name", zero_width),
+                  {{"last_name", "Last name must be empty or contain visible characters."}}},
+             Case{with(form(), "email", "zoe@" + fullwidth_example + ".com"), {{"email", ascii_domain}}},
+             Case{with(form(), "email", "zoe@exa" + zero_width + "mple.com"), {{"email", ascii_domain}}},
+             Case{with(form(), "email", "zo" + zero_width + "e@example.com"),
+                  {{"email", "The part of the email address before the @ must not contain invisible characters."}}},
+             Case{with(form(), "timezone", "a/b/c/d/e/f/g"), {{"timezone", invalid_timezone}}},
+             Case{with(form(), "timezone", "Mars/Olympus_Mons"), {{"timezone", invalid_timezone}}}}) {
+        CAPTURE(c.body.dump());
+        HttpResponse response = register_form(app, exchanged.session, c.body);
+        CHECK(response.status == 422);
+        CHECK(json::parse(response.body) == json{{"error",
+                                                  {{"code", "invalid"},
+                                                   {"message", "Some fields need correcting."},
+                                                   {"fields", c.fields}}}});
+    }
+    CHECK(account_count(app) == 0);
+
+    // What the core accepts the route stores as it came.
+    json accepted = form();
+    accepted["first_name"] = "\xd8\xb9\xd9\x84\xdb\x8c\xe2\x80\x8c\xd8\xa7\xda\xa9\xd8\xa8\xd8\xb1";  // ZWNJ inside
+    accepted["email"] = "zoe@xn--bcher-kva.de";
+    accepted["timezone"] = "Asia/Calcutta";
+    HttpResponse created = register_form(app, exchanged.session, accepted);
+    REQUIRE(created.status == 201);
+    const json user = json::parse(created.body)["user"];
+    CHECK(user["first_name"] == accepted["first_name"]);
+    CHECK(user["email"] == "zoe@xn--bcher-kva.de");
+    CHECK(user["timezone"] == "Asia/Calcutta");
+}
+
 TEST_CASE("A Twitter id that already has an account is 409 already_registered") {
     App app;
     Exchanged first = sign_in_with_twitter(app);

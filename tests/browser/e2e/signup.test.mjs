@@ -193,6 +193,26 @@ test('validation: a bad email is flagged as the person types; a taken username i
   await page.waitForFunction(() => document.getElementById('f-email-error').textContent === '');
   assert.equal(await email.getAttribute('aria-invalid'), null);
 
+  // Text that reorders itself or shows nothing, and a zone that is no zone:
+  // the core's messages, shown as typed.
+  const fieldErrors = async (entries) => {
+    for (const [name, value] of Object.entries(entries)) await page.locator(`input[name=${name}]`).fill(value);
+    await page.waitForFunction((names) => names.every((n) => document.getElementById(`f-${n}-error`).textContent !== ''),
+      Object.keys(entries));
+    return page.evaluate((names) => Object.fromEntries(names.map((n) => [n, document.getElementById(`f-${n}-error`).textContent])),
+      Object.keys(entries));
+  };
+  assert.deepEqual(await fieldErrors({ first_name: '\u202EeoZ', last_name: '\u200B\u3164', timezone: 'a/b/c/d/e/f/g' }), {
+    first_name: 'First name must not contain hidden text-direction characters.',
+    last_name: 'Last name must be empty or contain visible characters.',
+    timezone: 'Choose a time zone like Europe/Berlin, UTC or UTC+05:30.',
+  });
+  await screenshot(page, 'validation-invisible-and-bidi');
+  await page.locator('input[name=first_name]').fill('Zoe');
+  await page.locator('input[name=last_name]').fill('Second');
+  await page.locator('input[name=timezone]').fill('Asia/Calcutta');
+  await page.waitForFunction(() => document.querySelectorAll('.field-error:not(:empty)').length === 0);
+
   // The username is taken by the first account: the proxy answers 409 and the
   // message sits next to the username field.
   const registered = page.waitForResponse((r) => r.url().endsWith('/api/register'));
