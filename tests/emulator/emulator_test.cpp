@@ -383,3 +383,18 @@ TEST_CASE("A replayed request_token is refused unless --bench-replay-nonces is o
     // Each replay still gets its own request token.
     CHECK(parse_form(again.body)[0].value != parse_form(replaying.emulator->handle(request).body)[0].value);
 }
+
+TEST_CASE("The control endpoint takes the OAuth 2.0 endpoints and http429, and lists the names when refused") {
+    Flow flow;
+    const EmuResponse set = flow.emulator->handle(
+        make_request("POST", "/__emulator/fault", {}, {}, "mode=http429&on=users_me", form_type));
+    CHECK(set.status == 200);
+    CHECK(json::parse(set.body) == json{{"mode", "http429"}, {"on", "users_me"}, {"slow_ms", 15000}});
+    CHECK(flow.emulator->handle(make_request("POST", "/__emulator/fault", {}, {}, "on=token", form_type)).status ==
+          200);
+    const EmuResponse bad = flow.emulator->handle(
+        make_request("POST", "/__emulator/fault", {}, {}, "on=authorize", form_type));
+    CHECK(bad.status == 400);
+    CHECK(json::parse(bad.body).at("error") ==
+          "on must be one of request_token, access_token, verify_credentials, token, users_me, all");
+}
