@@ -26,6 +26,7 @@ from oauthlib.oauth2.rfc6749 import errors as oauth_errors  # noqa: E402
 
 from consent_form import open_page  # noqa: E402
 from emulator_process import Emulator, emulator_binary, STOP_DEADLINE_S  # noqa: E402
+from live_checks import check, failures, refused_with  # noqa: E402
 from oauth2_client import OAuth2TestClient  # noqa: E402
 
 CLIENT_ID = "perch-oauthlib-client"
@@ -34,25 +35,6 @@ REDIRECT = "http://127.0.0.1:9/signup/callback"
 SCOPES = ["tweet.read", "users.read", "offline.access"]
 EXPECTED_ID = "1452019283001737216"
 EXPECTED_NAME = "Zo\u00eb \u00c5ngstr\u00f6m-\u00d1\u00fa\u00f1ez"
-
-failures = []
-
-
-def check(condition, what):
-    print(("  ok   " if condition else "  FAIL ") + what)
-    if not condition:
-        failures.append(what)
-
-
-def refused_with(error_class, call):
-    """True when `call` raises oauthlib's `error_class` (its parse of an OAuth error answer)."""
-    try:
-        call()
-    except error_class:
-        return True
-    except Exception as error:  # noqa: BLE001 - report what came instead
-        print(f"       got {type(error).__name__}: {error}")
-    return False
 
 
 def start(binary, *extra):

@@ -22,7 +22,6 @@ import os
 import sys
 import tempfile
 import time
-import urllib.parse
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -32,6 +31,7 @@ from oauthlib.oauth2.rfc6749 import errors as oauth_errors  # noqa: E402
 
 from consent_form import open_page  # noqa: E402
 from emulator_process import ListeningProcess, STOP_DEADLINE_S  # noqa: E402
+from live_checks import check, failures, refused_with  # noqa: E402
 from oauth2_client import OAuth2TestClient  # noqa: E402
 
 PROVIDER = os.path.join(HERE, "provider.py")
@@ -39,24 +39,6 @@ CLIENT_ID = "reference-client"
 CLIENT_SECRET = "reference-secret-do-not-log"
 REDIRECT = "http://127.0.0.1:9/signup/callback"
 SCOPES = ["tweet.read", "users.read", "offline.access"]
-
-failures = []
-
-
-def check(condition, what):
-    print(("  ok   " if condition else "  FAIL ") + what)
-    if not condition:
-        failures.append(what)
-
-
-def refused_with(error_class, call):
-    try:
-        call()
-    except error_class:
-        return True
-    except Exception as error:  # noqa: BLE001 - report what came instead
-        print(f"       got {type(error).__name__}: {error}")
-    return False
 
 
 def start(log, *extra):
