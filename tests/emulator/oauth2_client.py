@@ -10,6 +10,7 @@ carries them over loopback HTTP.
 
 import os
 import secrets
+import time
 import urllib.parse
 
 # Loopback only, so plain http is fine; oauthlib refuses it otherwise.
@@ -20,6 +21,21 @@ import requests  # noqa: E402
 from oauthlib.oauth2 import WebApplicationClient  # noqa: E402
 
 from consent_form import open_page, parse_forms, submit_form  # noqa: E402
+from live_checks import refused_with  # noqa: E402
+
+
+def token_refused(client, response, error_class):
+    """True when oauthlib, parsing `response` as a token answer, raises `error_class`
+    (e.g. InvalidGrantError for {"error":"invalid_grant",…})."""
+    return refused_with(error_class, lambda: client.parse_request_body_response(response.text))
+
+
+def wait_past(seconds):
+    """Returns once `seconds` have passed on CLOCK_MONOTONIC, which every process
+    on this machine reads: a server's expiry measured before this call has passed."""
+    until = time.monotonic() + seconds
+    while time.monotonic() < until:
+        time.sleep(0.05)
 
 
 class OAuth2TestClient:
