@@ -76,7 +76,7 @@ std::variant<Scopes, ScopeError> parse_scopes(std::string_view text) {
         if (token.empty()) continue;
         const auto& known = known_x_scopes();
         if (std::find(known.begin(), known.end(), token) == known.end())
-            return ScopeError{std::string(token.substr(0, 64))};
+            return ScopeError{printable_excerpt(token)};
         if (!has_scope(scopes, token)) scopes.emplace_back(token);
     }
     return scopes;
@@ -132,6 +132,13 @@ std::optional<std::string> parse_bearer_authorization(std::string_view header) {
     for (unsigned char c : *token)
         if (c <= 0x20 || c >= 0x7f) return std::nullopt;
     return std::string(*token);
+}
+
+std::string printable_excerpt(std::string_view text, std::size_t max) {
+    std::string out(text.substr(0, max));
+    for (char& c : out)
+        if (c < 0x20 || c > 0x7e || c == '"' || c == '\\') c = '?';
+    return out;
 }
 
 bool is_unreserved_token(std::string_view text) {

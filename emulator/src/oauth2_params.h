@@ -49,6 +49,11 @@ std::optional<BasicCredentials> parse_basic_authorization(std::string_view heade
 // "Bearer <token>" (scheme case-insensitive) -> the token, or nullopt.
 std::optional<std::string> parse_bearer_authorization(std::string_view header);
 
+// At most `max` bytes of `text` with every byte outside printable ASCII (and
+// '"' and '\\') replaced by '?': client input quoted in an error description
+// (RFC 6749 §5.2's character set) or a JSON string (which must be UTF-8).
+std::string printable_excerpt(std::string_view text, std::size_t max = 64);
+
 // Letters, digits and -._~ only, 1 to 128 of them: what --client-id and
 // --client-secret accept.
 bool is_unreserved_token(std::string_view text);

@@ -44,7 +44,7 @@ EmuResponse TokenEndpoint::handle(const EmuRequest& request) {
     if (!form) return invalid_request("The request body is not valid form encoding.");
     for (const Param& param : form.value())
         if (count_params(form.value(), param.name) > 1)
-            return invalid_request("Parameter [" + param.name.substr(0, 64) + "] is repeated.");
+            return invalid_request("Parameter [" + printable_excerpt(param.name) + "] is repeated.");
     if (auto refused = authenticate(request, form.value())) return *refused;
 
     const auto grant_type = find_param(form.value(), "grant_type");

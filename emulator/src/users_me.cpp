@@ -53,26 +53,30 @@ void copy_if_present(const nlohmann::json& from, const char* from_key, nlohmann:
 
 std::variant<UsersMeQuery, EmuResponse> parse_users_me_query(std::string_view text) {
     auto parsed = parse_query(text);
-    if (!parsed) return invalid_request("query", std::string(text.substr(0, 64)), "The query string is malformed");
+    if (!parsed) return invalid_request("query", printable_excerpt(text), "The query string is malformed");
     UsersMeQuery query;
     for (const Param& param : parsed.value()) {
+        // Client input goes back quoted in JSON: printable ASCII only.
+        const std::string name = printable_excerpt(param.name);
+        const std::string value = printable_excerpt(param.value);
         const bool known = param.name == "user.fields" || param.name == "expansions" || param.name == "tweet.fields";
         if (!known)
-            return invalid_request(param.name, param.value,
-                                   "The query parameter [" + param.name + "] is not one of [expansions,tweet.fields,"
+            return invalid_request(name, value,
+                                   "The query parameter [" + name + "] is not one of [expansions,tweet.fields,"
                                    "user.fields]");
         if (count_params(parsed.value(), param.name) > 1)
-            return invalid_request(param.name, param.value,
-                                   "The query parameter [" + param.name + "] may be given only once");
+            return invalid_request(name, value, "The query parameter [" + name + "] may be given only once");
         if (param.name != "user.fields") continue;
         std::string_view rest = param.value;
         while (!rest.empty()) {
             const std::string field(rest.substr(0, rest.find(',')));
             rest.remove_prefix(std::min(rest.size(), field.size() + 1));
-            if (std::find(known_user_fields.begin(), known_user_fields.end(), field) == known_user_fields.end())
-                return invalid_request("user.fields", field,
-                                       "The `user.fields` query parameter value [" + field + "] is not one of [" +
+            if (std::find(known_user_fields.begin(), known_user_fields.end(), field) == known_user_fields.end()) {
+                const std::string shown = printable_excerpt(field);
+                return invalid_request("user.fields", shown,
+                                       "The `user.fields` query parameter value [" + shown + "] is not one of [" +
                                            field_list() + "]");
+            }
             if (!has_field(query.user_fields, field)) query.user_fields.push_back(field);
         }
     }

@@ -78,3 +78,9 @@ TEST_CASE("Client ids and secrets are URL-unreserved tokens") {
     CHECK_FALSE(is_unreserved_token("a b"));
     CHECK_FALSE(is_unreserved_token(std::string(129, 'a')));
 }
+
+TEST_CASE("Quoted client input is cut and kept to printable ASCII") {
+    CHECK(printable_excerpt("abc") == "abc");
+    CHECK(printable_excerpt("a\"b\\c\n\xc3\xa9") == "a?b?c???");
+    CHECK(printable_excerpt(std::string(100, 'x')).size() == 64);
+}

@@ -169,3 +169,22 @@ TEST_CASE("v2 user objects: created_at in ISO form, public_metrics renamed, abse
     CHECK(v2_created_at("Sun Foo 24 07:12:45 +0000 2021").empty());
     CHECK(v2_created_at("2021-10-24").empty());
 }
+
+TEST_CASE("Error answers that quote client input stay valid JSON, whatever the bytes") {
+    OAuth2Flow flow;
+    const std::string token = flow.access_token();
+    // A raw 0xff is not UTF-8; a 2-byte character cut at 64 bytes would not be either.
+    for (const std::string& query : {std::string("user.fields=\xff"), std::string("%ff=1"),
+                                     std::string(63, 'a') + "%C3%A9=1", "user.fields=" + std::string(63, 'a') + "%C3%A9"}) {
+        const EmuResponse refused = flow.users_me(token, query);
+        CHECK(refused.status == 400);
+        CHECK(json::accept(refused.body));
+    }
+    Params repeated{{"grant_type", "authorization_code"}, {std::string(63, 'n') + "\xc3\xa9", "1"},
+                    {std::string(63, 'n') + "\xc3\xa9", "2"}};
+    const EmuResponse token_refused = flow.token(repeated);
+    CHECK(token_refused.status == 400);
+    CHECK(json::accept(token_refused.body));
+    const EmuResponse scope = flow.authorize(OAuth2Flow::authorize_params("tweet.read \"\xc3\xa9"));
+    CHECK(header(scope, "Location").find("error=invalid_scope") != std::string::npos);
+}
