@@ -50,6 +50,13 @@ CallbackCheck check_callback(std::string_view callback, const std::vector<std::s
     return CallbackCheck::not_approved;
 }
 
+bool is_registered_redirect(std::string_view uri, const std::vector<std::string>& registered) {
+    if (registered.empty()) return uri != "oob" && check_callback(uri, {}) == CallbackCheck::ok;
+    for (const std::string& entry : registered)
+        if (uri == entry) return true;
+    return false;
+}
+
 std::string callback_origin(std::string_view callback) {
     if (callback == "oob") return {};
     const auto scheme_end = callback.find("://");

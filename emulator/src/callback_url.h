@@ -20,6 +20,11 @@ enum class CallbackCheck {
 // Userinfo, fragments, whitespace and control characters are refused.
 CallbackCheck check_callback(std::string_view callback, const std::vector<std::string>& allowed);
 
+// OAuth 2.0's rule (RFC 6749 §3.1.2.3, X's "exact match"): `uri` must equal
+// one of `registered` byte for byte; with none registered, any URL
+// check_callback accepts (never "oob") will do.
+bool is_registered_redirect(std::string_view uri, const std::vector<std::string>& registered);
+
 // "scheme://host[:port]" of an accepted callback URL, for the consent page's
 // form-action policy; empty for "oob".
 std::string callback_origin(std::string_view callback);

@@ -6,6 +6,7 @@
 
 #include "crypto.h"
 #include "html.h"
+#include "oauth_verifier.h"
 
 namespace perch::emulator {
 namespace {
@@ -76,23 +77,68 @@ std::string initial(std::string_view name) {
     return std::string(name.substr(0, length));
 }
 
+std::string who(std::string_view user_name, std::string_view screen_name) {
+    return "<div class=\"who\"><div class=\"avatar\" aria-hidden=\"true\">" + html_escape(initial(user_name)) +
+           "</div><div><div id=\"user-name\">" + html_escape(user_name) +
+           "</div><div class=\"muted\" id=\"screen-name\">@" + html_escape(screen_name) + "</div></div></div>\n";
+}
+
+// The two forms both consent pages share: same ids, buttons and labels.
+std::string decision_forms(std::string_view action, const std::string& fields) {
+    const std::string target = html_escape(action);
+    return "<div class=\"actions\">\n<form method=\"post\" action=\"" + target + "\" id=\"oauth_form\">" + fields +
+           "<button type=\"submit\" id=\"allow\">Authorize app</button></form>\n" +
+           "<form method=\"post\" action=\"" + target + "\" id=\"cancel_form\">" + fields + hidden("cancel", "1") +
+           "<button type=\"submit\" id=\"cancel\">Cancel</button></form>\n</div>\n"
+           "<p class=\"muted\">perch-emulator: a local stand-in for X. Nothing here reaches the real service.</p>\n";
+}
+
+// What X's consent screen says each scope allows; other scopes show their name only.
+std::string_view scope_description(std::string_view scope) {
+    if (scope == "tweet.read") return "All the posts you can view, including posts from protected accounts.";
+    if (scope == "users.read") return "Any account you can view, including protected accounts.";
+    if (scope == "users.email") return "The email address of your account.";
+    if (scope == "offline.access") return "Stay connected to your account until you revoke access.";
+    return {};
+}
+
 }  // namespace
 
 EmuResponse consent_page(const ConsentPage& page) {
     const std::string fields = hidden("authenticity_token", page.csrf) + hidden("oauth_token", page.oauth_token);
     std::string content;
     content += "<h1>Authorize " + html_escape(page.app_name) + " to access your account?</h1>\n";
-    content += "<div class=\"who\"><div class=\"avatar\" aria-hidden=\"true\">" + html_escape(initial(page.user_name)) +
-               "</div><div><div id=\"user-name\">" + html_escape(page.user_name) +
-               "</div><div class=\"muted\" id=\"screen-name\">@" + html_escape(page.screen_name) + "</div></div></div>\n";
+    content += who(page.user_name, page.screen_name);
     content += "<p>This application will be able to read your profile information and see your email address.</p>\n";
-    content += "<div class=\"actions\">\n";
-    content += "<form method=\"post\" action=\"/oauth/authorize\" id=\"oauth_form\">" + fields +
-               "<button type=\"submit\" id=\"allow\">Authorize app</button></form>\n";
-    content += "<form method=\"post\" action=\"/oauth/authorize\" id=\"cancel_form\">" + fields +
-               hidden("cancel", "1") + "<button type=\"submit\" id=\"cancel\">Cancel</button></form>\n";
-    content += "</div>\n<p class=\"muted\">perch-emulator: a local stand-in for Twitter. Nothing here reaches the real service.</p>\n";
+    content += decision_forms("/oauth/authorize", fields);
     return html_page(200, "Authorize application", content, page.callback_origin);
+}
+
+EmuResponse oauth2_consent_page(const OAuth2ConsentPage& page) {
+    const std::string fields = hidden("authenticity_token", page.csrf) + hidden("request_id", page.request_id);
+    std::string content;
+    content += "<h1>" + html_escape(page.app_name) + " wants to access your X account.</h1>\n";
+    content += who(page.user_name, page.screen_name);
+    content += "<p>Things this App can view and do:</p>\n<ul id=\"scopes\">\n";
+    for (const std::string& scope : page.scopes) {
+        const std::string_view description = scope_description(scope);
+        content += "<li data-scope=\"" + html_escape(scope) + "\"><code>" + html_escape(scope) + "</code>" +
+                   (description.empty() ? "" : " " + html_escape(description)) + "</li>\n";
+    }
+    content += "</ul>\n";
+    content += decision_forms("/i/oauth2/authorize", fields);
+    return html_page(200, "Authorize app", content, page.redirect_origin);
+}
+
+std::optional<EmuResponse> refuse_consent_post(const EmuRequest& request) {
+    const std::string origin = request.header("origin");
+    if (!origin.empty() && origin != "http://" + request.header("host"))
+        return error_page(403, "Forbidden", "This form was posted from another site.",
+                          "authorize decision with a foreign Origin");
+    if (!is_form_content_type(request.header("content-type")))
+        return error_page(400, "Bad request", "The form must be sent as application/x-www-form-urlencoded.",
+                          "authorize decision without a form body");
+    return std::nullopt;
 }
 
 EmuResponse pin_page(std::string_view app_name, std::string_view verifier) {

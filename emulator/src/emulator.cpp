@@ -8,6 +8,7 @@
 #include "consent_page.h"
 #include "query.h"
 #include "twitter_error.h"
+#include "users_me.h"
 
 namespace perch::emulator {
 namespace {
@@ -65,6 +66,10 @@ const Emulator::Route Emulator::routes_[] = {
     {"POST", "/oauth/access_token", &Emulator::access_token, FaultEndpoint::access_token},
     {"GET", "/1.1/account/verify_credentials.json", &Emulator::verify_credentials,
      FaultEndpoint::verify_credentials},
+    {"GET", "/i/oauth2/authorize", &Emulator::oauth2_authorize_page, FaultEndpoint::all},
+    {"POST", "/i/oauth2/authorize", &Emulator::oauth2_authorize_decision, FaultEndpoint::all},
+    {"POST", "/2/oauth2/token", &Emulator::oauth2_token, FaultEndpoint::token},
+    {"GET", "/2/users/me", &Emulator::users_me, FaultEndpoint::users_me},
     {"GET", "/__emulator/fault", &Emulator::fault_control, FaultEndpoint::all},
     {"POST", "/__emulator/fault", &Emulator::fault_control, FaultEndpoint::all},
 };
@@ -78,6 +83,10 @@ Emulator::Emulator(const EmulatorConfig& config, const Clock& clock, RandomSourc
                                  config.timestamp_window_s, config.strict,
                                  config.explain_signatures, !config.replay_nonces},
                 clock, nonces_),
+      oauth2_store_(clock, random,
+                    OAuth2Limits{config.request_token_ttl, config.code_ttl, config.access_token_ttl, 200000}),
+      authorize_(config, oauth2_store_),
+      token_(config, oauth2_store_),
       faults_(config.fault) {}
 
 EmuResponse Emulator::handle(const EmuRequest& request) {
@@ -91,7 +100,7 @@ EmuResponse Emulator::handle(const EmuRequest& request) {
     } else {
         const FaultPlan plan = faults_.get();
         if (plan.applies_to(route->fault_endpoint) && plan.mode != FaultMode::slow) {
-            response = fault_response(plan.mode);
+            response = fault_response(plan.mode, route->fault_endpoint, clock_.unix_seconds());
         } else {
             response = (this->*(route->handler))(request);
             if (plan.applies_to(route->fault_endpoint)) response.delay = plan.slow;
@@ -197,15 +206,7 @@ EmuResponse Emulator::approve_at_once(const RequestTokenRecord& pending) {
 }
 
 EmuResponse Emulator::authorize_decision(const EmuRequest& request) {
-    // A cross-site form post carries a foreign Origin; browsers always send
-    // Origin on POST, other clients may omit it.
-    const std::string origin = request.header("origin");
-    if (!origin.empty() && origin != "http://" + request.header("host"))
-        return error_page(403, "Forbidden", "This form was posted from another site.",
-                          "authorize decision with a foreign Origin");
-    if (!is_form_content_type(request.header("content-type")))
-        return error_page(400, "Bad request", "The form must be sent as application/x-www-form-urlencoded.",
-                          "authorize decision without a form body");
+    if (auto refused = refuse_consent_post(request)) return *refused;
     auto form = parse_query(request.body);
     if (!form || count_params(form.value(), "oauth_token") != 1 ||
         count_params(form.value(), "authenticity_token") != 1 || count_params(form.value(), "cancel") > 1)
@@ -270,17 +271,23 @@ EmuResponse Emulator::access_token(const EmuRequest& request) {
                           {"screen_name", access.screen_name}});
 }
 
-EmuResponse Emulator::verify_credentials(const EmuRequest& request) {
+std::variant<VerifiedRequest, OAuthFailure> Emulator::user_context(const EmuRequest& request) {
     auto oauth = oauth_request(request);
-    if (auto* failed = std::get_if<EmuResponse>(&oauth)) return *failed;
-    auto verified = verifier_.verify(std::get<OAuthRequest>(oauth), TokenKind::access_token,
-                                     [this](const std::string& token) -> TokenResult<std::string> {
-                                         if (auto access = tokens_.find_access_token(token))
-                                             return access->secret;
-                                         return TokenProblem::unknown;
-                                     });
+    if (auto* failed = std::get_if<EmuResponse>(&oauth))
+        return OAuthFailure{failed->status, TwitterCode::bad_authentication_data, failed->reason};
+    return verifier_.verify(std::get<OAuthRequest>(oauth), TokenKind::access_token,
+                            [this](const std::string& token) -> TokenResult<std::string> {
+                                if (auto access = tokens_.find_access_token(token)) return access->secret;
+                                return TokenProblem::unknown;
+                            });
+}
+
+EmuResponse Emulator::verify_credentials(const EmuRequest& request) {
+    auto verified = user_context(request);
     if (auto* failure = std::get_if<OAuthFailure>(&verified))
         return twitter_error(failure->status, failure->code, failure->reason);
+    if (config_.tier == AccessTier::free)
+        return twitter_error(403, TwitterCode::limited_v1_access, "--tier free: v1.1 verify_credentials is not included");
     const VerifiedRequest& ok = std::get<VerifiedRequest>(verified);
 
     VerifyCredentialsOptions options;
@@ -291,6 +298,30 @@ EmuResponse Emulator::verify_credentials(const EmuRequest& request) {
     EmuResponse response;
     response.body = render_verify_credentials(config_.user, options);
     return response;
+}
+
+EmuResponse Emulator::users_me(const EmuRequest& request) {
+    UsersMeCaller caller;
+    const std::string authorization = request.header("authorization");
+    const auto bearer = parse_bearer_authorization(authorization);
+    if (request.header_count("authorization") > 1) return x_unauthorized("users/me: repeated Authorization header");
+    if (bearer) {
+        auto grant = oauth2_store_.find_access_token(*bearer);
+        if (auto* problem = std::get_if<TokenProblem>(&grant))
+            return x_unauthorized("users/me: bearer token " + std::string(to_string(*problem)));
+        caller.scopes = std::get<AccessGrant>(grant).scopes;
+    } else if (!authorization.empty()) {
+        // OAuth 1.0a user context: the proxy's fallback when v1.1 is not available.
+        auto verified = user_context(request);
+        if (auto* failure = std::get_if<OAuthFailure>(&verified))
+            return x_unauthorized("users/me (OAuth 1.0a): " + failure->reason);
+        caller.oauth1 = true;
+    } else {
+        return x_unauthorized("users/me without an Authorization header");
+    }
+    auto query = parse_users_me_query(request.query);
+    if (auto* refused = std::get_if<EmuResponse>(&query)) return *refused;
+    return users_me_response(config_.user, std::get<UsersMeQuery>(query), caller);
 }
 
 EmuResponse Emulator::fault_control(const EmuRequest& request) {
@@ -312,12 +343,11 @@ EmuResponse Emulator::fault_control(const EmuRequest& request) {
     for (const Param& param : form.value()) {
         if (param.name == "mode") {
             auto mode = parse_fault_mode(param.value);
-            if (!mode) return control_error(400, "mode must be none, http500, http401, garbage, slow or drop");
+            if (!mode) return control_error(400, "mode must be one of " + fault_mode_names());
             plan.mode = *mode;
         } else if (param.name == "on") {
             auto on = parse_fault_endpoint(param.value);
-            if (!on)
-                return control_error(400, "on must be request_token, access_token, verify_credentials or all");
+            if (!on) return control_error(400, "on must be one of " + fault_endpoint_names());
             plan.on = *on;
         } else if (param.name == "slow_ms") {
             const std::string& text = param.value;
@@ -332,38 +362,6 @@ EmuResponse Emulator::fault_control(const EmuRequest& request) {
     faults_.set(plan);
     EmuResponse response;
     response.body = describe(plan).dump();
-    return response;
-}
-
-EmuResponse fault_response(FaultMode mode) {
-    EmuResponse response;
-    response.reason = "fault " + std::string(to_string(mode));
-    switch (mode) {
-        case FaultMode::http500:
-            response.status = 500;
-            response.content_type = "text/html; charset=utf-8";
-            response.body = "<html><head><title>500 Internal Server Error</title></head><body>"
-                            "<h1>Internal Server Error</h1><p>Something is technically wrong.</p>"
-                            "</body></html>\n";
-            return response;
-        case FaultMode::http401: {
-            EmuResponse error = twitter_error(401, TwitterCode::invalid_token, response.reason);
-            return error;
-        }
-        case FaultMode::garbage:
-            response.status = 200;
-            response.content_type = "text/html; charset=utf-8";
-            // Not UTF-8, not form-encoded, not JSON, and contains a NUL.
-            static const char garbage[] = "\xff\xfe\x00<<perch-emulator garbage>>{\"errors\":[";
-            response.body.assign(garbage, sizeof garbage - 1);
-            return response;
-        case FaultMode::drop:
-            response.drop = true;
-            return response;
-        case FaultMode::slow:
-        case FaultMode::none:
-            break;
-    }
     return response;
 }
 

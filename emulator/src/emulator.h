@@ -1,5 +1,5 @@
-// perch-emulator's behaviour: Twitter's OAuth 1.0a endpoints as plain functions
-// from EmuRequest to EmuResponse, so tests need no sockets.
+// perch-emulator's behaviour: X's OAuth 1.0a and OAuth 2.0 endpoints as plain
+// functions from EmuRequest to EmuResponse, so tests need no sockets.
 #pragma once
 
 #include <string_view>
@@ -8,8 +8,12 @@
 #include "crypto.h"
 #include "emulator_config.h"
 #include "fault.h"
+#include "fault_response.h"
 #include "http_message.h"
 #include "nonce_cache.h"
+#include "oauth2_authorize.h"
+#include "oauth2_store.h"
+#include "oauth2_token.h"
 #include "oauth_verifier.h"
 #include "token_store.h"
 
@@ -26,6 +30,7 @@ public:
 
     FaultSwitch& faults() { return faults_; }
     TokenStore& tokens() { return tokens_; }
+    OAuth2Store& oauth2() { return oauth2_store_; }
 
 private:
     using Handler = EmuResponse (Emulator::*)(const EmuRequest&);
@@ -43,10 +48,16 @@ private:
     EmuResponse approve_at_once(const RequestTokenRecord& pending);
     EmuResponse access_token(const EmuRequest& request);
     EmuResponse verify_credentials(const EmuRequest& request);
+    EmuResponse oauth2_authorize_page(const EmuRequest& request) { return authorize_.page(request); }
+    EmuResponse oauth2_authorize_decision(const EmuRequest& request) { return authorize_.decision(request); }
+    EmuResponse oauth2_token(const EmuRequest& request) { return token_.handle(request); }
+    EmuResponse users_me(const EmuRequest& request);
     EmuResponse fault_control(const EmuRequest& request);
 
     // Returns the OAuth view of `request`, or a failure if its Host is unusable.
     std::variant<OAuthRequest, EmuResponse> oauth_request(const EmuRequest& request) const;
+    // Verifies an OAuth 1.0a request signed with an access token (user context).
+    std::variant<VerifiedRequest, OAuthFailure> user_context(const EmuRequest& request);
 
     static const Route routes_[];
 
@@ -55,11 +66,11 @@ private:
     NonceCache nonces_;
     TokenStore tokens_;
     OAuthVerifier verifier_;
+    OAuth2Store oauth2_store_;
+    AuthorizeEndpoint authorize_;
+    TokenEndpoint token_;
     FaultSwitch faults_;
 };
-
-// The answer a fault mode gives instead of the real one (not for slow/none).
-EmuResponse fault_response(FaultMode mode);
 
 // "127.0.0.1", "::1", "::ffff:127.x.y.z", ...
 bool is_loopback_address(std::string_view address);

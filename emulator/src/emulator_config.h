@@ -14,6 +14,16 @@
 
 namespace perch::emulator {
 
+// X's access levels, as far as the emulator tells them apart: on `free`, v1.1
+// verify_credentials answers 403 code 453; `basic` serves it as before.
+enum class AccessTier { basic, free };
+
+// How the token endpoint words its refusals. `rfc`: RFC 6749 §5.2 codes
+// (invalid_grant, invalid_client). `x`: what api.x.com sends in practice
+// (invalid_request for a bad code or verifier, unauthorized_client for
+// missing client authentication), so clients can be proved against both.
+enum class TokenErrorDialect { rfc, x };
+
 struct EmulatorConfig {
     std::string host = "127.0.0.1";
     int port = 0;  // 0: any free port
@@ -28,6 +38,20 @@ struct EmulatorConfig {
     std::int64_t timestamp_window_s = 300;
     std::chrono::seconds request_token_ttl{15 * 60};
     std::vector<std::string> allowed_callbacks;  // empty: any absolute http(s) URL
+    AccessTier tier = AccessTier::basic;
+
+    // OAuth 2.0 Authorization Code with PKCE. One registered client; an empty
+    // client_id registers none (every OAuth 2.0 request is then refused).
+    std::string client_id;
+    std::string client_secret;  // empty: a public client (client_id in the token request body)
+    // Registered redirect URIs, compared as exact strings. Empty: the
+    // allowed_callbacks entries; both empty: any absolute http(s) URL.
+    std::vector<std::string> allowed_redirects;
+    // Scopes the user does not grant on the consent page, whatever the app asks.
+    std::vector<std::string> withheld_scopes;
+    std::chrono::seconds code_ttl{30};
+    std::chrono::seconds access_token_ttl{7200};
+    TokenErrorDialect token_errors = TokenErrorDialect::rfc;
     std::size_t max_body_bytes = 64 * 1024;
     // Worker threads. httplib gives each connection a thread for as long as it
     // is kept alive, so this bounds the concurrent connections served.
@@ -36,7 +60,8 @@ struct EmulatorConfig {
 
     // --fast, for load tests: the provider must not be what they measure.
     // GET /oauth/authenticate approves at once (Twitter's behaviour for a user
-    // who authorized the app before) instead of showing the consent page; only
+    // who authorized the app before) instead of showing the consent page, and
+    // so does GET /i/oauth2/authorize (a bench-only shortcut: X always asks); only
     // failures are logged; connections are kept alive for many requests.
     // Verification is unchanged.
     bool fast = false;
@@ -47,6 +72,10 @@ struct EmulatorConfig {
     bool replay_nonces = false;
 
     int worker_threads() const { return threads > 0 ? threads : (fast ? 256 : 32); }
+    bool confidential_client() const { return !client_secret.empty(); }
+    const std::vector<std::string>& registered_redirects() const {
+        return allowed_redirects.empty() ? allowed_callbacks : allowed_redirects;
+    }
 };
 
 }  // namespace perch::emulator

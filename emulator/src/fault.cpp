@@ -6,19 +6,22 @@
 namespace perch::emulator {
 namespace {
 
-constexpr std::array<std::pair<FaultMode, std::string_view>, 6> mode_names{{
+constexpr std::array<std::pair<FaultMode, std::string_view>, 7> mode_names{{
     {FaultMode::none, "none"},
     {FaultMode::http500, "http500"},
     {FaultMode::http401, "http401"},
+    {FaultMode::http429, "http429"},
     {FaultMode::garbage, "garbage"},
     {FaultMode::slow, "slow"},
     {FaultMode::drop, "drop"},
 }};
 
-constexpr std::array<std::pair<FaultEndpoint, std::string_view>, 4> endpoint_names{{
+constexpr std::array<std::pair<FaultEndpoint, std::string_view>, 6> endpoint_names{{
     {FaultEndpoint::request_token, "request_token"},
     {FaultEndpoint::access_token, "access_token"},
     {FaultEndpoint::verify_credentials, "verify_credentials"},
+    {FaultEndpoint::token, "token"},
+    {FaultEndpoint::users_me, "users_me"},
     {FaultEndpoint::all, "all"},
 }};
 
@@ -61,6 +64,18 @@ FaultPlan FaultSwitch::get() const {
 void FaultSwitch::set(const FaultPlan& plan) {
     std::lock_guard<std::mutex> lock(mutex_);
     plan_ = plan;
+}
+
+std::string fault_mode_names() {
+    std::string names;
+    for (const auto& [value, name] : mode_names) names += (names.empty() ? "" : ", ") + std::string(name);
+    return names;
+}
+
+std::string fault_endpoint_names() {
+    std::string names;
+    for (const auto& [value, name] : endpoint_names) names += (names.empty() ? "" : ", ") + std::string(name);
+    return names;
 }
 
 }  // namespace perch::emulator

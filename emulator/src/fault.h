@@ -12,15 +12,17 @@ namespace perch::emulator {
 enum class FaultMode {
     none,
     http500,   // 500 with an HTML body, like a load balancer error page
-    http401,   // 401 with Twitter's code 89 JSON
+    http401,   // 401: code 89 JSON, invalid_client on the token endpoint, a v2 problem on /2/users/me
+    http429,   // 429 with x-rate-limit-* headers and X's body (v2 problem on /2/*, code 88 elsewhere)
     garbage,   // 200 with bytes no OAuth or JSON parser accepts
     slow,      // the normal answer, but only after slow_ms
     drop,      // read the request, then close the connection without answering
 };
 
-// The provider calls a fault can be aimed at. The consent page is never faulted:
-// a browser-facing fault would test the browser, not the client under test.
-enum class FaultEndpoint { request_token, access_token, verify_credentials, all };
+// The provider calls a fault can be aimed at. The consent pages are never
+// faulted: a browser-facing fault would test the browser, not the client under
+// test. `token` is POST /2/oauth2/token, `users_me` GET /2/users/me.
+enum class FaultEndpoint { request_token, access_token, verify_credentials, token, users_me, all };
 
 std::string_view to_string(FaultMode mode);
 std::string_view to_string(FaultEndpoint endpoint);
@@ -28,6 +30,10 @@ std::string_view to_string(FaultEndpoint endpoint);
 // Exact, case-sensitive names as on the command line ("http500", "access_token", ...).
 std::optional<FaultMode> parse_fault_mode(std::string_view text);
 std::optional<FaultEndpoint> parse_fault_endpoint(std::string_view text);
+
+// "none, http500, ..." and "request_token, ..., all": the accepted names, for error messages.
+std::string fault_mode_names();
+std::string fault_endpoint_names();
 
 struct FaultPlan {
     FaultMode mode = FaultMode::none;

@@ -62,10 +62,10 @@ TEST_CASE("Missing credentials stop start-up with one line and exit code 2") {
 
 TEST_CASE("Bad fault settings are refused with the allowed values") {
     CHECK(parse({"--consumer-key", "ck", "--consumer-secret", "cs", "--fault", "boom"}).error ==
-          "perch-emulator: --fault must be one of none, http500, http401, garbage, slow, drop (got 'boom')");
+          "perch-emulator: --fault must be one of none, http500, http401, http429, garbage, slow, drop (got 'boom')");
     CHECK(parse({"--consumer-key", "ck", "--consumer-secret", "cs", "--fault-on", "authorize"}).error ==
-          "perch-emulator: --fault-on must be one of request_token, access_token, verify_credentials, all (got "
-          "'authorize')");
+          "perch-emulator: --fault-on must be one of request_token, access_token, verify_credentials, token, "
+          "users_me, all (got 'authorize')");
     CHECK(parse({"--consumer-key", "ck", "--consumer-secret", "cs", "--slow-ms", "-1"}).exit_code == 2);
     CHECK(parse({"--consumer-key", "ck", "--consumer-secret", "cs", "--port", "70000"}).exit_code == 2);
 }
@@ -137,4 +137,59 @@ TEST_CASE("--bench-replay-nonces without --fast is refused: it switches off repl
     CHECK(outcome.exit_code == 2);
     CHECK(outcome.error ==
           "perch-emulator: --bench-replay-nonces switches off replay protection and is allowed only with --fast");
+}
+
+TEST_CASE("OAuth 2.0 settings are read, with X's defaults") {
+    const CliOutcome plain = parse({"--consumer-key", "ck", "--consumer-secret", "cs"});
+    REQUIRE(plain.config.has_value());
+    CHECK(plain.config->client_id.empty());
+    CHECK(plain.config->code_ttl == std::chrono::seconds(30));
+    CHECK(plain.config->access_token_ttl == std::chrono::seconds(7200));
+    CHECK(plain.config->tier == AccessTier::basic);
+    CHECK(plain.config->token_errors == TokenErrorDialect::rfc);
+
+    const CliOutcome set = parse({"--consumer-key", "ck", "--consumer-secret", "cs", "--client-id", "cid",
+                                  "--client-secret", "csec", "--allowed-redirect", "http://127.0.0.1:8080/cb",
+                                  "--allowed-redirect", "http://127.0.0.1:8080/cb2?x=1", "--code-ttl", "1",
+                                  "--access-token-ttl", "60", "--tier", "free", "--withhold-scope", "users.email",
+                                  "--token-errors", "x"});
+    REQUIRE(set.config.has_value());
+    CHECK(set.config->client_id == "cid");
+    CHECK(set.config->confidential_client());
+    CHECK(set.config->allowed_redirects ==
+          std::vector<std::string>{"http://127.0.0.1:8080/cb", "http://127.0.0.1:8080/cb2?x=1"});
+    CHECK(set.config->code_ttl == std::chrono::seconds(1));
+    CHECK(set.config->access_token_ttl == std::chrono::seconds(60));
+    CHECK(set.config->tier == AccessTier::free);
+    CHECK(set.config->withheld_scopes == std::vector<std::string>{"users.email"});
+    CHECK(set.config->token_errors == TokenErrorDialect::x);
+
+    const CliOutcome public_client = parse({"--consumer-key", "ck", "--consumer-secret", "cs", "--client-id", "cid"});
+    REQUIRE(public_client.config.has_value());
+    CHECK_FALSE(public_client.config->confidential_client());
+}
+
+TEST_CASE("Bad OAuth 2.0 settings stop start-up with one line") {
+    auto error = [](std::vector<const char*> extra) {
+        std::vector<const char*> args{"--consumer-key", "ck", "--consumer-secret", "cs"};
+        args.insert(args.end(), extra.begin(), extra.end());
+        const CliOutcome outcome = parse(args);
+        CHECK(outcome.exit_code == 2);
+        return outcome.error;
+    };
+    CHECK(error({"--client-id", "a b"}) == "perch-emulator: --client-id must be 1-128 characters of A-Z a-z 0-9 - . _ ~");
+    CHECK(error({"--client-id", "a", "--client-secret", "s:t"}) ==
+          "perch-emulator: --client-secret must be 1-128 characters of A-Z a-z 0-9 - . _ ~");
+    CHECK(error({"--client-secret", "s"}) == "perch-emulator: --client-secret needs --client-id");
+    CHECK(error({"--allowed-redirect", "http://h/cb#frag"}) ==
+          "perch-emulator: --allowed-redirect must be an absolute http(s) URL without fragment (got 'http://h/cb#frag')");
+    CHECK(error({"--withhold-scope", "email"}) == "perch-emulator: --withhold-scope must name one X scope (got 'email')");
+    CHECK(error({"--code-ttl", "0"}).rfind("perch-emulator: --code-ttl", 0) == 0);
+    CHECK(error({"--tier", "gold"}).rfind("perch-emulator: --tier", 0) == 0);
+    CHECK(error({"--token-errors", "loud"}).rfind("perch-emulator: --token-errors", 0) == 0);
+    const CliOutcome faults = parse({"--consumer-key", "ck", "--consumer-secret", "cs", "--fault", "http429",
+                                     "--fault-on", "users_me"});
+    REQUIRE(faults.config.has_value());
+    CHECK(faults.config->fault.mode == FaultMode::http429);
+    CHECK(faults.config->fault.on == FaultEndpoint::users_me);
 }

@@ -1,13 +1,14 @@
-// perch-emulator's consent page in headless Chromium: it renders under its own
-// CSP with no violation, console error or failed request, and its "Authorize app"
-// and "Cancel" buttons land on the registered callback (a local server here) with
-// oauth_token + oauth_verifier, or denied=<token>. Every wait is for a condition
-// with a deadline.
+// perch-emulator's consent pages in headless Chromium: they render under their
+// own CSP with no violation, console error or failed request, and their
+// "Authorize app" and "Cancel" buttons land on the registered callback (a local
+// server here): OAuth 1.0a with oauth_token + oauth_verifier, or
+// denied=<token>; OAuth 2.0 with state + code, or error=access_denied + state.
+// Every wait is for a condition with a deadline.
 //   PERCH_EMULATOR=path/to/perch-emulator node --test tests/emulator/consent_browser.test.mjs
 //   (default binary: build/native/bin/perch-emulator)
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
 
@@ -16,6 +17,7 @@ import { chromium } from 'playwright-core';
 const BINARY = process.env.PERCH_EMULATOR || 'build/native/bin/perch-emulator';
 const KEY = 'browser-test-key';
 const SECRET = 'browser-test-secret';
+const CLIENT_ID = 'browser-test-client';
 const START_MS = 10_000;
 const LAUNCH_MS = 30_000;
 const STEP_MS = 15_000;
@@ -44,8 +46,8 @@ function authorization(method, url, oauth) {
 }
 
 function startEmulator() {
-  const child = spawn(BINARY, ['--port', '0', '--consumer-key', KEY, '--consumer-secret', SECRET],
-                      { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(BINARY, ['--port', '0', '--consumer-key', KEY, '--consumer-secret', SECRET,
+                               '--client-id', CLIENT_ID], { stdio: ['ignore', 'pipe', 'pipe'] });
   const log = [];
   child.stderr.setEncoding('utf8').on('data', (chunk) => log.push(chunk));
   const listening = new Promise((resolve, reject) => {
@@ -116,7 +118,7 @@ describe('perch-emulator consent page in Chromium', () => {
     return new URLSearchParams(body).get('oauth_token');
   }
 
-  async function openConsent(token) {
+  async function openPage(url) {
     const page = await browser.newPage();
     const problems = [];
     page.on('console', (message) => {
@@ -124,9 +126,27 @@ describe('perch-emulator consent page in Chromium', () => {
     });
     page.on('pageerror', (error) => problems.push(String(error)));
     page.on('requestfailed', (request) => problems.push(`failed: ${request.url()}`));
-    const response = await page.goto(`${base}/oauth/authenticate?oauth_token=${token}`, { timeout: STEP_MS });
+    const response = await page.goto(url, { timeout: STEP_MS });
     assert.equal(response.status(), 200);
     return { page, problems };
+  }
+
+  const openConsent = (token) => openPage(`${base}/oauth/authenticate?oauth_token=${token}`);
+
+  // An OAuth 2.0 authorize URL with a fresh state and PKCE S256 challenge.
+  function oauth2AuthorizeUrl(scope) {
+    const verifier = randomBytes(48).toString('base64url');
+    const state = randomBytes(16).toString('base64url');
+    const query = new URLSearchParams({
+      response_type: 'code',
+      client_id: CLIENT_ID,
+      redirect_uri: `http://127.0.0.1:${callback.server.address().port}/signup/callback`,
+      scope,
+      state,
+      code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+      code_challenge_method: 'S256',
+    });
+    return { url: `${base}/i/oauth2/authorize?${query}`, state };
   }
 
   test('Authorize app lands on the callback with oauth_token and oauth_verifier', async () => {
@@ -167,6 +187,36 @@ describe('perch-emulator consent page in Chromium', () => {
     const response = await page.goto(`${base}/oauth/authenticate?oauth_token=${token}`, { timeout: STEP_MS });
     assert.equal(response.status(), 410);
     assert.equal(await page.locator('form').count(), 0);
+    await page.close();
+  });
+
+  test('OAuth 2.0: Authorize app lands on the callback with state and code', async () => {
+    const { url, state } = oauth2AuthorizeUrl('tweet.read users.read users.email offline.access');
+    const { page, problems } = await openPage(url);
+    assert.match(await page.textContent('#user-name'), /Zoë Ångström-Ñúñez/);
+    assert.deepEqual(await page.locator('#scopes li').evaluateAll((items) => items.map((li) => li.dataset.scope)),
+                     ['tweet.read', 'users.read', 'users.email', 'offline.access']);
+    const landed = callback.nextHit();
+    await page.click('#allow', { timeout: STEP_MS });
+    const hit = await withDeadline(landed, STEP_MS, 'callback after Authorize app (OAuth 2.0)');
+    assert.equal(hit.pathname, '/signup/callback');
+    assert.equal(hit.searchParams.get('state'), state);
+    assert.match(hit.searchParams.get('code') || '', /^[A-Za-z0-9_-]{43}$/);
+    assert.equal(hit.searchParams.get('error'), null);
+    assert.deepEqual(problems, []);
+    await page.close();
+  });
+
+  test('OAuth 2.0: Cancel lands on the callback with error=access_denied and the state', async () => {
+    const { url, state } = oauth2AuthorizeUrl('tweet.read users.read');
+    const { page, problems } = await openPage(url);
+    const landed = callback.nextHit();
+    await page.click('#cancel', { timeout: STEP_MS });
+    const hit = await withDeadline(landed, STEP_MS, 'callback after Cancel (OAuth 2.0)');
+    assert.equal(hit.searchParams.get('error'), 'access_denied');
+    assert.equal(hit.searchParams.get('state'), state);
+    assert.equal(hit.searchParams.get('code'), null);
+    assert.deepEqual(problems, []);
     await page.close();
   });
 });

@@ -1,4 +1,4 @@
-"""Runs perch-emulator as a child process for the Python checks in this folder."""
+"""Runs perch-emulator (and other loopback test servers) as child processes for the Python checks."""
 
 import os
 import queue
@@ -21,14 +21,11 @@ def emulator_binary():
     return binary
 
 
-class Emulator:
-    """A perch-emulator child process; the port comes from its one stdout line."""
+class ListeningProcess:
+    """A child server that prints "<name> listening on http://127.0.0.1:PORT" first."""
 
-    def __init__(self, binary, consumer_key, consumer_secret, *extra):
-        self.process = subprocess.Popen(
-            [binary, "--port", "0", "--consumer-key", consumer_key,
-             "--consumer-secret", consumer_secret, *extra],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    def __init__(self, argv, name):
+        self.process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         lines = queue.Queue()
         threading.Thread(target=lambda: lines.put(self.process.stdout.readline()),
                          daemon=True).start()
@@ -38,11 +35,11 @@ class Emulator:
             line = lines.get(timeout=START_DEADLINE_S)
         except queue.Empty:
             self.kill()
-            raise SystemExit(f"perch-emulator printed nothing within {START_DEADLINE_S} s")
-        prefix = "perch-emulator listening on http://127.0.0.1:"
+            raise SystemExit(f"{name} printed nothing within {START_DEADLINE_S} s")
+        prefix = f"{name} listening on http://127.0.0.1:"
         if not line.startswith(prefix):
             self.kill()
-            raise SystemExit(f"unexpected first line from perch-emulator: {line!r}")
+            raise SystemExit(f"unexpected first line from {name}: {line!r}")
         self.port = int(line[len(prefix):].strip())
         self.base = f"http://127.0.0.1:{self.port}"
 
@@ -65,3 +62,11 @@ class Emulator:
         if self.process.poll() is None:
             self.process.kill()
             self.process.wait()
+
+
+class Emulator(ListeningProcess):
+    """A perch-emulator child process; the port comes from its one stdout line."""
+
+    def __init__(self, binary, consumer_key, consumer_secret, *extra):
+        super().__init__([binary, "--port", "0", "--consumer-key", consumer_key,
+                          "--consumer-secret", consumer_secret, *extra], "perch-emulator")

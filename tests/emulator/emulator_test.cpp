@@ -2,119 +2,13 @@
 
 #include <nlohmann/json.hpp>
 
-#include "emulator.h"
-#include "test_support.h"
+#include "emulator_fixture.h"
 
 using namespace perch::emulator;
+using namespace perch::emulator::testing;
 using perch::Params;
-using perch::emulator::testing::base_url;
-using perch::emulator::testing::CountingRandom;
-using perch::emulator::testing::FakeClock;
-using perch::emulator::testing::make_request;
-using perch::emulator::testing::Signer;
 using nlohmann::json;
 
-namespace {
-
-constexpr const char* callback = "http://127.0.0.1:8080/signup/callback";
-constexpr const char* form_type = "application/x-www-form-urlencoded";
-
-EmulatorConfig test_config() {
-    EmulatorConfig config;
-    config.consumer_key = "ck-test";
-    config.consumer_secret = "cs-test";
-    return config;
-}
-
-std::string header(const EmuResponse& response, const std::string& name) {
-    for (const auto& [key, value] : response.headers)
-        if (key == name) return value;
-    return {};
-}
-
-// The value="..." following name="<name>" in an HTML form.
-std::string form_value(const std::string& html, const std::string& name) {
-    const std::string marker = "name=\"" + name + "\" value=\"";
-    const auto start = html.find(marker);
-    REQUIRE(start != std::string::npos);
-    const auto from = start + marker.size();
-    return html.substr(from, html.find('"', from) - from);
-}
-
-Params parse_form(const std::string& text) { return perch::parse_query(text).value(); }
-
-std::string twitter_error_body(int code, const std::string& message) {
-    return json{{"errors", json::array({json{{"code", code}, {"message", message}}})}}.dump();
-}
-
-struct Flow {
-    EmulatorConfig config = test_config();
-    FakeClock clock;
-    CountingRandom random;
-    std::unique_ptr<Emulator> emulator;
-    int nonce = 0;
-
-    Flow() { emulator = std::make_unique<Emulator>(config, clock, random); }
-    explicit Flow(EmulatorConfig custom) : config(std::move(custom)) {
-        emulator = std::make_unique<Emulator>(config, clock, random);
-    }
-
-    Signer signer() {
-        Signer s;
-        s.timestamp = clock.unix_now;
-        s.nonce = "n" + std::to_string(++nonce);
-        return s;
-    }
-
-    EmuResponse request_token(const std::string& cb = callback) {
-        Signer s = signer();
-        s.extra = {{"oauth_callback", cb}};
-        const std::string url = std::string(base_url) + "/oauth/request_token";
-        return emulator->handle(make_request("POST", "/oauth/request_token", {}, s.header("POST", url)));
-    }
-
-    EmuResponse consent(const std::string& token) {
-        return emulator->handle(make_request("GET", "/oauth/authenticate", "oauth_token=" + token));
-    }
-
-    EmuResponse decide(const std::string& token, const std::string& csrf, bool allow) {
-        std::string body = "authenticity_token=" + csrf + "&oauth_token=" + token;
-        if (!allow) body += "&cancel=1";
-        return emulator->handle(make_request("POST", "/oauth/authorize", {}, {}, body, form_type));
-    }
-
-    EmuResponse access_token(const std::string& token, const std::string& secret, const std::string& verifier) {
-        Signer s = signer();
-        s.token = token;
-        s.token_secret = secret;
-        s.extra = {{"oauth_verifier", verifier}};
-        const std::string url = std::string(base_url) + "/oauth/access_token";
-        return emulator->handle(make_request("POST", "/oauth/access_token", {}, s.header("POST", url)));
-    }
-
-    EmuResponse verify_credentials(const std::string& token, const std::string& secret, const std::string& query) {
-        Signer s = signer();
-        s.token = token;
-        s.token_secret = secret;
-        const std::string url = std::string(base_url) + "/1.1/account/verify_credentials.json";
-        return emulator->handle(make_request("GET", "/1.1/account/verify_credentials.json", query,
-                                             s.header("GET", url, parse_form(query))));
-    }
-
-    // Request token -> consent page -> Authorize; returns {token, secret, verifier}.
-    std::tuple<std::string, std::string, std::string> authorize() {
-        const Params issued = parse_form(request_token().body);
-        const std::string token = *perch::find_param(issued, "oauth_token");
-        const std::string secret = *perch::find_param(issued, "oauth_token_secret");
-        const EmuResponse page = consent(token);
-        const EmuResponse redirect = decide(token, form_value(page.body, "authenticity_token"), true);
-        const std::string location = header(redirect, "Location");
-        const Params back = parse_form(location.substr(location.find('?') + 1));
-        return {token, secret, *perch::find_param(back, "oauth_verifier")};
-    }
-};
-
-}  // namespace
 
 TEST_CASE("request_token answers a token, its secret and oauth_callback_confirmed=true") {
     Flow flow;
@@ -488,4 +382,19 @@ TEST_CASE("A replayed request_token is refused unless --bench-replay-nonces is o
     CHECK(again.status == 200);
     // Each replay still gets its own request token.
     CHECK(parse_form(again.body)[0].value != parse_form(replaying.emulator->handle(request).body)[0].value);
+}
+
+TEST_CASE("The control endpoint takes the OAuth 2.0 endpoints and http429, and lists the names when refused") {
+    Flow flow;
+    const EmuResponse set = flow.emulator->handle(
+        make_request("POST", "/__emulator/fault", {}, {}, "mode=http429&on=users_me", form_type));
+    CHECK(set.status == 200);
+    CHECK(json::parse(set.body) == json{{"mode", "http429"}, {"on", "users_me"}, {"slow_ms", 15000}});
+    CHECK(flow.emulator->handle(make_request("POST", "/__emulator/fault", {}, {}, "on=token", form_type)).status ==
+          200);
+    const EmuResponse bad = flow.emulator->handle(
+        make_request("POST", "/__emulator/fault", {}, {}, "on=authorize", form_type));
+    CHECK(bad.status == 400);
+    CHECK(json::parse(bad.body).at("error") ==
+          "on must be one of request_token, access_token, verify_credentials, token, users_me, all");
 }

@@ -13,10 +13,8 @@ Usage: tests/emulator/tweepy_flow.py [path/to/perch-emulator]
 Needs /usr/bin/python3 with python3-tweepy. Talks to 127.0.0.1 only.
 """
 
-import html.parser
 import os
 import sys
-import urllib.error
 import urllib.parse
 import urllib.request
 
@@ -28,6 +26,7 @@ from requests_oauthlib import OAuth1  # noqa: E402
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from consent_form import parse_forms, submit_form  # noqa: E402
 from emulator_process import Emulator, emulator_binary, STOP_DEADLINE_S  # noqa: E402
 
 CONSUMER_KEY = "perch-test-consumer-key"
@@ -81,52 +80,10 @@ def emulator_api(auth, port):
     return api
 
 
-class FormParser(html.parser.HTMLParser):
-    """Collects each <form>'s id, method, action and inputs."""
-
-    def __init__(self):
-        super().__init__()
-        self.forms = {}
-        self.current = None
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "form":
-            self.current = {"method": attrs.get("method", "get").lower(),
-                            "action": attrs.get("action", ""), "fields": []}
-            self.forms[attrs.get("id", f"form{len(self.forms)}")] = self.current
-        elif tag == "input" and self.current is not None and "name" in attrs:
-            self.current["fields"].append((attrs["name"], attrs.get("value", "")))
-
-    def handle_endtag(self, tag):
-        if tag == "form":
-            self.current = None
-
-
-class NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None  # surface the 302 so we can read Location
-
-
 def open_consent_page(authorize_url):
     with urllib.request.urlopen(authorize_url, timeout=5) as response:
         page = response.read().decode("utf-8")
         return response.status, response.headers, page
-
-
-def submit_form(base, form):
-    """POSTs a consent form like a browser (with Origin); returns (status, Location)."""
-    opener = urllib.request.build_opener(NoRedirect)
-    request = urllib.request.Request(
-        urllib.parse.urljoin(base, form["action"]),
-        data=urllib.parse.urlencode(form["fields"]).encode(),
-        headers={"Content-Type": "application/x-www-form-urlencoded", "Origin": base},
-        method="POST")
-    try:
-        with opener.open(request, timeout=5) as response:
-            return response.status, response.headers.get("Location")
-    except urllib.error.HTTPError as error:
-        return error.code, error.headers.get("Location")
 
 
 def twitter_errors(response):
@@ -154,9 +111,7 @@ def full_flow(emulator):
     check(EXPECTED_NAME in page and "@zoe_perch" in page, "consent page shows the user")
     check("<script" not in page and "http://" not in page.split("</title>")[1].split("<form")[0],
           "consent page loads no script and no external resource")
-    parser = FormParser()
-    parser.feed(page)
-    allow = parser.forms.get("oauth_form")
+    allow = parse_forms(page).get("oauth_form")
     check(allow is not None and allow["method"] == "post", "consent page has the Authorize form")
     check("Authorize app" in page and "Cancel" in page, "consent page has both buttons")
 
@@ -246,9 +201,7 @@ def negative_checks(emulator, access_token, access_secret):
     auth = handler_class(CONSUMER_KEY, CONSUMER_SECRET, callback=CALLBACK)
     authorize_url = auth.get_authorization_url()
     _, _, page = open_consent_page(authorize_url)
-    parser = FormParser()
-    parser.feed(page)
-    status, location = submit_form(emulator.base, parser.forms["cancel_form"])
+    status, location = submit_form(emulator.base, parse_forms(page)["cancel_form"])
     query = urllib.parse.parse_qs(urllib.parse.urlsplit(location or "").query)
     check(status in (302, 303) and query.get("denied") == [auth.request_token["oauth_token"]]
           and "oauth_verifier" not in query, "Cancel redirects with denied=<token>")
