@@ -67,6 +67,7 @@ const Emulator::Route Emulator::routes_[] = {
      FaultEndpoint::verify_credentials},
     {"GET", "/__emulator/fault", &Emulator::fault_control, FaultEndpoint::all},
     {"POST", "/__emulator/fault", &Emulator::fault_control, FaultEndpoint::all},
+    {"GET", "/__emulator/calls", &Emulator::calls_report, FaultEndpoint::all},
 };
 
 Emulator::Emulator(const EmulatorConfig& config, const Clock& clock, RandomSource& random)
@@ -89,6 +90,7 @@ EmuResponse Emulator::handle(const EmuRequest& request) {
     if (route == nullptr) {
         response = twitter_error(404, TwitterCode::page_not_found, "no such route");
     } else {
+        if (route->fault_endpoint != FaultEndpoint::all) ++calls_[static_cast<std::size_t>(route->fault_endpoint)];
         const FaultPlan plan = faults_.get();
         if (plan.applies_to(route->fault_endpoint) && plan.mode != FaultMode::slow) {
             response = fault_response(plan.mode);
@@ -293,13 +295,29 @@ EmuResponse Emulator::verify_credentials(const EmuRequest& request) {
     return response;
 }
 
-EmuResponse Emulator::fault_control(const EmuRequest& request) {
+std::optional<EmuResponse> Emulator::refuse_control(const EmuRequest& request) const {
     if (!config_.control) return twitter_error(404, TwitterCode::page_not_found, "control endpoint disabled");
     if (!is_loopback_address(request.remote_addr))
         return control_error(403, "the control endpoint answers loopback clients only");
     // Browsers send Origin on cross-site posts; test clients do not.
     if (!request.header("origin").empty())
         return control_error(403, "the control endpoint refuses browser requests (Origin header present)");
+    return std::nullopt;
+}
+
+EmuResponse Emulator::calls_report(const EmuRequest& request) {
+    if (auto refused = refuse_control(request)) return *refused;
+    EmuResponse response;
+    response.body = nlohmann::json{{"request_token", calls_[static_cast<std::size_t>(FaultEndpoint::request_token)].load()},
+                                   {"access_token", calls_[static_cast<std::size_t>(FaultEndpoint::access_token)].load()},
+                                   {"verify_credentials",
+                                    calls_[static_cast<std::size_t>(FaultEndpoint::verify_credentials)].load()}}
+                        .dump();
+    return response;
+}
+
+EmuResponse Emulator::fault_control(const EmuRequest& request) {
+    if (auto refused = refuse_control(request)) return *refused;
     if (request.method == "GET") {
         EmuResponse response;
         response.body = describe(faults_.get()).dump();

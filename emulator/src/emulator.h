@@ -2,7 +2,12 @@
 // from EmuRequest to EmuResponse, so tests need no sockets.
 #pragma once
 
+#include <array>
+#include <atomic>
+#include <cstdint>
 #include <string_view>
+
+#include <optional>
 
 #include "clock.h"
 #include "crypto.h"
@@ -44,6 +49,9 @@ private:
     EmuResponse access_token(const EmuRequest& request);
     EmuResponse verify_credentials(const EmuRequest& request);
     EmuResponse fault_control(const EmuRequest& request);
+    EmuResponse calls_report(const EmuRequest& request);
+    // Why a control request is refused (disabled, not loopback, a browser), if it is.
+    std::optional<EmuResponse> refuse_control(const EmuRequest& request) const;
 
     // Returns the OAuth view of `request`, or a failure if its Host is unusable.
     std::variant<OAuthRequest, EmuResponse> oauth_request(const EmuRequest& request) const;
@@ -56,6 +64,9 @@ private:
     TokenStore tokens_;
     OAuthVerifier verifier_;
     FaultSwitch faults_;
+    // Requests received per OAuth endpoint (request_token, access_token,
+    // verify_credentials), whatever their outcome: what the provider saw.
+    std::array<std::atomic<std::uint64_t>, 3> calls_{};
 };
 
 // The answer a fault mode gives instead of the real one (not for slow/none).
