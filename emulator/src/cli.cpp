@@ -36,7 +36,8 @@ CliOutcome parse_command_line(int argc, const char* const* argv) {
                  "Serves POST /oauth/request_token, GET /oauth/authenticate and /oauth/authorize\n"
                  "(consent page), POST /oauth/access_token and GET /1.1/account/verify_credentials.json.\n"
                  "Loopback clients may switch faults at run time: POST /__emulator/fault\n"
-                 "with mode=...&on=...&slow_ms=... (GET shows the current plan).",
+                 "with mode=...&on=...&slow_ms=... (GET shows the current plan);\n"
+                 "GET /__emulator/calls counts the requests each OAuth endpoint received.",
                  "perch-emulator"};
     app.add_option("--port", config.port, "TCP port; 0 picks a free one")->check(CLI::Range(0, 65535));
     app.add_option("--host", config.host, "address to listen on")->capture_default_str();

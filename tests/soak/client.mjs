@@ -13,7 +13,8 @@ export const requestTimeoutMs = 10000;
 // would many hosts, each well under its limit.
 // One connection per request, as a reverse proxy in front of perch-proxy
 // usually talks to it. Every answer is {status, json, body, setCookies, ms}
-// or, when the connection failed, {status: 0, error}.
+// or, when the connection failed, {status: 0, error}. Cookies are kept as a
+// browser keeps them (Max-Age=0 removes one); `cookie` is the session's.
 export function randomClientAddress() {
   return `127.1.${Math.floor(Math.random() * 256)}.${1 + Math.floor(Math.random() * 254)}`;
 }
@@ -23,12 +24,25 @@ export class Client {
     this.baseUrl = baseUrl;
     this.origin = origin;
     this.address = address;
-    this.cookie = '';
+    this.jar = new Map();
+  }
+
+  get cookie() { return this.jar.get('perch_session') ?? ''; }
+  set cookie(value) {
+    if (value) this.jar.set('perch_session', value);
+    else this.jar.delete('perch_session');
+  }
+
+  #receive(setCookie) {
+    const [pair, ...attributes] = setCookie.split(';');
+    const name = pair.slice(0, pair.indexOf('=')).trim();
+    if (attributes.some((a) => /^\s*max-age=0\s*$/i.test(a))) this.jar.delete(name);
+    else this.jar.set(name, pair.slice(pair.indexOf('=') + 1).trim());
   }
 
   request(pathname, { method = 'POST', body, headers = {}, timeoutMs = requestTimeoutMs } = {}) {
     const final = { origin: this.origin, connection: 'close', ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers };
-    if (this.cookie) final.cookie = `perch_session=${this.cookie}`;
+    if (this.jar.size > 0) final.cookie = [...this.jar].map(([name, value]) => `${name}=${value}`).join('; ');
     for (const [name, value] of Object.entries(final)) if (value === null) delete final[name];
     const payload = body === undefined ? null : Buffer.isBuffer(body) ? body : Buffer.from(body, 'utf8');
     if (payload) final['content-length'] = String(payload.length);
@@ -43,10 +57,7 @@ export class Client {
         response.on('end', () => {
           const text = Buffer.concat(chunks).toString('utf8');
           const setCookies = response.headers['set-cookie'] ?? [];
-          for (const value of setCookies) {
-            const match = value.match(/^perch_session=([^;]*)/);
-            if (match) this.cookie = match[1];
-          }
+          for (const value of setCookies) this.#receive(value);
           let json = null;
           try { json = JSON.parse(text); } catch { /* the caller checks */ }
           finish({ status: response.statusCode, json, body: text, setCookies, headers: response.headers });
