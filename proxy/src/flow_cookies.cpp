@@ -11,14 +11,9 @@ namespace {
 constexpr std::size_t flow_id_bytes = 8;  // 11 URL-safe Base64 characters
 constexpr std::size_t flow_id_length = 11;
 
-bool is_base64url_char(char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
-}
-
 bool is_flow_cookie_name(std::string_view name, std::string_view prefix) {
     if (name.size() != prefix.size() + flow_id_length || name.substr(0, prefix.size()) != prefix) return false;
-    const std::string_view id = name.substr(prefix.size());
-    return std::all_of(id.begin(), id.end(), is_base64url_char);
+    return is_base64url_text(name.substr(prefix.size()));
 }
 
 SetCookieOptions flow_cookie_options(const ProxyConfig& config) {

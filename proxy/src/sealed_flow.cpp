@@ -21,10 +21,6 @@ constexpr int payload_version = 1;
 // never be opened as another even if keys were ever shared.
 std::string associated_data(std::string_view binding) { return "perch-flow\n" + std::string(binding); }
 
-bool is_base64url_char(char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
-}
-
 std::string base64url(std::string_view bytes) {
     std::string text = base64_encode(bytes);
     while (!text.empty() && text.back() == '=') text.pop_back();
@@ -35,7 +31,7 @@ std::string base64url(std::string_view bytes) {
 
 // Strict: only the URL-safe alphabet, no padding, no whitespace.
 std::optional<std::string> from_base64url(std::string_view text) {
-    if (text.empty() || text.size() % 4 == 1 || !std::all_of(text.begin(), text.end(), is_base64url_char)) {
+    if (text.empty() || text.size() % 4 == 1 || !is_base64url_text(text)) {
         return std::nullopt;
     }
     std::string padded(text);

@@ -1,20 +1,11 @@
 #include "session_store.h"
 
-#include <algorithm>
 #include <utility>
 
 namespace perch {
-namespace {
-
-bool is_base64url_char(char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-           c == '_';
-}
-
-}  // namespace
 
 bool is_session_id_text(std::string_view text) {
-    return text.size() == session_id_length && std::all_of(text.begin(), text.end(), is_base64url_char);
+    return text.size() == session_id_length && is_base64url_text(text);
 }
 
 InMemorySessionStore::InMemorySessionStore(const SessionLimits& limits, const Clock& clock,

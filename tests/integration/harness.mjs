@@ -183,6 +183,21 @@ export async function setFault(emulator, mode, on = 'all', slowMs = 0) {
   if (response.status !== 200) throw new Error(`fault switch failed: ${response.status} ${await response.text()}`);
 }
 
+// Applies one Set-Cookie to a jar (a Map of name -> value) as a browser
+// does: Max-Age=0 removes the cookie, anything else stores it (a name the
+// jar holds keeps its place, so the jar stays oldest first).
+export function storeCookie(jar, setCookie) {
+  const [pair, ...attributes] = setCookie.split(';');
+  const name = pair.slice(0, pair.indexOf('=')).trim();
+  if (attributes.some((a) => /^\s*max-age=0\s*$/i.test(a))) jar.delete(name);
+  else jar.set(name, pair.slice(pair.indexOf('=') + 1).trim());
+}
+
+// The Cookie header a browser holding `jar` sends.
+export function cookieHeader(jar) {
+  return [...jar].map(([name, value]) => `${name}=${value}`).join('; ');
+}
+
 // The browser side of one person: a cookie jar, and every response it saw.
 // The jar keeps cookies as a browser does: a Set-Cookie stores one (a name it
 // already holds keeps its place), Max-Age=0 removes it, and they go back
@@ -207,15 +222,12 @@ export class Browser {
   get flowCookies() { return [...this.jar.keys()].filter((name) => /^(__Host-)?perch_flow_/.test(name)); }
 
   #receive(setCookie) {
-    const [pair, ...attributes] = setCookie.split(';');
-    const name = pair.slice(0, pair.indexOf('=')).trim();
-    const value = pair.slice(pair.indexOf('=') + 1).trim();
+    const name = setCookie.slice(0, setCookie.indexOf('=')).trim();
     if (/^(__Host-)?perch_session$/.test(name) && name !== this.cookieName) {
       this.jar.delete(this.cookieName);
       this.cookieName = name;
     }
-    if (attributes.some((a) => /^\s*max-age=0\s*$/i.test(a))) this.jar.delete(name);
-    else this.jar.set(name, value);
+    storeCookie(this.jar, setCookie);
   }
 
   async #record(response) {
@@ -230,7 +242,7 @@ export class Browser {
 
   async request(pathname, { method = 'POST', body = '', headers = {} } = {}) {
     const finalHeaders = { origin: this.proxyUrl, 'content-type': 'application/json', ...headers };
-    if (this.jar.size > 0) finalHeaders.cookie = [...this.jar].map(([name, value]) => `${name}=${value}`).join('; ');
+    if (this.jar.size > 0) finalHeaders.cookie = cookieHeader(this.jar);
     for (const [name, value] of Object.entries(finalHeaders)) if (value === null) delete finalHeaders[name];
     const init = { method, headers: finalHeaders, redirect: 'manual' };
     if (method !== 'GET' && method !== 'HEAD') init.body = body;

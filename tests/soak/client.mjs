@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 
-import { consent as pressConsent } from '../integration/harness.mjs';
+import { cookieHeader, consent as pressConsent, storeCookie } from '../integration/harness.mjs';
 
 export const requestTimeoutMs = 10000;
 
@@ -33,16 +33,10 @@ export class Client {
     else this.jar.delete('perch_session');
   }
 
-  #receive(setCookie) {
-    const [pair, ...attributes] = setCookie.split(';');
-    const name = pair.slice(0, pair.indexOf('=')).trim();
-    if (attributes.some((a) => /^\s*max-age=0\s*$/i.test(a))) this.jar.delete(name);
-    else this.jar.set(name, pair.slice(pair.indexOf('=') + 1).trim());
-  }
 
   request(pathname, { method = 'POST', body, headers = {}, timeoutMs = requestTimeoutMs } = {}) {
     const final = { origin: this.origin, connection: 'close', ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers };
-    if (this.jar.size > 0) final.cookie = [...this.jar].map(([name, value]) => `${name}=${value}`).join('; ');
+    if (this.jar.size > 0) final.cookie = cookieHeader(this.jar);
     for (const [name, value] of Object.entries(final)) if (value === null) delete final[name];
     const payload = body === undefined ? null : Buffer.isBuffer(body) ? body : Buffer.from(body, 'utf8');
     if (payload) final['content-length'] = String(payload.length);
@@ -57,7 +51,7 @@ export class Client {
         response.on('end', () => {
           const text = Buffer.concat(chunks).toString('utf8');
           const setCookies = response.headers['set-cookie'] ?? [];
-          for (const value of setCookies) this.#receive(value);
+          for (const value of setCookies) storeCookie(this.jar, value);
           let json = null;
           try { json = JSON.parse(text); } catch { /* the caller checks */ }
           finish({ status: response.statusCode, json, body: text, setCookies, headers: response.headers });
