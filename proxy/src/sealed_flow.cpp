@@ -29,7 +29,7 @@ std::string base64url(std::string_view bytes) {
     return text;
 }
 
-// Strict: only the URL-safe alphabet, no padding, no whitespace.
+// Strict: only the URL-safe alphabet, no padding, no whitespace, canonical.
 std::optional<std::string> from_base64url(std::string_view text) {
     if (text.empty() || text.size() % 4 == 1 || !is_base64url_text(text)) {
         return std::nullopt;
@@ -45,6 +45,9 @@ std::optional<std::string> from_base64url(std::string_view text) {
                                         static_cast<int>(padded.size()));
     if (written < 0 || static_cast<std::size_t>(written) != out.size()) return std::nullopt;
     out.resize(out.size() - padding);
+    // Only the one canonical spelling: the unused low bits of the last
+    // character must be zero, so no two texts carry the same seal.
+    if (base64url(out) != text) return std::nullopt;
     return out;
 }
 

@@ -119,6 +119,13 @@ TEST_CASE("Opening is strict: altered, truncated, padded, over-long or foreign t
     CHECK_FALSE(seal.open(" " + text, "n"));
     CHECK_FALSE(seal.open("", "n"));
     CHECK_FALSE(seal.open(std::string(FlowSeal::max_sealed_text + 4, 'A'), "n"));
+    // The last character's unused low bits changed: the same bytes, another spelling.
+    std::string noncanonical = text;
+    const std::string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    const std::size_t last = alphabet.find(noncanonical.back());
+    REQUIRE(text.size() % 4 != 0);  // 1 + 12 + payload + 16 bytes is not a multiple of 3
+    noncanonical.back() = alphabet[last ^ 1];
+    CHECK_FALSE(seal.open(noncanonical, "n"));
     std::string standard = text;  // the standard alphabet is not this encoding
     for (char& c : standard) c = c == '-' ? '+' : c == '_' ? '/' : c;
     if (standard != text) CHECK_FALSE(seal.open(standard, "n"));
