@@ -2,14 +2,16 @@
 // 127.0.0.1 the way the sign-up page does, and prints one JSON object.
 //
 //   perch-bench-flows flows --proxy URL --concurrency C --seconds S
-//       Whole sign-ins, each in a fresh browser session: POST /api/twitter/start
+//       Whole sign-ins, each in a fresh browser: POST /api/twitter/start
 //       -> GET authorize_url at the emulator (its --fast /oauth/authenticate
 //       approves at once and redirects to the callback) -> POST
-//       /api/twitter/exchange with the callback's query (the proxy then calls
+//       /api/twitter/exchange with the callback's query and the start's flow
+//       cookie (the proxy then calls
 //       access_token and verify_credentials). C workers, each one connection
 //       to the proxy and one to the emulator, loop until S seconds are up.
 //   perch-bench-flows fill --proxy URL --count N --concurrency C
-//       N start calls without a cookie: N sessions with one pending flow each.
+//       N start calls: N sign-ins in progress, each held by the flow cookie
+//       its answer set (and this driver drops): the server keeps none of them.
 //
 // Every request has short timeouts, so a run ends within S + a few seconds.
 #include <algorithm>
@@ -61,11 +63,11 @@ std::unique_ptr<httplib::Client> make_client(const std::string& origin) {
     return client;
 }
 
-// "perch_session=VALUE; Path=/; ..." -> "VALUE"
-std::string session_from(const httplib::Result& result) {
+// "perch_flow_ID=VALUE; Path=/; ..." -> "perch_flow_ID=VALUE", what the browser sends back.
+std::string flow_cookie_from(const httplib::Result& result) {
     for (const auto& [name, value] : result->headers) {
-        if (name != "Set-Cookie" || value.rfind("perch_session=", 0) != 0) continue;
-        return value.substr(14, value.find(';') - 14);
+        if (name != "Set-Cookie" || value.rfind("perch_flow_", 0) != 0) continue;
+        return value.substr(0, value.find(';'));
     }
     return {};
 }
@@ -92,7 +94,7 @@ class Worker {
 public:
     Worker(const std::string& proxy, Tally& tally) : proxy_origin_(proxy), tally_(tally), proxy_(make_client(proxy)) {}
 
-    // One POST /api/twitter/start in a new session; the authorize URL and cookie.
+    // One POST /api/twitter/start from a new browser; the authorize URL and flow cookie.
     std::optional<std::pair<std::string, std::string>> start() {
         const auto begun = Clock::now();
         httplib::Headers headers{{"Origin", proxy_origin_}};
@@ -104,7 +106,7 @@ public:
             ++tally_.errors["start: answer without authorize_url"];
             return std::nullopt;
         }
-        return std::make_pair(body["authorize_url"].get<std::string>(), session_from(result));
+        return std::make_pair(body["authorize_url"].get<std::string>(), flow_cookie_from(result));
     }
 
     // start -> authenticate (auto-approved) -> exchange; true if all succeeded.
@@ -112,7 +114,7 @@ public:
         const auto begun = Clock::now();
         auto started = start();
         if (!started) return false;
-        const auto& [authorize_url, session] = *started;
+        const auto& [authorize_url, flow_cookie] = *started;
 
         auto target = split_url(authorize_url);
         if (!target) {
@@ -135,7 +137,7 @@ public:
         }
 
         step_begun = Clock::now();
-        httplib::Headers headers{{"Origin", proxy_origin_}, {"Cookie", "perch_session=" + session}};
+        httplib::Headers headers{{"Origin", proxy_origin_}, {"Cookie", flow_cookie}};
         const std::string body = json{{"callback_query", location.substr(question)}}.dump();
         auto exchanged = proxy_->Post("/api/twitter/exchange", headers, body, "application/json");
         if (!check("exchange", exchanged, 200)) return false;
@@ -250,7 +252,7 @@ int main(int argc, char** argv) {
     flows->add_option("--concurrency", concurrency)->check(CLI::Range(1, 512));
     flows->add_option("--seconds", seconds)->check(CLI::Range(0.1, 600.0));
 
-    auto* fill = app.add_subcommand("fill", "--count start calls, each in a new session");
+    auto* fill = app.add_subcommand("fill", "--count start calls, each from a new browser");
     fill->add_option("--proxy", proxy, "perch-proxy origin, http://127.0.0.1:PORT")->required();
     fill->add_option("--count", count)->check(CLI::Range(1L, 10000000L));
     fill->add_option("--concurrency", concurrency)->check(CLI::Range(1, 512));

@@ -159,7 +159,7 @@ def start_proxy(bench, emulator, *flags):
 
 
 def post_start(origin, timeout=5):
-    """One POST /api/twitter/start in a new session; the HTTP status (0: no answer)."""
+    """One POST /api/twitter/start from a new browser; the HTTP status (0: no answer)."""
     request = urllib.request.Request(origin + "/api/twitter/start", data=b"{}", method="POST",
                                      headers={"Content-Type": "application/json", "Origin": origin})
     try:
@@ -267,7 +267,7 @@ def bench_http(bench, rows):
                     r = run_wrk(bench, proxy.origin + "/api/twitter/start", "start.lua", c,
                                 {"PERCH_BENCH_ORIGIN": proxy.origin})
             ratio = r["rps"] / ceiling[c] if ceiling.get(c) else 0
-            rows.append(("1", "perch-proxy POST /api/twitter/start (one signed request_token + a session each), wrk",
+            rows.append(("1", "perch-proxy POST /api/twitter/start (one signed request_token + a sealed flow cookie each), wrk",
                          f"c={c}", f"{r['rps']:,.0f} req/s = {ratio:.0%} of ceiling",
                          f"p50 {fmt_ms(r['p50_ms'])} · p99 {fmt_ms(r['p99_ms'])} · errors {r['non2xx']} non-2xx, "
                          f"{r['socket_errors']} socket · proxy {cpu_us(m.cpu[0], r['requests'])}, "
@@ -291,7 +291,7 @@ def bench_http(bench, rows):
                                for name in ("start", "authenticate", "exchange") if name in f["steps"])
             kinds = ", ".join(f"{k}: {v}" for k, v in f["error_kinds"].items())
             rows.append(("1", "full sign-in: start → authenticate (auto-approved) → exchange (access_token + "
-                              "verify_credentials), perch-bench-flows, a new session each",
+                              "verify_credentials), perch-bench-flows, a new browser each",
                          f"c={c}", f"{f['per_second']:,.0f} sign-ins/s",
                          f"p50 {fmt_ms(f['latency']['p50_ms'])} · p99 {fmt_ms(f['latency']['p99_ms'])} · "
                          f"errors {f['errors']}{' (' + kinds + ')' if kinds else ''} · step p50s {steps} · "
@@ -332,59 +332,61 @@ def idle_connections_row(proxy, idle_count=1000):
 
 
 def bench_memory(bench, rows):
-    ttl = bench.memory_ttl
     count = bench.memory_flows
     first = count // 10
-    log(f"2. memory: {first:,} then {count:,} pending flows, TTL {ttl} s")
+    log(f"2a. memory: {first:,} then {count:,} sign-ins in progress")
     with start_emulator(bench) as emulator, \
-            start_proxy(bench, emulator, "--max-sessions", str(count), "--max-pending-flows", str(count),
-                        "--start-per-minute", "0", "--exchange-per-minute", "0",
-                        "--max-connections-per-client", "0",
-                        "--flow-ttl-seconds", str(ttl), "--session-idle-seconds", str(ttl),
-                        "--session-max-age-seconds", str(ttl)) as proxy:
+            start_proxy(bench, emulator, "--start-per-minute", "0", "--exchange-per-minute", "0",
+                        "--max-connections-per-client", "0") as proxy:
         time.sleep(1)
         idle = rss_kib(proxy.pid)
-        fill_started = time.monotonic()
         fill(bench, proxy, first)
         at_first = rss_kib(proxy.pid)
         fill(bench, proxy, count - first)
-        fill_ended = time.monotonic()
         at_full = rss_kib(proxy.pid)
-        if fill_ended - fill_started >= ttl:
-            raise RuntimeError(f"filling took {fill_ended - fill_started:.0f} s, longer than the TTL ({ttl} s)")
-        full_status = post_start(proxy.origin)  # 503 busy proves every slot is live
+        next_start = post_start(proxy.origin)
 
-        # Expiry: probe once a second (a live proxy has traffic; a new sign-in
-        # needs a free slot) until one is accepted again.
-        oldest_expiry = fill_started + ttl
-        accepted_after = None
-        deadline = fill_ended + ttl + 60
-        while time.monotonic() < deadline:
-            if time.monotonic() >= oldest_expiry - 2 and post_start(proxy.origin) == 200:
-                accepted_after = time.monotonic() - oldest_expiry
-                break
-            time.sleep(1)
-        # Every flow has expired; give the idle sweep (every 10 s) one round.
-        time.sleep(max(0.0, fill_ended + ttl + 11 - time.monotonic()))
-        after_expiry = rss_kib(proxy.pid)
-        fill(bench, proxy, count - 1)
-        refilled = rss_kib(proxy.pid)
-
-    per_flow = (at_full - idle) * 1024 / count
     rows.append(("2", "perch-proxy resident memory (VmRSS)", "idle", f"{idle / 1024:.1f} MiB", ""))
-    rows.append(("2", "perch-proxy resident memory (VmRSS)", f"{first:,} pending flows",
-                 f"{at_first / 1024:.1f} MiB", f"+{(at_first - idle) * 1024 / first:,.0f} B per flow "
-                 "(each start in its own session: session + flow)"))
-    rows.append(("2", "perch-proxy resident memory (VmRSS)", f"{count:,} pending flows",
-                 f"{at_full / 1024:.1f} MiB", f"+{per_flow:,.0f} B per flow; store full "
-                 f"({'503 busy' if full_status == 503 else 'NOT full: answered ' + str(full_status)})"))
-    rows.append(("2", "expiry of pending flows", f"flow/session TTL {ttl} s",
-                 "new sign-in accepted " + (f"{accepted_after:+.1f} s after the oldest flows' TTL"
-                                            if accepted_after is not None else "NEVER within 60 s"),
-                 f"RSS after all expired and one idle sweep {after_expiry / 1024:.1f} MiB "
-                 f"({(at_full - after_expiry) / max(1, at_full - idle):.0%} of the growth returned); "
-                 f"after filling {count - 1:,} again {refilled / 1024:.1f} MiB (freed memory is reused). "
-                 "The proxy exposes no session/flow count (/healthz has none)"))
+    rows.append(("2", "perch-proxy resident memory (VmRSS)", f"{first:,} sign-ins in progress",
+                 f"{at_first / 1024:.1f} MiB", f"{(at_first - idle) / 1024:+.1f} MiB: the workers' buffers and "
+                 "allocator arenas warming up under load"))
+    rows.append(("2", "perch-proxy resident memory (VmRSS)", f"{count:,} sign-ins in progress",
+                 f"{at_full / 1024:.1f} MiB", f"{(at_full - at_first) * 1024 / (count - first):+,.0f} B per flow "
+                 f"over the last {count - first:,}: a start keeps nothing on the server (the browser holds the "
+                 f"sealed flow); the next start answered {next_start}"))
+
+    log(f"2b. memory: the consumed-flow record and the rate limiter's tables at {count:,} entries")
+    done = subprocess.run([os.path.join(bench.bin, "perch_bench_memory"), str(count)],
+                          capture_output=True, text=True, timeout=300)
+    if done.returncode != 0:
+        raise RuntimeError("perch_bench_memory failed: " + done.stderr)
+    m = json.loads(done.stdout)
+    consumed = m["consumed_flows"]
+    rows.append(("2", "consumed-flow record (one per exchange that reached the provider, kept until the flow "
+                      "expires; PERCH_MAX_PENDING_FLOWS)", f"{count:,} records",
+                 f"{consumed['heap_bytes'] / 1048576:.1f} MiB", f"{consumed['bytes_per_entry']:.0f} B per record · "
+                 f"{fmt_ns(consumed['ns_per_operation'])} per consume (heap bytes, mallinfo2)"))
+    limiter = m["rate_limiter_address_and_prefix"]
+    rows.append(("2", "rate limiter (one route): address + prefix buckets", f"{count:,} of each",
+                 f"{limiter['heap_bytes'] / 1048576:.1f} MiB", f"{limiter['bytes_per_entry'] / 2:.0f} B per bucket · "
+                 f"{fmt_ns(limiter['ns_per_operation'])} per take (heap bytes, mallinfo2)"))
+
+    log("2c. the flood: tests/security/flood.test.mjs with the shipped defaults")
+    with tempfile.NamedTemporaryFile(suffix=".json") as report:
+        done = subprocess.run(["node", "--test", os.path.join(ROOT, "tests/security/flood.test.mjs")],
+                              capture_output=True, text=True, timeout=600, cwd=ROOT,
+                              env=dict(os.environ, PERCH_BIN_DIR=bench.bin, PERCH_FLOOD_REPORT=report.name))
+        if done.returncode != 0:
+            raise RuntimeError("the flood test failed:\n" + done.stdout[-4000:])
+        f = json.load(open(report.name))
+    rows.append(("2", "flood of POST /api/twitter/start, shipped defaults (PERCH_TRUST_FORWARDED_FOR=1), "
+                      "tests/security/flood.test.mjs",
+                 f"{f['starts']:,} starts from {f['addresses']:,} addresses in {f['networks']} /24s, "
+                 "64 keep-alive connections",
+                 f"{f['startsPerSecond']:,.0f} starts/s; {f['refused']:,} refused (429), {f['answered']:,} answered",
+                 f"provider request_token calls {f['providerCalls']:,} (= answered) · RSS {f['rssBeforeKiB'] / 1024:.1f} → "
+                 f"peak {f['rssPeakKiB'] / 1024:.1f} MiB · a person from another network signed up (start → consent → "
+                 f"exchange → register → me) in {fmt_ms(f['duringMs'])} during the flood, {fmt_ms(f['afterMs'])} after"))
 
 
 def fill(bench, proxy, count):
@@ -547,7 +549,6 @@ def main():
         bin=os.path.abspath(args.bin), wasm_dist=os.path.abspath(args.wasm_dist), quick=args.quick,
         seconds=3 if args.quick else args.seconds,
         memory_flows=20000 if args.quick else 100000,
-        memory_ttl=30 if args.quick else 90,
         min_time=0.1 if args.quick else 0.3,
         proxy_flags=["--max-sessions", "10000000", "--max-pending-flows", "10000000",
                      # one load generator is one client address: per-client limits off

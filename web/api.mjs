@@ -38,15 +38,15 @@ async function call(method, path, body) {
   };
 }
 
-// Calls that create the session cookie or rotate its id run one at a time
-// across this browser's tabs (Web Locks). Otherwise two tabs starting at once
-// would each get a new session and keep only one cookie, and two overlapping
-// exchanges would each present an id the other has just rotated away.
+// Calls that set or rotate the session cookie run one at a time across this
+// browser's tabs (Web Locks): two overlapping exchanges would otherwise each
+// present an id the other has just replaced. A start sets only a cookie of
+// its own (one per pending sign-in), so tabs may start at the same moment.
 function oneAtATime(task) {
   return navigator.locks ? navigator.locks.request('perch-session', task) : task();
 }
 
-export const startFlow = () => oneAtATime(() => call('POST', '/api/twitter/start', {}));
+export const startFlow = () => call('POST', '/api/twitter/start', {});
 export const exchange = (callbackQuery) =>
   oneAtATime(() => call('POST', '/api/twitter/exchange', { callback_query: callbackQuery }));
 export const register = (form) => oneAtATime(() => call('POST', '/api/register', form));

@@ -61,7 +61,8 @@ CliOutcome parse_command_line(int argc, const char* const* argv) {
                  "(consent page), POST /oauth/access_token, GET /1.1/account/verify_credentials.json.\n"
                  "OAuth 2.0 with PKCE: GET /i/oauth2/authorize (consent page), POST /2/oauth2/token.\n"
                  "Both: GET /2/users/me. Loopback clients may switch faults at run time:\n"
-                 "POST /__emulator/fault with mode=...&on=...&slow_ms=... (GET shows the current plan).",
+                 "POST /__emulator/fault with mode=...&on=...&slow_ms=... (GET shows the current plan);\n"
+                 "GET /__emulator/calls counts the requests each OAuth endpoint received.",
                  "perch-emulator"};
     app.add_option("--port", config.port, "TCP port; 0 picks a free one")->check(CLI::Range(0, 65535));
     app.add_option("--host", config.host, "address to listen on")->capture_default_str();

@@ -72,6 +72,7 @@ const Emulator::Route Emulator::routes_[] = {
     {"GET", "/2/users/me", &Emulator::users_me, FaultEndpoint::users_me},
     {"GET", "/__emulator/fault", &Emulator::fault_control, FaultEndpoint::all},
     {"POST", "/__emulator/fault", &Emulator::fault_control, FaultEndpoint::all},
+    {"GET", "/__emulator/calls", &Emulator::calls_report, FaultEndpoint::all},
 };
 
 Emulator::Emulator(const EmulatorConfig& config, const Clock& clock, RandomSource& random)
@@ -98,6 +99,7 @@ EmuResponse Emulator::handle(const EmuRequest& request) {
     if (route == nullptr) {
         response = twitter_error(404, TwitterCode::page_not_found, "no such route");
     } else {
+        if (route->fault_endpoint != FaultEndpoint::all) ++calls_[static_cast<std::size_t>(route->fault_endpoint)];
         const FaultPlan plan = faults_.get();
         if (plan.applies_to(route->fault_endpoint) && plan.mode != FaultMode::slow) {
             response = fault_response(plan.mode, route->fault_endpoint, clock_.unix_seconds());
@@ -324,13 +326,29 @@ EmuResponse Emulator::users_me(const EmuRequest& request) {
     return users_me_response(config_.user, std::get<UsersMeQuery>(query), caller);
 }
 
-EmuResponse Emulator::fault_control(const EmuRequest& request) {
+std::optional<EmuResponse> Emulator::refuse_control(const EmuRequest& request) const {
     if (!config_.control) return twitter_error(404, TwitterCode::page_not_found, "control endpoint disabled");
     if (!is_loopback_address(request.remote_addr))
         return control_error(403, "the control endpoint answers loopback clients only");
     // Browsers send Origin on cross-site posts; test clients do not.
     if (!request.header("origin").empty())
         return control_error(403, "the control endpoint refuses browser requests (Origin header present)");
+    return std::nullopt;
+}
+
+EmuResponse Emulator::calls_report(const EmuRequest& request) {
+    if (auto refused = refuse_control(request)) return *refused;
+    EmuResponse response;
+    nlohmann::json counts = nlohmann::json::object();
+    for (std::size_t i = 0; i < calls_.size(); ++i) {
+        counts[std::string(to_string(static_cast<FaultEndpoint>(i)))] = calls_[i].load();
+    }
+    response.body = counts.dump();
+    return response;
+}
+
+EmuResponse Emulator::fault_control(const EmuRequest& request) {
+    if (auto refused = refuse_control(request)) return *refused;
     if (request.method == "GET") {
         EmuResponse response;
         response.body = describe(faults_.get()).dump();

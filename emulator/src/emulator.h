@@ -2,7 +2,12 @@
 // functions from EmuRequest to EmuResponse, so tests need no sockets.
 #pragma once
 
+#include <array>
+#include <atomic>
+#include <cstdint>
 #include <string_view>
+
+#include <optional>
 
 #include "clock.h"
 #include "crypto.h"
@@ -53,6 +58,9 @@ private:
     EmuResponse oauth2_token(const EmuRequest& request) { return token_.handle(request); }
     EmuResponse users_me(const EmuRequest& request);
     EmuResponse fault_control(const EmuRequest& request);
+    EmuResponse calls_report(const EmuRequest& request);
+    // Why a control request is refused (disabled, not loopback, a browser), if it is.
+    std::optional<EmuResponse> refuse_control(const EmuRequest& request) const;
 
     // Returns the OAuth view of `request`, or a failure if its Host is unusable.
     std::variant<OAuthRequest, EmuResponse> oauth_request(const EmuRequest& request) const;
@@ -70,6 +78,9 @@ private:
     AuthorizeEndpoint authorize_;
     TokenEndpoint token_;
     FaultSwitch faults_;
+    // Requests received per OAuth endpoint (request_token, access_token,
+    // verify_credentials), whatever their outcome: what the provider saw.
+    std::array<std::atomic<std::uint64_t>, static_cast<std::size_t>(FaultEndpoint::all)> calls_{};
 };
 
 // "127.0.0.1", "::1", "::ffff:127.x.y.z", ...

@@ -6,7 +6,9 @@
 #include "account_store.h"
 #include "api_types.h"
 #include "callback.h"
+#include "constant_time.h"
 #include "cookies.h"
+#include "flow_cookies.h"
 #include "json_input.h"
 #include "log.h"
 #include "query.h"
@@ -15,7 +17,7 @@
 namespace perch {
 namespace {
 
-// Passed to verify_callback when this session never started the callback's
+// Passed to verify_callback when this browser never started the callback's
 // token, so the core itself reports the mismatch. Not a token we ever issue.
 constexpr std::string_view no_such_flow = "perch-no-pending-flow";
 
@@ -58,6 +60,70 @@ std::string callback_token(std::string_view callback_query) {
         if (count_params(params.value(), name) == 1) return *find_param(params.value(), name);
     }
     return {};
+}
+
+ApiError replayed() { return ApiError{409, "replayed", "This sign-in was already completed; start again."}; }
+
+// This browser's flow for the callback's token, compared in constant time.
+const BrowserFlow* find_flow(const BrowserFlows& flows, std::string_view token) {
+    if (token.empty()) return nullptr;
+    const BrowserFlow* found = nullptr;
+    for (const BrowserFlow& flow : flows.kept) {
+        if (constant_time_equal(flow.flow.id, token) && found == nullptr) found = &flow;
+    }
+    return found;
+}
+
+// Every answer about a flow the exchange used up also clears its cookie.
+RouteResult forgetting(const BrowserFlow* flow, const AppContext& context, RouteResult result) {
+    if (flow == nullptr) return result;
+    std::pair<std::string, std::string> header{"Set-Cookie", expired_flow_cookie(context.config, flow->cookie_name)};
+    if (auto* response = std::get_if<HttpResponse>(&result)) response->headers.push_back(std::move(header));
+    else std::get<ApiError>(result).headers.push_back(std::move(header));
+    return result;
+}
+
+// The consumed flow's exchange with the provider, once (never retried), and
+// the session for the person it identified.
+RouteResult complete_sign_in(AppContext& context, const PendingFlow& flow, const std::string& verifier,
+                             const FlowKey& key, const std::optional<std::string>& previous_session) {
+    auto access = context.twitter.access_token(RequestToken{flow.id, flow.secret}, verifier);
+    if (auto* failure = std::get_if<ProviderFailure>(&access)) return provider_error(context, "access_token", *failure);
+    const AccessToken& access_token = std::get<AccessToken>(access);
+
+    auto verified = context.twitter.verify_credentials(access_token);
+    if (auto* failure = std::get_if<ProviderFailure>(&verified)) {
+        return provider_error(context, "verify_credentials", *failure);
+    }
+    VerifiedUser& user = std::get<VerifiedUser>(verified);
+
+    // A returning user: the new tokens replace the stored ones (one statement).
+    std::optional<Account> account;
+    auto existing = context.accounts.find_by_twitter_id(access_token.user_id);
+    if (!existing) return account_store_failure(context, "exchange", existing.error());
+    if (existing.value()) {
+        auto refreshed = context.accounts.refresh_tokens_and_sign_in(access_token.user_id, access_token.token,
+                                                                     access_token.secret);
+        if (refreshed) {
+            account = std::move(refreshed).value();
+        } else if (refreshed.error().kind != AccountErrorKind::not_found) {
+            return account_store_failure(context, "exchange", refreshed.error());
+        }
+    }
+
+    nlohmann::json body = account ? nlohmann::json{{"status", "signed_in"}, {"user", api::to_json(to_api_user(*account))}}
+                                  : nlohmann::json{{"status", "new"}, {"twitter_user", user.user}};
+    NewSession fresh{TwitterIdentity{access_token.user_id, access_token.screen_name, access_token.token,
+                                     access_token.secret, std::move(user.user)},
+                     account ? std::optional<std::int64_t>(account->id) : std::nullopt, key};
+    // A new id for the new identity: a session this browser had before ends.
+    if (previous_session) context.sessions.destroy(*previous_session);
+    const std::optional<std::string> id = context.sessions.create(std::move(fresh));
+    if (!id) return ApiError{503, "busy", "Too many people are signed in right now; try again shortly."};
+
+    HttpResponse response = json_response(body);
+    response.headers.emplace_back("Set-Cookie", session_cookie(context.config, *id));
+    return response;
 }
 
 }  // namespace
@@ -112,47 +178,28 @@ std::optional<ApiError> check_rate_limit(const HttpRequest& request, const AppCo
 }
 
 RouteResult start_route(const HttpRequest& request, AppContext& context) {
-    // Before anything that costs: no session, no call to Twitter.
+    // Before anything that costs: no call to Twitter for a refused start.
     if (auto limited = check_rate_limit(request, context, context.start_limiter)) return *limited;
     if (auto error = check_empty_body(request.body)) return *error;
-    const ApiError busy{503, "busy", "Too many sign-ins are in progress; try again shortly."};
 
-    std::vector<std::pair<std::string, std::string>> cookie;
-    auto new_session = [&]() -> std::optional<std::string> {
-        std::optional<std::string> id = context.sessions.create();
-        if (id) cookie = {{"Set-Cookie", session_cookie(context.config, *id)}};
-        return id;
-    };
-
-    // Make the session first: a full store must not cost a call to Twitter.
-    std::optional<std::string> session = current_session_id(request, context.config, context.sessions);
-    if (!session) session = new_session();
-    if (!session) return busy;
-
+    // Nothing below can refuse the start, so the provider is asked only now;
+    // and what the flow needs later goes to the browser, not to the server.
     auto token = context.twitter.request_token();
-    if (auto* failure = std::get_if<ProviderFailure>(&token)) {
-        ApiError error = provider_error(context, "request_token", *failure);
-        error.headers = cookie;  // the retry reuses this session
-        return error;
-    }
-    const RequestToken request_token = std::get<RequestToken>(std::move(token));
+    if (auto* failure = std::get_if<ProviderFailure>(&token)) return provider_error(context, "request_token", *failure);
+    const RequestToken& request_token = std::get<RequestToken>(token);
 
-    AddFlowResult added = context.sessions.add_flow(*session, request_token);
-    if (added == AddFlowResult::no_session) {
-        // It ended (absolute lifetime) while Twitter answered: carry on in a new one.
-        session = new_session();
-        if (!session) return busy;
-        added = context.sessions.add_flow(*session, request_token);
-    }
-    if (added != AddFlowResult::added) {
-        ApiError error = busy;
-        error.headers = cookie;
-        return error;
-    }
-
+    const PendingFlow flow{FlowProtocol::oauth1, request_token.token, request_token.secret,
+                           context.clock.unix_seconds() + context.config.flow_ttl.count()};
     HttpResponse response = json_response(api::to_json(
         api::StartResponse{context.twitter.authenticate_url(request_token.token), request_token.token}));
-    response.headers = cookie;
+    // The browser keeps at most max_flows_per_session: the oldest make room.
+    const BrowserFlows existing = read_browser_flows(request, context.config, context.flow_seal,
+                                                     context.config.max_flows_per_session - 1);
+    for (const std::string& name : existing.to_forget) {
+        response.headers.emplace_back("Set-Cookie", expired_flow_cookie(context.config, name));
+    }
+    const std::string name = new_flow_cookie_name(context.config, context.random);
+    response.headers.emplace_back("Set-Cookie", flow_cookie(context.config, context.flow_seal, name, flow));
     return response;
 }
 
@@ -162,78 +209,35 @@ RouteResult exchange_route(const HttpRequest& request, AppContext& context) {
     if (!parsed) return request_body_error(parsed.error());
     const std::string& query = parsed.value().callback_query;
 
+    const BrowserFlows flows =
+        read_browser_flows(request, context.config, context.flow_seal, context.config.max_flows_per_session);
     const std::optional<std::string> session = current_session_id(request, context.config, context.sessions);
-    if (!session) return callback_error(CallbackOutcome::no_session);
-
-    // The same check the browser ran, against this session's own flow for the token.
     const std::string token = callback_token(query);
-    const FlowState known = context.sessions.peek_flow(*session, token);
-    if (known == FlowState::no_session) return callback_error(CallbackOutcome::no_session);  // ended or rotated
-    const bool ours = !token.empty() && known != FlowState::unknown;
+    const BrowserFlow* flow = find_flow(flows, token);
+    // This browser's own session came from this flow: its callback was used here.
+    const bool used_here = flow == nullptr && session && !token.empty() &&
+                           context.sessions.made_by(*session, context.flow_seal.key_of(FlowProtocol::oauth1, token));
+    if (flow == nullptr && !used_here && flows.kept.empty()) return callback_error(CallbackOutcome::no_session);
+
+    // The same check the browser ran, against this browser's own flow for the token.
+    const bool ours = flow != nullptr || used_here;
     const CallbackResult callback = verify_callback(query, ours ? std::string_view(token) : no_such_flow);
-
     if (callback.outcome == CallbackOutcome::denied) {
-        if (!token.empty()) context.sessions.take_flow(*session, token);  // a cancelled flow is over
-        return callback_error(callback.outcome);
+        // A cancelled flow is over; the provider is not asked anything.
+        return forgetting(flow, context, callback_error(callback.outcome));
     }
+    // Any other problem leaves the flow pending: the genuine callback may still come.
     if (callback.outcome != CallbackOutcome::approved) return callback_error(callback.outcome);
+    if (used_here) return replayed();
 
-    // Take-and-erase: of two concurrent exchanges for one token, one wins.
-    TakenFlow flow = context.sessions.take_flow(*session, callback.oauth_token);
-    switch (flow.state) {
-        case FlowState::taken:
-            break;
-        case FlowState::consumed:
-            return ApiError{409, "replayed", "This sign-in was already completed; start again."};
-        case FlowState::expired:
-            return ApiError{410, "expired", "This sign-in took too long; start again."};
-        case FlowState::no_session:
-            return callback_error(CallbackOutcome::no_session);
-        case FlowState::pending:
-        case FlowState::unknown:
-            return callback_error(CallbackOutcome::token_mismatch);
+    if (flow->flow.expires_unix <= context.clock.unix_seconds()) {
+        return forgetting(flow, context, ApiError{410, "expired", "This sign-in took too long; start again."});
     }
-
-    // Once per flow, never retried: the flow is already consumed.
-    auto access = context.twitter.access_token(flow.token, callback.oauth_verifier);
-    if (auto* failure = std::get_if<ProviderFailure>(&access)) return provider_error(context, "access_token", *failure);
-    const AccessToken& access_token = std::get<AccessToken>(access);
-
-    auto verified = context.twitter.verify_credentials(access_token);
-    if (auto* failure = std::get_if<ProviderFailure>(&verified)) {
-        return provider_error(context, "verify_credentials", *failure);
-    }
-    VerifiedUser& user = std::get<VerifiedUser>(verified);
-
-    // A returning user: the new tokens replace the stored ones (one statement).
-    std::optional<Account> account;
-    auto existing = context.accounts.find_by_twitter_id(access_token.user_id);
-    if (!existing) return account_store_failure(context, "exchange", existing.error());
-    if (existing.value()) {
-        auto refreshed = context.accounts.refresh_tokens_and_sign_in(access_token.user_id, access_token.token,
-                                                                     access_token.secret);
-        if (refreshed) {
-            account = std::move(refreshed).value();
-        } else if (refreshed.error().kind != AccountErrorKind::not_found) {
-            return account_store_failure(context, "exchange", refreshed.error());
-        }
-    }
-
-    nlohmann::json body = account ? nlohmann::json{{"status", "signed_in"}, {"user", api::to_json(to_api_user(*account))}}
-                                  : nlohmann::json{{"status", "new"}, {"twitter_user", user.user}};
-    TwitterIdentity identity{access_token.user_id, access_token.screen_name, access_token.token,
-                             access_token.secret, std::move(user.user)};
-    const ApiError ended{400, "no_session", "Your session ended during sign-in; start again."};
-    std::optional<std::string> rotated = context.sessions.establish_identity(*session, std::move(identity));
-    if (!rotated) return ended;
-    if (account) {
-        rotated = context.sessions.sign_in(*rotated, account->id);
-        if (!rotated) return ended;
-    }
-
-    HttpResponse response = json_response(body);
-    response.headers.emplace_back("Set-Cookie", session_cookie(context.config, *rotated));
-    return response;
+    // First wins: of any number of exchanges of one flow, in this browser or
+    // with a copy of its cookie, one goes on to the provider.
+    const FlowKey key = context.flow_seal.key_of(flow->flow.protocol, flow->flow.id);
+    if (!context.consumed_flows.consume(key, flow->flow.expires_unix)) return forgetting(flow, context, replayed());
+    return forgetting(flow, context, complete_sign_in(context, flow->flow, callback.oauth_verifier, key, session));
 }
 
 RouteResult healthz_route(const HttpRequest&, AppContext&) {

@@ -424,7 +424,9 @@ Result<ProxyConfig> build(const Settings& s, const Declared& d) {
     if (!flows) return flows.error();
     config.max_pending_flows = flows.value();
 
-    auto per_session = integer_setting<std::size_t>(s, *d.flows_per_session, config.max_flows_per_session, 1, 100);
+    // Each pending sign-in is a ~200-byte cookie the browser sends with every
+    // request to the site: 20 keep the Cookie header far inside what is read.
+    auto per_session = integer_setting<std::size_t>(s, *d.flows_per_session, config.max_flows_per_session, 1, 20);
     if (!per_session) return per_session.error();
     config.max_flows_per_session = per_session.value();
 
@@ -585,9 +587,10 @@ Result<LoadedConfig> load_config(int argc, const char* const* argv, const EnvLoo
                       "session absolute expiry (default 86400)"),
         &settings.add("PERCH_FLOW_TTL_SECONDS", "--flow-ttl-seconds", "pending sign-in lifetime (default 600)"),
         &settings.add("PERCH_MAX_SESSIONS", "--max-sessions", "most sessions kept (default 100000)"),
-        &settings.add("PERCH_MAX_PENDING_FLOWS", "--max-pending-flows", "most pending sign-ins (default 50000)"),
+        &settings.add("PERCH_MAX_PENDING_FLOWS", "--max-pending-flows",
+                      "exchanged sign-ins remembered for single use until they expire (default 50000)"),
         &settings.add("PERCH_MAX_FLOWS_PER_SESSION", "--max-flows-per-session",
-                      "most pending sign-ins per session (default 5)"),
+                      "pending sign-ins (flow cookies) one browser may hold, 1-20 (default 5)"),
         &settings.add("PERCH_UPSTREAM_CONNECT_TIMEOUT_MS", "--upstream-connect-timeout-ms",
                       "provider connect timeout (default 3000)"),
         &settings.add("PERCH_UPSTREAM_TIMEOUT_MS", "--upstream-timeout-ms", "provider read timeout (default 10000)"),

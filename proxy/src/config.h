@@ -51,9 +51,13 @@ struct ProxyConfig {
     std::chrono::seconds session_idle{30 * 60};     // PERCH_SESSION_IDLE_SECONDS
     std::chrono::seconds session_max_age{24 * 3600};// PERCH_SESSION_MAX_AGE_SECONDS (>= idle)
     std::chrono::seconds flow_ttl{10 * 60};         // PERCH_FLOW_TTL_SECONDS (1..86400): pending sign-in lifetime
-    std::size_t max_sessions = 100000;              // PERCH_MAX_SESSIONS
-    std::size_t max_pending_flows = 50000;          // PERCH_MAX_PENDING_FLOWS (all sessions)
-    std::size_t max_flows_per_session = 5;          // PERCH_MAX_FLOWS_PER_SESSION
+    std::size_t max_sessions = 100000;              // PERCH_MAX_SESSIONS: people signed in (made by exchanges)
+    // PERCH_MAX_PENDING_FLOWS: exchanged flows remembered for single use until
+    // they expire (consumed_flows.h); beyond it the soonest to expire are forgotten.
+    std::size_t max_pending_flows = 50000;
+    // PERCH_MAX_FLOWS_PER_SESSION (1..20): pending sign-ins (flow cookies) one
+    // browser may hold; the oldest are cleared by the next start.
+    std::size_t max_flows_per_session = 5;
 
     // Provider calls: PERCH_UPSTREAM_CONNECT_TIMEOUT_MS, PERCH_UPSTREAM_TIMEOUT_MS.
     TransportLimits upstream;

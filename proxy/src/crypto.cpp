@@ -34,6 +34,14 @@ void SecureRandom::fill(unsigned char* out, std::size_t size) {
     }
 }
 
+bool is_base64url_text(std::string_view text) {
+    for (char c : text) {
+        const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+        if (!ok) return false;
+    }
+    return true;
+}
+
 std::string random_token(RandomSource& random, std::size_t bytes) {
     std::vector<unsigned char> raw(bytes);
     random.fill(raw.data(), raw.size());

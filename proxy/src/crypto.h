@@ -32,4 +32,8 @@ public:
 // session ids (32 bytes) and nonces (16 bytes).
 std::string random_token(RandomSource& random, std::size_t bytes);
 
+// True when every character is one of URL-safe Base64's [A-Za-z0-9_-] (and
+// for the empty string).
+bool is_base64url_text(std::string_view text);
+
 }  // namespace perch

@@ -23,6 +23,7 @@
 #include "api_handlers.h"
 #include "clock.h"
 #include "config.h"
+#include "consumed_flows.h"
 #include "crypto.h"
 #include "http_client.h"
 #include "http_server.h"
@@ -30,6 +31,7 @@
 #include "rate_limiter.h"
 #include "rotate_command.h"
 #include "routes.h"
+#include "sealed_flow.h"
 #include "session_store.h"
 #include "sign_command.h"
 #include "token_cipher.h"
@@ -44,10 +46,10 @@ namespace {
 using namespace perch;
 
 // Waits for SIGTERM/SIGINT with sigtimedwait (no async handler, so nothing
-// signal-unsafe runs) and sweeps expired sessions now and then meanwhile, so
-// memory is reclaimed even when no one is signing in.
+// signal-unsafe runs) and sweeps expired sessions and consumed-flow records
+// now and then meanwhile, so memory is reclaimed even when no one signs in.
 void watch_signals(const sigset_t& signals, std::atomic<bool>& done, HttpServer& server,
-                   InMemorySessionStore& sessions, Log& log) {
+                   InMemorySessionStore& sessions, InMemoryConsumedFlows& consumed, Log& log) {
     const timespec tick{0, 200 * 1000 * 1000};
     const auto sweep_every = std::chrono::seconds(10);
     auto last_sweep = std::chrono::steady_clock::now();
@@ -62,6 +64,7 @@ void watch_signals(const sigset_t& signals, std::atomic<bool>& done, HttpServer&
         if (std::chrono::steady_clock::now() - last_sweep >= sweep_every) {
             // glibc keeps freed session memory mapped; hand it back once a
             // sweep freed some, so RSS falls after a wave of flows expires.
+            consumed.sweep();
             if (sessions.sweep() > 0) malloc_trim(0);
             last_sweep = std::chrono::steady_clock::now();
         }
@@ -121,6 +124,8 @@ int serve(ProxyConfig& config) {
         return 2;
     }
     const TokenCipher cipher(*config.token_key, random);
+    // Sign-ins in progress are sealed under keys derived from the token key.
+    const FlowSeal flow_seal(*config.token_key, random);
     // The cipher keeps its own copy (wiped on destruction); no other copy stays.
     OPENSSL_cleanse(config.token_key->data(), config.token_key->size());
     config.token_key.reset();
@@ -133,6 +138,7 @@ int serve(ProxyConfig& config) {
     HttplibTransport transport(config.upstream);
     TwitterHttpClient twitter(config, transport, clock, random);
     InMemorySessionStore sessions(session_limits(config), clock, random);
+    InMemoryConsumedFlows consumed_flows(config.max_pending_flows, clock);
 
     ServerOptions options;
     options.host = config.listen_host;
@@ -161,7 +167,7 @@ int serve(ProxyConfig& config) {
         return 1;
     }
     if (config.public_origin_from_listen) config.public_origin = listen_origin(config.listen_host, port.value());
-    router = std::make_unique<Router>(AppContext{config, twitter, sessions, accounts, clock, random, log.get(),
+    router = std::make_unique<Router>(AppContext{config, twitter, sessions, flow_seal, consumed_flows, accounts, clock, random, log.get(),
                                                  start_limiter.get(), exchange_limiter.get()},
                                       api_routes());
 
@@ -174,7 +180,7 @@ int serve(ProxyConfig& config) {
 
     std::atomic<bool> done{false};
     std::thread watcher(watch_signals, std::cref(signals), std::ref(done), std::ref(server),
-                        std::ref(sessions), std::ref(*log));
+                        std::ref(sessions), std::ref(consumed_flows), std::ref(*log));
     server.run();
     done = true;
     watcher.join();

@@ -109,10 +109,7 @@ SessionLimits session_limits(const ProxyConfig& config) {
     SessionLimits limits;
     limits.idle_ttl = config.session_idle;
     limits.absolute_ttl = config.session_max_age;
-    limits.flow_ttl = config.flow_ttl;
     limits.max_sessions = config.max_sessions;
-    limits.max_pending_flows = config.max_pending_flows;
-    limits.max_flows_per_session = config.max_flows_per_session;
     return limits;
 }
 

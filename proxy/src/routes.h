@@ -17,6 +17,8 @@
 #include "config.h"
 #include "crypto.h"
 #include "http_types.h"
+#include "consumed_flows.h"
+#include "sealed_flow.h"
 #include "session_store.h"
 #include "static_files.h"
 #include "twitter_client.h"
@@ -32,6 +34,8 @@ struct AppContext {
     const ProxyConfig& config;
     TwitterClient& twitter;
     SessionStore& sessions;
+    const FlowSeal& flow_seal;       // seals the flows browsers keep
+    ConsumedFlows& consumed_flows;   // single use of each flow across the process
     AccountStore& accounts;
     const Clock& clock;
     RandomSource& random;
@@ -75,7 +79,7 @@ HttpResponse error_response(int status, std::string_view code, std::string_view 
 // A 200 (or `status`) application/json response.
 HttpResponse json_response(const nlohmann::json& body, int status = 200);
 
-// The session store's limits from the configuration (PERCH_SESSION_*, PERCH_MAX_*).
+// The session store's limits from the configuration (PERCH_SESSION_*, PERCH_MAX_SESSIONS).
 SessionLimits session_limits(const ProxyConfig& config);
 
 // The Content-Security-Policy for this deployment: img-src also allows Twitter's

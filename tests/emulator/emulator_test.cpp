@@ -297,6 +297,27 @@ TEST_CASE("The control endpoint refuses remote clients, browsers, and everyone w
     CHECK(closed.emulator->handle(make_request("GET", "/__emulator/fault")).status == 404);
 }
 
+TEST_CASE("The calls endpoint counts every request each OAuth endpoint received, whatever its answer") {
+    Flow flow;
+    const auto calls = [&flow] { return json::parse(flow.emulator->handle(make_request("GET", "/__emulator/calls")).body); };
+    CHECK(calls() == json{{"request_token", 0}, {"access_token", 0}, {"verify_credentials", 0}});
+
+    const auto [token, secret, verifier] = flow.authorize();
+    REQUIRE(flow.access_token(token, secret, verifier).status == 200);
+    CHECK(flow.access_token(token, secret, verifier).status == 401);  // refused, but the provider saw it
+    flow.emulator->faults().set(FaultPlan{FaultMode::http500, FaultEndpoint::request_token});
+    CHECK(flow.request_token().status == 500);
+    CHECK(calls() == json{{"request_token", 2}, {"access_token", 2}, {"verify_credentials", 0}});
+
+    EmuRequest remote = make_request("GET", "/__emulator/calls");
+    remote.remote_addr = "192.168.1.20";
+    CHECK(flow.emulator->handle(remote).status == 403);
+    EmulatorConfig config = test_config();
+    config.control = false;
+    Flow closed(config);
+    CHECK(closed.emulator->handle(make_request("GET", "/__emulator/calls")).status == 404);
+}
+
 TEST_CASE("Loopback addresses are recognised in IPv4, IPv6 and mapped form") {
     CHECK(is_loopback_address("127.0.0.1"));
     CHECK(is_loopback_address("127.1.2.3"));

@@ -1,9 +1,13 @@
-// The proxy's Cookie header parser (proxy/src/cookies.cpp) and how a session
-// id is picked from it (session_store.cpp's is_session_id_text and a real
-// InMemorySessionStore). The input is one or more Cookie headers separated by
-// '\n' (a header value never holds one). Never crashes; every pair is a
-// piece of its header; duplicates are kept in order; the session id that
-// would be used is only ever 43 base64url characters and a live session.
+// The proxy's Cookie header parser (proxy/src/cookies.cpp), how a session id
+// is picked from it (session_store.cpp's is_session_id_text and a real
+// InMemorySessionStore), and how the browser's flow cookies are read
+// (flow_cookies.cpp with a real FlowSeal). The input is one or more Cookie
+// headers separated by '\n' (a header value never holds one). Never crashes;
+// every pair is a piece of its header; duplicates are kept in order; the
+// session id that would be used is only ever 43 base64url characters and a
+// live session; the flows read are ours only, at most as many as asked,
+// newest first, and only ever what FlowSeal itself sealed.
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -14,11 +18,14 @@
 #include <vector>
 
 #include "api_handlers.h"  // session_cookie_name
+#include "callback.h"
 #include "config.h"
 #include "clock.h"
 #include "cookies.h"
 #include "crypto.h"
+#include "flow_cookies.h"
 #include "fuzz_check.h"
+#include "sealed_flow.h"
 #include "session_store.h"
 
 namespace {
@@ -85,6 +92,42 @@ void check_pairs(std::string_view header, const perch::CookieLimits& limits, con
     }
 }
 
+// The flow cookies the proxy would read from these headers. The seal's key
+// and nonces are fixed, so the seeds can hold genuine sealed flows
+// (tests/fuzz/corpus/fuzz_cookies/flow_*): anything else never opens.
+void check_flows(const std::vector<std::string>& headers, const perch::ProxyConfig& config) {
+    RepeatedByte random;
+    const perch::FlowSeal seal(perch::TokenKey{{0x70, 0x65, 0x72, 0x63, 0x68}}, random);
+    perch::HttpRequest request;
+    for (const std::string& header : headers) request.headers.emplace("cookie", header);
+    const std::size_t keep = 3;
+    const perch::BrowserFlows flows = perch::read_browser_flows(request, config, seal, keep);
+    PERCH_FUZZ_CHECK(flows.kept.size() <= keep);
+    const std::string_view prefix = perch::flow_cookie_prefix(config);
+    std::vector<std::string> names;
+    for (const perch::BrowserFlow& flow : flows.kept) {
+        PERCH_FUZZ_CHECK(flow.cookie_name.size() == prefix.size() + 11 && flow.cookie_name.rfind(prefix, 0) == 0);
+        PERCH_FUZZ_CHECK(perch::is_token_text(flow.flow.id) && flow.flow.id.size() <= perch::max_token_length);
+        PERCH_FUZZ_CHECK(perch::is_token_text(flow.flow.secret) && flow.flow.secret.size() <= perch::max_token_length);
+        // A flow that opened is exactly what seal() makes of it: nothing else authenticates.
+        random.byte = 0x00;
+        const std::string resealed = seal.seal(flow.flow, flow.cookie_name);
+        bool sent = false;
+        for (const std::string& header : headers) sent = sent || header.find(flow.cookie_name + "=" + resealed) != std::string::npos;
+        PERCH_FUZZ_CHECK(sent);
+        names.push_back(flow.cookie_name);
+    }
+    for (std::size_t i = 1; i < flows.kept.size(); ++i) {
+        PERCH_FUZZ_CHECK(flows.kept[i - 1].flow.expires_unix >= flows.kept[i].flow.expires_unix);
+    }
+    for (const std::string& name : flows.to_forget) {
+        PERCH_FUZZ_CHECK(name.size() == prefix.size() + 11 && name.rfind(prefix, 0) == 0);
+        names.push_back(name);
+    }
+    std::sort(names.begin(), names.end());
+    PERCH_FUZZ_CHECK(std::adjacent_find(names.begin(), names.end()) == names.end());
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -139,9 +182,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     RepeatedByte random;
     perch::InMemorySessionStore sessions(perch::SessionLimits{}, clock, random);
     random.byte = 0xFB;
-    const std::optional<std::string> ended = sessions.create();
+    const std::optional<std::string> ended = sessions.create(perch::NewSession{});
     random.byte = 0x00;
-    const std::optional<std::string> live = sessions.create();
+    const std::optional<std::string> live = sessions.create(perch::NewSession{});
     PERCH_FUZZ_CHECK(ended && live && *live == std::string(perch::session_id_length, 'A'));
     sessions.destroy(*ended);
 
@@ -163,6 +206,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     } else {
         for (const std::string& value : values) PERCH_FUZZ_CHECK(value != *live);
     }
+
+    check_flows(headers, config);
 
     // Set-Cookie never carries a byte that could split or extend the header,
     // whatever name and value it is handed.

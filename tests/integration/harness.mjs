@@ -135,7 +135,8 @@ export const noRateLimits = Object.freeze({ '--start-per-minute': '0', '--exchan
 // The consumer secret and the token key go in through the environment, never
 // the command line. Each proxy gets a fresh account database in a temporary
 // folder (child.database) and a random token key (child.tokenKey), unless
-// `flags` ({'--flow-ttl-seconds': '1', '--database': ..., ...}) say otherwise.
+// `flags` ({'--flow-ttl-seconds': '1', '--database': ..., ...}) say otherwise;
+// a flag given as null is left out (the proxy's own default).
 export async function startProxy(stack, twitterApi, flags = {}, extraEnv = {}) {
   const database = flags['--database'] ?? path.join(stack.tempDir(), 'perch.db');
   const tokenKey = extraEnv.PERCH_TOKEN_KEY ?? randomBytes(32).toString('hex');
@@ -144,8 +145,9 @@ export async function startProxy(stack, twitterApi, flags = {}, extraEnv = {}) {
     '--twitter-api': twitterApi, '--web-root': path.join(repo, 'web'), '--database': database,
     '--upstream-connect-timeout-ms': '1000', '--upstream-timeout-ms': '2000', ...flags,
   };
+  const args = Object.entries(all).filter(([, value]) => value !== null).flat();
   const child = stack.add(new Child('perch-proxy', path.join(binDir, 'perch-proxy'),
-    Object.entries(all).flat(), { PERCH_CONSUMER_SECRET: consumerSecret, PERCH_TOKEN_KEY: tokenKey, ...extraEnv }));
+    args, { PERCH_CONSUMER_SECRET: consumerSecret, PERCH_TOKEN_KEY: tokenKey, ...extraEnv }));
   child.url = await child.listening();
   child.database = database;
   child.tokenKey = tokenKey;
@@ -161,6 +163,14 @@ export function queryDatabase(database, sql) {
   return result.stdout.trim() ? JSON.parse(result.stdout) : [];
 }
 
+// Requests each OAuth endpoint of the emulator has received so far:
+// {request_token, access_token, verify_credentials} (its loopback control endpoint).
+export async function providerCallCounts(emulator) {
+  const response = await fetch(`${emulator.url}/__emulator/calls`);
+  if (response.status !== 200) throw new Error(`calls report failed: ${response.status} ${await response.text()}`);
+  return response.json();
+}
+
 // Switches the emulator's fault at run time (its loopback control endpoint).
 export async function setFault(emulator, mode, on = 'all', slowMs = 0) {
   const form = new URLSearchParams({ mode, on });
@@ -173,24 +183,58 @@ export async function setFault(emulator, mode, on = 'all', slowMs = 0) {
   if (response.status !== 200) throw new Error(`fault switch failed: ${response.status} ${await response.text()}`);
 }
 
+// Applies one Set-Cookie to a jar (a Map of name -> value) as a browser
+// does: Max-Age=0 removes the cookie, anything else stores it (a name the
+// jar holds keeps its place, so the jar stays oldest first).
+export function storeCookie(jar, setCookie) {
+  const [pair, ...attributes] = setCookie.split(';');
+  const name = pair.slice(0, pair.indexOf('=')).trim();
+  if (attributes.some((a) => /^\s*max-age=0\s*$/i.test(a))) jar.delete(name);
+  else jar.set(name, pair.slice(pair.indexOf('=') + 1).trim());
+}
+
+// The Cookie header a browser holding `jar` sends.
+export function cookieHeader(jar) {
+  return [...jar].map(([name, value]) => `${name}=${value}`).join('; ');
+}
+
 // The browser side of one person: a cookie jar, and every response it saw.
+// The jar keeps cookies as a browser does: a Set-Cookie stores one (a name it
+// already holds keeps its place), Max-Age=0 removes it, and they go back
+// oldest first. `cookie` is the session cookie's value; setting it plants one
+// under `cookieName` (a test playing an attacker).
 export class Browser {
   constructor(proxyUrl) {
     this.proxyUrl = proxyUrl;
-    this.cookie = '';
+    this.jar = new Map();
     // perch_session, or __Host-perch_session when the proxy's public origin is https.
     this.cookieName = 'perch_session';
     this.seen = [];  // {status, headers: [[name, value]], body}
+  }
+
+  get cookie() { return this.jar.get(this.cookieName) ?? ''; }
+  set cookie(value) {
+    if (value) this.jar.set(this.cookieName, value);
+    else this.jar.delete(this.cookieName);
+  }
+
+  // Names of the pending sign-ins' cookies this browser holds, oldest first.
+  get flowCookies() { return [...this.jar.keys()].filter((name) => /^(__Host-)?perch_flow_/.test(name)); }
+
+  #receive(setCookie) {
+    const name = setCookie.slice(0, setCookie.indexOf('=')).trim();
+    if (/^(__Host-)?perch_session$/.test(name) && name !== this.cookieName) {
+      this.jar.delete(this.cookieName);
+      this.cookieName = name;
+    }
+    storeCookie(this.jar, setCookie);
   }
 
   async #record(response) {
     const body = await response.text();
     const entry = { status: response.status, headers: [...response.headers.entries()], setCookies: response.headers.getSetCookie(), body };
     this.seen.push(entry);
-    for (const setCookie of entry.setCookies) {
-      const match = setCookie.match(/^((?:__Host-)?perch_session)=([^;]*)/);
-      if (match) [, this.cookieName, this.cookie] = match;
-    }
+    for (const setCookie of entry.setCookies) this.#receive(setCookie);
     let json = null;
     try { json = JSON.parse(body); } catch { /* not JSON: the test checks */ }
     return { ...entry, json };
@@ -198,7 +242,7 @@ export class Browser {
 
   async request(pathname, { method = 'POST', body = '', headers = {} } = {}) {
     const finalHeaders = { origin: this.proxyUrl, 'content-type': 'application/json', ...headers };
-    if (this.cookie) finalHeaders.cookie = `${this.cookieName}=${this.cookie}`;
+    if (this.jar.size > 0) finalHeaders.cookie = cookieHeader(this.jar);
     for (const [name, value] of Object.entries(finalHeaders)) if (value === null) delete finalHeaders[name];
     const init = { method, headers: finalHeaders, redirect: 'manual' };
     if (method !== 'GET' && method !== 'HEAD') init.body = body;

@@ -68,6 +68,8 @@ describe('perch-proxy under perch-emulator faults', { timeout: 120000 }, () => {
         const started = await browser.start();
         assert.equal(started.status, 200, started.body);
         const query = await consent(started.json.authorize_url);
+        const copy = new Browser(proxy.url);
+        for (const name of browser.flowCookies) copy.jar.set(name, browser.jar.get(name));
         await setFault(emulator, mode, endpoint, slowMs);
         try {
           assertFailure(await browser.exchange(query), mode);
@@ -75,9 +77,14 @@ describe('perch-proxy under perch-emulator faults', { timeout: 120000 }, () => {
           await setFault(emulator, 'none');
         }
         await assertUp();
-        // The flow was consumed by the failed attempt: no second access_token call.
+        // The failed attempt used the flow up: the browser's cookie is cleared,
+        // and a kept copy of it is refused as a replay.
+        assert.deepEqual(browser.flowCookies, []);
         const again = await browser.exchange(query);
-        assert.equal(again.status, 409, again.body);
+        assert.equal(again.status, 400, again.body);
+        assert.equal(again.json.error.code, 'no_session');
+        const replayed = await copy.exchange(query);
+        assert.equal(replayed.status, 409, replayed.body);
       });
     }
   }

@@ -68,9 +68,12 @@ describe('perch-proxy with perch-emulator', { timeout: 60000 }, () => {
     assert.equal(started.status, 200, started.body);
     assert.match(started.json.oauth_token, /^[A-Za-z0-9_-]+$/);
     assert.equal(started.json.authorize_url, `${emulator.url}/oauth/authenticate?oauth_token=${started.json.oauth_token}`);
+    // The start keeps nothing on the server: the browser holds the sealed flow, and no session exists yet.
     assert.equal(started.setCookies.length, 1);
-    assert.match(started.setCookies[0], /^perch_session=[A-Za-z0-9_-]{43}; Path=\/; Max-Age=86400; HttpOnly; SameSite=Lax$/);
-    const firstSession = browser.cookie;
+    assert.match(started.setCookies[0], /^perch_flow_[A-Za-z0-9_-]{11}=[A-Za-z0-9_-]{100,400}; Path=\/; Max-Age=660; HttpOnly; SameSite=Lax$/);
+    assert.equal(browser.cookie, '');
+    const [flowCookie] = browser.flowCookies;
+    const flowValue = browser.jar.get(flowCookie);
 
     const query = await consent(started.json.authorize_url);
     assert.match(query, new RegExp(`^\\?oauth_token=${started.json.oauth_token}&oauth_verifier=[A-Za-z0-9_-]+$`));
@@ -81,20 +84,24 @@ describe('perch-proxy with perch-emulator', { timeout: 60000 }, () => {
     for (const [key, value] of Object.entries(emulatorUser)) assert.equal(exchanged.json.twitter_user[key], value);
     // The id survives as text: 1452019283001737216 is above 2^53.
     assert.equal(typeof exchanged.json.twitter_user.id_str, 'string');
-    // The session id rotated with the identity, and the old one is dead.
-    assert.equal(exchanged.setCookies.length, 1);
-    assert.notEqual(browser.cookie, firstSession);
-    const stale = new Browser(proxy.url);
-    stale.cookie = firstSession;
-    assertError(await stale.exchange(query), 400, 'no_session');
+    // The session begins with the identity, and the used flow's cookie is cleared.
+    assert.equal(exchanged.setCookies.length, 2);
+    assert.match(browser.cookie, /^[A-Za-z0-9_-]{43}$/);
+    assert.deepEqual(browser.flowCookies, []);
+    assert.ok(exchanged.setCookies.includes(`${flowCookie}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax`), exchanged.setCookies.join('\n'));
+    // A copy of the flow cookie kept from before is refused: the flow was used.
+    const copy = new Browser(proxy.url);
+    copy.jar.set(flowCookie, flowValue);
+    assertError(await copy.exchange(query), 409, 'replayed');
+    assertError(await new Browser(proxy.url).exchange(query), 400, 'no_session');
     assert.equal(new Map(exchanged.headers).get('cache-control'), 'no-store');
   });
 
-  test('two tabs in one browser both complete, each with its own token', async () => {
+  test('two tabs in one browser starting at the same moment both complete, each with its own token', async () => {
     const browser = new Browser(proxy.url);
-    const tabA = await browser.start();
-    const tabB = await browser.start();
+    const [tabA, tabB] = await Promise.all([browser.start(), browser.start()]);
     assert.notEqual(tabA.json.oauth_token, tabB.json.oauth_token);
+    assert.equal(browser.flowCookies.length, 2, 'one cookie per flow: neither start overwrote the other');
     const queryA = await consent(tabA.json.authorize_url);
     const queryB = await consent(tabB.json.authorize_url);
     assert.equal((await browser.exchange(queryB)).status, 200);
@@ -207,9 +214,9 @@ describe('perch-proxy flow expiry', { timeout: 30000 }, () => {
     const proxy = await startProxy(stack, emulator.url, { ...noRateLimits, '--flow-ttl-seconds': String(ttlSeconds) });
     const browser = new Browser(proxy.url);
     const started = await browser.start();
-    // The flow was stored before this answer arrived, so once its lifetime has
-    // passed since then it is certainly expired (1 s: the smallest TTL the
-    // proxy accepts).
+    // The flow's expiry was sealed before this answer arrived, so once its
+    // lifetime has passed since then it is certainly expired (1 s: the
+    // smallest TTL the proxy accepts).
     const startedAt = performance.now();
     const query = await consent(started.json.authorize_url);
     const remaining = ttlSeconds * 1000 + 50 - (performance.now() - startedAt);

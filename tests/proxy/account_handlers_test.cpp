@@ -43,9 +43,9 @@ struct Exchanged {
     std::string session;
 };
 
-Exchanged sign_in_with_twitter(App& app, const std::string& session = "") {
-    Started s = start(app, session);
-    HttpResponse response = exchange(app, s.session, "?oauth_token=" + s.token + "&oauth_verifier=good-verifier");
+Exchanged sign_in_with_twitter(App& app) {
+    Started s = start(app);
+    HttpResponse response = exchange(app, s.cookie, "?oauth_token=" + s.token + "&oauth_verifier=good-verifier");
     REQUIRE(response.status == 200);
     const std::string rotated = cookie_session(response);
     REQUIRE(rotated.size() == 43);
@@ -154,16 +154,16 @@ TEST_CASE("GET /api/me answers the signed-in account, and 401 otherwise") {
     CHECK(app.handle(request("HEAD", "/api/me")).status == 401);
 }
 
-TEST_CASE("Register without a session, or with a session that has no Twitter identity, is 401") {
+TEST_CASE("Register without a session (a sign-in only started is none) is 401") {
     App app;
     check_not_authenticated(register_form(app, "", form()));
     check_not_authenticated(register_form(app, std::string(43, 'Z'), form()));
     Started s = start(app);  // a flow is pending, but nobody has come back from Twitter
-    check_not_authenticated(register_form(app, s.session, form()));
+    check_not_authenticated(app.handle(post_with_cookies("/api/register", form().dump(), s.cookie)));
     // Even a body naming an identity changes nothing: the browser cannot claim one.
     json claimed = form();
     claimed["twitter_id"] = twitter_id;
-    check_not_authenticated(register_form(app, s.session, claimed));
+    check_not_authenticated(app.handle(post_with_cookies("/api/register", claimed.dump(), s.cookie)));
     CHECK(account_count(app) == 0);
     CHECK(app.twitter.access_token_calls == 0);
 }
@@ -325,21 +325,21 @@ TEST_CASE("A username another account has, in any case, is 409 username_taken") 
     CHECK(account_count(app) == 2);
 }
 
-TEST_CASE("A returning user's exchange answers signed_in, refreshes the stored tokens and rotates the session") {
+TEST_CASE("A returning user's exchange answers signed_in, refreshes the stored tokens and signs a new session in") {
     App app;
     const std::string first_session = registered_session(app);
     CHECK(logout(app, first_session).status == 204);
 
     app.clock.advance(std::chrono::hours(2));
     Started s = start(app);
-    HttpResponse response = exchange(app, s.session, "oauth_token=" + s.token + "&oauth_verifier=good-verifier");
+    HttpResponse response = exchange(app, s.cookie, "oauth_token=" + s.token + "&oauth_verifier=good-verifier");
     REQUIRE(response.status == 200);
     CHECK(json::parse(response.body) ==
           json{{"status", "signed_in"}, {"user", expected_user(fake_now, "2023-11-15T00:13:20Z")}});
     const std::string rotated = cookie_session(response);
     CHECK(rotated.size() == 43);
-    CHECK(rotated != s.session);
-    CHECK_FALSE(app.sessions->touch(s.session));
+    CHECK(rotated != first_session);
+    CHECK(app.sessions->signed_in_account(rotated).has_value());
     CHECK(me(app, rotated).status == 200);
 
     // Still one account, now holding this sign-in's tokens.
@@ -430,16 +430,17 @@ TEST_CASE("A storage failure is 500 internal: the detail goes to the log, never 
     CHECK(register_form(app, exchanged.session, form()).status == 201);
 
     // A returning user's token refresh fails the same way, without signing in.
+    const std::size_t sessions = app.sessions->size();
     Started s = start(app);
     {
         WriteLock lock(app);
-        response = exchange(app, s.session, "oauth_token=" + s.token + "&oauth_verifier=good-verifier");
+        response = exchange(app, s.cookie, "oauth_token=" + s.token + "&oauth_verifier=good-verifier");
     }
     CHECK(response.status == 500);
     CHECK(error_code(response) == "internal");
     CHECK(app.log_text.str().find("account store failed at exchange (storage): sign in account: ") != std::string::npos);
-    CHECK(count_headers(response, "Set-Cookie") == 0);
-    CHECK_FALSE(app.sessions->signed_in_account(s.session).has_value());
+    CHECK(cookie_session(response).empty());
+    CHECK(app.sessions->size() == sessions);
     check_no_secrets(app.seen);
 }
 
@@ -469,7 +470,7 @@ TEST_CASE("A profile the core cannot map is registered without a picture, and th
     auto identity = app.sessions->identity(exchanged.session);
     REQUIRE(identity.has_value());
     identity->user.erase("name");
-    const auto rotated = app.sessions->establish_identity(exchanged.session, *identity);
+    const auto rotated = app.sessions->create(NewSession{*identity, std::nullopt, {}});
     REQUIRE(rotated.has_value());
     HttpResponse created = register_form(app, *rotated, form());
     REQUIRE(created.status == 201);

@@ -1,12 +1,15 @@
 // The app under test for the route tests: a Router over the real session
-// store and a real AccountStore on a temporary file, with a scripted Twitter,
-// and helpers that talk to it the way the page does.
+// store, flow seal and consumed-flow record and a real AccountStore on a
+// temporary file, with a scripted Twitter, and helpers that talk to it the
+// way the page (and its browser's cookie jar) does.
 #pragma once
 
 #include <filesystem>
 #include <fstream>
+#include <algorithm>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -17,10 +20,12 @@
 
 #include "account_store.h"
 #include "api_handlers.h"
+#include "consumed_flows.h"
 #include "app_fakes.h"
 #include "log.h"
 #include "rate_limiter.h"
 #include "routes.h"
+#include "sealed_flow.h"
 #include "token_cipher.h"
 
 namespace perch::testing {
@@ -59,6 +64,7 @@ struct App {
         std::ofstream(dir.path() / "index.html") << "<!doctype html><title>perch</title>";
         if (adjust) adjust(config);
         sessions = std::make_unique<InMemorySessionStore>(session_limits(config), clock, random);
+        consumed = std::make_unique<InMemoryConsumedFlows>(config.max_pending_flows, clock);
         AccountStoreOptions options;
         options.path = (data.path() / "perch.db").string();  // outside the web root
         options.durability = AccountStoreOptions::Durability::normal;
@@ -71,9 +77,12 @@ struct App {
         if (config.exchange_limit.per_minute > 0) {
             exchange_limiter = std::make_unique<RateLimiter>(config.exchange_limit, clock);
         }
-        router = std::make_unique<Router>(AppContext{config, twitter, *sessions, *accounts, clock, random, log.get(),
-                                                     start_limiter.get(), exchange_limiter.get()},
-                                          api_routes());
+        router = std::make_unique<Router>(context(), api_routes());
+    }
+
+    AppContext context() {
+        return AppContext{config, twitter, *sessions, flow_seal, *consumed, *accounts, clock, random, log.get(),
+                          start_limiter.get(), exchange_limiter.get()};
     }
 
     HttpResponse handle(const HttpRequest& request) {
@@ -88,8 +97,10 @@ struct App {
     FakeClock clock;
     CountingRandom random;
     TokenCipher cipher{TokenKey{{7, 7, 7}}, random};
+    FlowSeal flow_seal{TokenKey{{7, 7, 7}}, random};
     FakeTwitterClient twitter;
     std::unique_ptr<InMemorySessionStore> sessions;
+    std::unique_ptr<InMemoryConsumedFlows> consumed;
     std::unique_ptr<AccountStore> accounts;
     std::ostringstream log_text;
     std::unique_ptr<Log> log = Log::to_stream(log_text);
@@ -107,12 +118,20 @@ inline HttpRequest request(const std::string& method, const std::string& path) {
     return r;
 }
 
+// A POST the page would send; `session` is a session id for the perch_session cookie.
 inline HttpRequest post(const std::string& path, const std::string& body, const std::string& session = "") {
     HttpRequest r = request("POST", path);
     r.body = body;
     r.headers.emplace("origin", origin);
     r.headers.emplace("content-type", "application/json");
     if (!session.empty()) r.headers.emplace("cookie", "perch_session=" + session);
+    return r;
+}
+
+// The same with a whole Cookie header ("a=1; b=2"), or none when empty.
+inline HttpRequest post_with_cookies(const std::string& path, const std::string& body, const std::string& cookies) {
+    HttpRequest r = post(path, body);
+    if (!cookies.empty()) r.headers.emplace("cookie", cookies);
     return r;
 }
 
@@ -131,12 +150,26 @@ inline int count_headers(const HttpResponse& response, const std::string& name) 
     return n;
 }
 
+inline std::vector<std::string> set_cookies(const HttpResponse& response) {
+    std::vector<std::string> values;
+    for (const auto& [key, value] : response.headers) {
+        if (key == "Set-Cookie") values.push_back(value);
+    }
+    return values;
+}
+
+// The value a response's Set-Cookie gives cookie `name` ("" for a clearing one), if it sets it.
+inline std::optional<std::string> set_cookie_value(const HttpResponse& response, const std::string& name) {
+    for (const std::string& set_cookie : set_cookies(response)) {
+        if (set_cookie.rfind(name + "=", 0) != 0) continue;
+        return set_cookie.substr(name.size() + 1, set_cookie.find(';') - name.size() - 1);
+    }
+    return std::nullopt;
+}
+
 // The session id a response's Set-Cookie carries, or "".
 inline std::string cookie_session(const HttpResponse& response) {
-    const std::string set_cookie = header(response, "Set-Cookie");
-    const std::string prefix = "perch_session=";
-    if (set_cookie.rfind(prefix, 0) != 0) return {};
-    return set_cookie.substr(prefix.size(), set_cookie.find(';') - prefix.size());
+    return set_cookie_value(response, "perch_session").value_or("");
 }
 
 inline std::string error_code(const HttpResponse& response) {
@@ -144,22 +177,102 @@ inline std::string error_code(const HttpResponse& response) {
     return body.at("error").at("code").get<std::string>();
 }
 
-struct Started {
-    std::string token;
-    std::string session;
+// A browser's cookies, as it keeps them: a Set-Cookie stores (an existing
+// name keeps its place), Max-Age=0 removes, and they go back oldest first.
+class CookieJar {
+public:
+    void receive(const HttpResponse& response) {
+        for (const std::string& set_cookie : set_cookies(response)) {
+            const std::string pair = set_cookie.substr(0, set_cookie.find(';'));
+            const std::string name = pair.substr(0, pair.find('='));
+            const std::string value = pair.substr(pair.find('=') + 1);
+            if (set_cookie.find("; Max-Age=0;") != std::string::npos) erase(name);
+            else set(name, value);
+        }
+    }
+    void set(const std::string& name, const std::string& value) {
+        for (auto& cookie : cookies_) {
+            if (cookie.first == name) {
+                cookie.second = value;
+                return;
+            }
+        }
+        cookies_.emplace_back(name, value);
+    }
+    void erase(const std::string& name) {
+        cookies_.erase(std::remove_if(cookies_.begin(), cookies_.end(), [&](const auto& c) { return c.first == name; }),
+                       cookies_.end());
+    }
+    std::string get(const std::string& name) const {
+        for (const auto& cookie : cookies_) {
+            if (cookie.first == name) return cookie.second;
+        }
+        return {};
+    }
+    std::vector<std::string> names_starting_with(const std::string& prefix) const {
+        std::vector<std::string> names;
+        for (const auto& cookie : cookies_) {
+            if (cookie.first.rfind(prefix, 0) == 0) names.push_back(cookie.first);
+        }
+        return names;
+    }
+    std::string header() const {
+        std::string text;
+        for (const auto& [name, value] : cookies_) text += (text.empty() ? "" : "; ") + name + "=" + value;
+        return text;
+    }
+
+private:
+    std::vector<std::pair<std::string, std::string>> cookies_;
 };
 
-inline Started start(App& app, const std::string& session = "") {
-    HttpResponse response = app.handle(post("/api/twitter/start", "", session));
+struct Started {
+    std::string token;
+    std::string cookie;  // "perch_flow_<id>=<sealed flow>": what the browser sends back
+};
+
+// POST /api/twitter/start from a browser holding `cookies`; its token and new flow cookie.
+inline Started start(App& app, const std::string& cookies = "") {
+    HttpResponse response = app.handle(post_with_cookies("/api/twitter/start", "", cookies));
     REQUIRE(response.status == 200);
     auto body = json::parse(response.body);
-    const std::string cookie = cookie_session(response);
-    return Started{body.at("oauth_token").get<std::string>(), cookie.empty() ? session : cookie};
+    const std::vector<std::string> set = set_cookies(response);
+    REQUIRE(!set.empty());
+    return Started{body.at("oauth_token").get<std::string>(), set.back().substr(0, set.back().find(';'))};
 }
 
-inline HttpResponse exchange(App& app, const std::string& session, const std::string& query) {
-    return app.handle(post("/api/twitter/exchange", exchange_body(query), session));
+inline HttpResponse exchange(App& app, const std::string& cookies, const std::string& query) {
+    return app.handle(post_with_cookies("/api/twitter/exchange", exchange_body(query), cookies));
 }
+
+// One person's browser: every answer's cookies land in its jar and go out with the next request.
+struct Browser {
+    explicit Browser(App& app_) : app(app_) {}
+
+    HttpResponse send(HttpRequest request) {
+        if (!jar.header().empty()) request.headers.emplace("cookie", jar.header());
+        HttpResponse response = app.handle(request);
+        jar.receive(response);
+        return response;
+    }
+    HttpResponse post(const std::string& path, const std::string& body = "{}") {
+        return send(testing::post(path, body));
+    }
+    std::string start() {
+        HttpResponse response = post("/api/twitter/start");
+        REQUIRE(response.status == 200);
+        return json::parse(response.body).at("oauth_token").get<std::string>();
+    }
+    HttpResponse exchange(const std::string& query) { return post("/api/twitter/exchange", exchange_body(query)); }
+    HttpResponse approve(const std::string& token) {
+        return exchange("?oauth_token=" + token + "&oauth_verifier=good-verifier");
+    }
+    std::string session() const { return jar.get("perch_session"); }
+    std::vector<std::string> flow_cookies() const { return jar.names_starting_with("perch_flow_"); }
+
+    App& app;
+    CookieJar jar;
+};
 
 inline void check_no_secrets(const std::vector<HttpResponse>& responses) {
     for (const HttpResponse& response : responses) {

@@ -1,10 +1,14 @@
 # Unit tests for the app part of perch-proxy (see proxy/app.cmake).
 set(PERCH_PROXY_APP_TESTS
   ${CMAKE_CURRENT_LIST_DIR}/account_handlers_test.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/consumed_flows_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/cookies_test.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/flow_cookies_test.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/flow_routes_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/rate_limit_routes_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/rate_limiter_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/routes_test.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/sealed_flow_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/session_store_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/static_files_test.cpp
 )

@@ -210,6 +210,16 @@ TEST_CASE("The flow lifetime may be as short as 1 second and at most a day") {
     CHECK(error_of(minimal_env, {"--flow-ttl-seconds", "86401"}) == "--flow-ttl-seconds must be an integer from 1 to 86400");
 }
 
+TEST_CASE("A browser may hold 1 to 20 pending sign-ins; the consumed-flow record keeps its setting's name") {
+    CHECK(loaded(with(minimal_env, "PERCH_MAX_FLOWS_PER_SESSION", "20")).max_flows_per_session == 20);
+    CHECK(error_of(with(minimal_env, "PERCH_MAX_FLOWS_PER_SESSION", "21")) ==
+          "PERCH_MAX_FLOWS_PER_SESSION must be an integer from 1 to 20");
+    CHECK(error_of(minimal_env, {"--max-flows-per-session", "0"}) ==
+          "--max-flows-per-session must be an integer from 1 to 20");
+    CHECK(loaded(with(minimal_env, "PERCH_MAX_PENDING_FLOWS", "7")).max_pending_flows == 7);
+    CHECK(loaded(minimal_env, {"--max-pending-flows", "10000000"}).max_pending_flows == 10000000);
+}
+
 TEST_CASE("The provider API must be https unless it is a loopback test base") {
     CHECK(loaded(with(minimal_env, "PERCH_TWITTER_API", "http://127.0.0.1:9000/")).twitter_api == "http://127.0.0.1:9000");
     CHECK(loaded(with(minimal_env, "PERCH_TWITTER_API", "http://127.8.9.10:9000")).twitter_api == "http://127.8.9.10:9000");

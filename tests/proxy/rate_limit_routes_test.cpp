@@ -1,6 +1,6 @@
 // The per-client limits on start and exchange, through the router: 429 with
-// Retry-After before any session or provider call, per address, and
-// X-Forwarded-For trusted only when configured.
+// Retry-After before any cookie or provider call, per address and per
+// network prefix, and X-Forwarded-For trusted only when configured.
 #include <catch2/catch.hpp>
 
 #include <string>
@@ -64,6 +64,23 @@ TEST_CASE("Another address is another client with its own allowance") {
     CHECK(app.handle(from(post("/api/twitter/start", ""), "203.0.113.6")).status == 200);
 }
 
+TEST_CASE("Addresses of one network share its prefix's allowance; another network is untouched") {
+    App app(limited);  // an address: 3 at once; its /24: 30 at once
+    int allowed = 0;
+    for (int host = 1; host <= 20; ++host) {
+        for (int i = 0; i < 3; ++i) {
+            allowed += app.handle(from(post("/api/twitter/start", ""), "198.51.100." + std::to_string(host))).status == 200;
+        }
+    }
+    CHECK(allowed == 30);
+    CHECK(app.twitter.request_token_calls == 30);
+    HttpResponse refused = app.handle(from(post("/api/twitter/start", ""), "198.51.100.200"));
+    CHECK(refused.status == 429);
+    CHECK(header(refused, "Retry-After") == "1");  // the /24 refills one start a second
+    CHECK(app.handle(from(post("/api/twitter/start", ""), "198.51.101.1")).status == 200);
+    CHECK(app.handle(from(post("/api/twitter/start", ""), "2001:db8:1:2::1")).status == 200);
+}
+
 TEST_CASE("A client-written X-Forwarded-For buys no fresh allowance unless the operator trusts it") {
     SECTION("untrusted (the default): the connection's address counts") {
         App app(limited);
@@ -94,17 +111,17 @@ TEST_CASE("Exchange has its own limit, checked before the body, the session and 
     App app(limited);
     Started started = start(app);
     for (int i = 0; i < 3; ++i) {
-        CHECK(app.handle(from(post("/api/twitter/exchange", "{\"callback_query\":", started.session), "127.0.0.1")).status == 400);
+        CHECK(app.handle(from(post_with_cookies("/api/twitter/exchange", "{\"callback_query\":", started.cookie), "127.0.0.1")).status == 400);
     }
     const std::string query = "?oauth_token=" + started.token + "&oauth_verifier=good-verifier";
-    HttpResponse refused = exchange(app, started.session, query);
+    HttpResponse refused = exchange(app, started.cookie, query);
     CHECK(refused.status == 429);
     CHECK(error_code(refused) == "rate_limited");
     CHECK(header(refused, "Retry-After") == "10");
     CHECK(app.twitter.access_token_calls == 0);
     // The flow is untouched: once a token has refilled, the same callback completes.
     app.clock.advance(std::chrono::seconds(10));
-    HttpResponse exchanged = exchange(app, started.session, query);
+    HttpResponse exchanged = exchange(app, started.cookie, query);
     CHECK(exchanged.status == 200);
     CHECK(app.twitter.access_token_calls == 1);
 }
@@ -112,9 +129,9 @@ TEST_CASE("Exchange has its own limit, checked before the body, the session and 
 TEST_CASE("Start and exchange count separately") {
     App app(limited);
     Started started = start(app);
-    for (int i = 0; i < 2; ++i) REQUIRE(app.handle(post("/api/twitter/start", "", started.session)).status == 200);
-    CHECK(app.handle(post("/api/twitter/start", "", started.session)).status == 429);
-    CHECK(exchange(app, started.session, "?oauth_token=" + started.token + "&oauth_verifier=good-verifier").status == 200);
+    for (int i = 0; i < 2; ++i) REQUIRE(app.handle(post("/api/twitter/start", "")).status == 200);
+    CHECK(app.handle(post("/api/twitter/start", "")).status == 429);
+    CHECK(exchange(app, started.cookie, "?oauth_token=" + started.token + "&oauth_verifier=good-verifier").status == 200);
 }
 
 TEST_CASE("Requests refused by the origin, content-type or size checks spend no allowance") {

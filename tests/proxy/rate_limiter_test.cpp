@@ -28,12 +28,18 @@ private:
     std::atomic<std::int64_t> millis_{0};
 };
 
-RateLimit limit(double per_minute, double burst, std::size_t max_clients = 100) {
+RateLimit limit(double per_minute, double burst, std::size_t max_clients = 100, std::size_t max_prefixes = 100) {
     RateLimit result;
     result.per_minute = per_minute;
     result.burst = burst;
     result.max_clients = max_clients;
+    result.max_prefixes = max_prefixes;
     return result;
+}
+
+// Host `host` (0-255) of the IPv4 /24 number `network` (0-65535) in 10.0.0.0/8.
+std::string address(int network, int host) {
+    return "10." + std::to_string(network >> 8) + "." + std::to_string(network & 255) + "." + std::to_string(host);
 }
 
 int allowed_of(RateLimiter& limiter, const std::string& key, int attempts) {
@@ -130,29 +136,92 @@ TEST_CASE("A bucket that has refilled is forgotten, so idle clients cost no memo
     CHECK(allowed_of(limiter, "198.51.100.7", 20) == 10);  // and a forgotten client starts full
 }
 
-TEST_CASE("Memory is bounded: never more than max_clients buckets, however many clients") {
+TEST_CASE("Memory is bounded: never more than max_clients address and max_prefixes prefix buckets") {
     ManualClock clock;
-    RateLimiter limiter(limit(1, 1, 1000), clock);
+    RateLimiter limiter(limit(1, 1, 1000, 300), clock);
     for (int i = 0; i < 100000; ++i) {
-        CHECK(limiter.take("client-" + std::to_string(i)).allowed);
-        if (i % 10007 == 0) REQUIRE(limiter.tracked_clients() <= 1000);
+        limiter.take(address(i % 2000, i / 2000));
+        if (i % 10007 == 0) {
+            REQUIRE(limiter.tracked_clients() <= 1000);
+            REQUIRE(limiter.tracked_prefixes() <= 300);
+        }
+        clock.advance(milliseconds(1));
     }
     CHECK(limiter.tracked_clients() == 1000);
+    CHECK(limiter.tracked_prefixes() == 300);
 }
 
-TEST_CASE("At the cap the least recently seen client is forgotten, not a busy one") {
+TEST_CASE("Addresses of one /24 share their prefix's bucket: more addresses buy at most 10 x burst at once") {
     ManualClock clock;
-    RateLimiter limiter(limit(1, 1, 3), clock);
-    REQUIRE(limiter.take("busy").allowed);
-    REQUIRE(limiter.take("b").allowed);
-    REQUIRE(limiter.take("c").allowed);
-    CHECK_FALSE(limiter.take("busy").allowed);  // "busy" is now the most recently seen
-    REQUIRE(limiter.take("d").allowed);         // "b" goes
-    CHECK(limiter.tracked_clients() == 3);
-    CHECK_FALSE(limiter.take("busy").allowed);
-    CHECK_FALSE(limiter.take("c").allowed);
-    CHECK_FALSE(limiter.take("d").allowed);
-    CHECK(limiter.take("b").allowed);  // forgotten, so a fresh bucket
+    RateLimiter limiter(limit(30, 5, 1000), clock);
+    int allowed = 0;
+    for (int host = 1; host <= 100; ++host) allowed += allowed_of(limiter, address(7, host), 5);
+    CHECK(allowed == 50);
+    // The /24 refills ten times as fast as an address: one start every 0.2 s.
+    clock.advance(milliseconds(200));
+    CHECK(allowed_of(limiter, address(7, 200), 5) == 1);
+    CHECK(limiter.take(address(7, 201)).retry_after == seconds(1));
+    // Another network is untouched.
+    CHECK(allowed_of(limiter, address(8, 1), 10) == 5);
+}
+
+TEST_CASE("IPv6 clients are one bucket per /64 and share one per /48") {
+    ManualClock clock;
+    RateLimiter limiter(limit(30, 2, 1000), clock);
+    int allowed = 0;
+    for (int subnet = 0; subnet < 30; ++subnet) {
+        allowed += allowed_of(limiter, client_key("2001:db8:7:" + std::to_string(subnet) + "::1", "", false), 3);
+    }
+    CHECK(allowed == 20);
+    CHECK(allowed_of(limiter, client_key("2001:db8:8::1", "", false), 3) == 2);
+}
+
+TEST_CASE("With the address table full of live buckets, a new address has only its prefix's bucket: no fresh bursts") {
+    ManualClock clock;
+    RateLimiter limiter(limit(6, 3, 10), clock);  // an address: 3 at once; a /24: 30 at once
+    for (int network = 0; network < 10; ++network) REQUIRE(allowed_of(limiter, address(network, 1), 3) == 3);
+    REQUIRE(limiter.tracked_clients() == 10);
+    // 200 new addresses of one /24 while the table is full: the /24's 30, not 3 each.
+    int allowed = 0;
+    for (int host = 1; host <= 200; ++host) allowed += allowed_of(limiter, address(500, host), 3);
+    CHECK(allowed == 30);
+    CHECK(limiter.tracked_clients() == 10);
+    // No live bucket was evicted for them: the first clients are still spent.
+    for (int network = 0; network < 10; ++network) CHECK_FALSE(limiter.take(address(network, 1)).allowed);
+}
+
+TEST_CASE("Buckets that have refilled make room again at a full table") {
+    ManualClock clock;
+    RateLimiter limiter(limit(60, 2, 4), clock);  // one token a second
+    for (int network = 0; network < 4; ++network) REQUIRE(allowed_of(limiter, address(network, 1), 2) == 2);
+    CHECK(allowed_of(limiter, address(100, 1), 3) == 3);  // its /24 alone: 20 at once, but 3 tried
+    clock.advance(seconds(2));  // every address bucket has refilled
+    CHECK(allowed_of(limiter, address(101, 1), 5) == 2);  // its own bucket again
+    CHECK(limiter.tracked_clients() == 1);
+}
+
+TEST_CASE("A full prefix table leaves a new network to its address's bucket; with neither bucket a request waits") {
+    ManualClock clock;
+    RateLimiter limiter(limit(60, 2, 1, 1), clock);
+    REQUIRE(allowed_of(limiter, address(1, 1), 2) == 2);
+    CHECK_FALSE(limiter.take(address(2, 1)).allowed);  // no address bucket, no prefix bucket
+    CHECK(limiter.take(address(2, 1)).retry_after == seconds(1));
+    clock.advance(seconds(2));
+    CHECK(allowed_of(limiter, address(2, 1), 5) == 2);
+}
+
+TEST_CASE("A shared NAT /24 of ordinary people is not starved by its prefix bucket") {
+    ManualClock clock;
+    RateLimiter limiter(limit(30, 10, 100000), clock);  // the shipped defaults
+    // 100 people behind one /24, each starting twice within the minute.
+    int allowed = 0;
+    for (int round = 0; round < 2; ++round) {
+        for (int host = 1; host <= 100; ++host) {
+            allowed += limiter.take(address(3, host)).allowed ? 1 : 0;
+            clock.advance(milliseconds(300));
+        }
+    }
+    CHECK(allowed == 200);
 }
 
 TEST_CASE("Keys longer than max_key_bytes are cut, so they cannot grow memory") {

@@ -90,104 +90,7 @@ TEST_CASE("img-src allows a loopback provider's origin for the emulator's pictur
           "http://127.0.0.1:9999; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'");
 }
 
-TEST_CASE("Start makes a session, stores the flow and answers the authorize URL and token") {
-    App app;
-    HttpResponse response = app.handle(post("/api/twitter/start", ""));
-    REQUIRE(response.status == 200);
-    auto body = json::parse(response.body);
-    CHECK(body == json{{"authorize_url", "https://api.twitter.example/oauth/authenticate?oauth_token=rt1"},
-                       {"oauth_token", "rt1"}});
-    const std::string session = cookie_session(response);
-    CHECK(session.size() == 43);
-    CHECK(header(response, "Set-Cookie") == "perch_session=" + session + "; Path=/; Max-Age=86400; HttpOnly; SameSite=Lax");
-    CHECK(header(response, "Cache-Control") == "no-store");
-    CHECK(app.sessions->peek_flow(session, "rt1") == FlowState::pending);
-    CHECK(app.twitter.request_token_calls == 1);
-}
-
-TEST_CASE("Start with a live session reuses it and sets no cookie") {
-    App app;
-    Started first = start(app);
-    HttpResponse again = app.handle(post("/api/twitter/start", "{}", first.session));
-    CHECK(again.status == 200);
-    CHECK(count_headers(again, "Set-Cookie") == 0);
-    CHECK(app.sessions->peek_flow(first.session, "rt1") == FlowState::pending);
-    CHECK(app.sessions->peek_flow(first.session, "rt2") == FlowState::pending);
-}
-
-TEST_CASE("Start with an unknown or malformed session cookie makes a new session") {
-    App app;
-    for (const std::string& cookie : {std::string(43, 'A'), std::string("not-a-session"), std::string("")}) {
-        HttpRequest r = post("/api/twitter/start", "");
-        r.headers.emplace("cookie", "perch_session=" + cookie);
-        HttpResponse response = app.handle(r);
-        CHECK(response.status == 200);
-        CHECK(cookie_session(response).size() == 43);
-        CHECK(cookie_session(response) != cookie);
-    }
-}
-
-TEST_CASE("A second perch_session cookie (tossed by a sibling host) does not hide the live one") {
-    App app;
-    Started first = start(app);
-    HttpRequest r = post("/api/twitter/start", "");
-    r.headers.emplace("cookie", "perch_session=" + std::string(43, 'B') + "; perch_session=" + first.session);
-    HttpResponse response = app.handle(r);
-    CHECK(response.status == 200);
-    CHECK(count_headers(response, "Set-Cookie") == 0);
-}
-
-namespace {
-
-HttpRequest https_post(const std::string& path, const std::string& cookie = "") {
-    HttpRequest r = post(path, "");
-    r.headers.erase("origin");
-    r.headers.emplace("origin", "https://perch.example");
-    if (!cookie.empty()) r.headers.emplace("cookie", cookie);
-    return r;
-}
-
-void use_https(ProxyConfig& config) {
-    config.public_origin = "https://perch.example";
-    config.secure_cookies = true;
-}
-
-}  // namespace
-
-TEST_CASE("On an https origin the cookie is __Host-perch_session, Secure, Path=/ and without Domain") {
-    App app(use_https);
-    HttpResponse response = app.handle(https_post("/api/twitter/start"));
-    REQUIRE(response.status == 200);
-    const std::string set_cookie = header(response, "Set-Cookie");
-    const std::string prefix = "__Host-perch_session=";
-    REQUIRE(set_cookie.rfind(prefix, 0) == 0);
-    const std::string session = set_cookie.substr(prefix.size(), 43);
-    CHECK(set_cookie == prefix + session + "; Path=/; Max-Age=86400; HttpOnly; Secure; SameSite=Lax");
-    CHECK(app.sessions->peek_flow(session, "rt1") == FlowState::pending);
-
-    // The browser sends it back under that name: the same session, no new cookie.
-    HttpResponse again = app.handle(https_post("/api/twitter/start", prefix + session));
-    CHECK(again.status == 200);
-    CHECK(count_headers(again, "Set-Cookie") == 0);
-    CHECK(app.sessions->peek_flow(session, "rt2") == FlowState::pending);
-}
-
-TEST_CASE("On an https origin a plain perch_session cookie (which any subdomain can set) names no session") {
-    App app(use_https);
-    HttpResponse first = app.handle(https_post("/api/twitter/start"));
-    REQUIRE(first.status == 200);
-    const std::string set_cookie = header(first, "Set-Cookie");
-    const std::string session = set_cookie.substr(std::string("__Host-perch_session=").size(), 43);
-
-    HttpResponse planted = app.handle(https_post("/api/twitter/start", "perch_session=" + session));
-    CHECK(planted.status == 200);
-    // Not recognised: a fresh session and cookie, and the first session gained no flow.
-    CHECK(header(planted, "Set-Cookie").rfind("__Host-perch_session=", 0) == 0);
-    CHECK(header(planted, "Set-Cookie").find(session) == std::string::npos);
-    CHECK(app.sessions->peek_flow(session, "rt2") == FlowState::unknown);
-}
-
-TEST_CASE("Start reports provider errors as 502 and timeouts as 504; the detail goes to the log only") {
+TEST_CASE("Start reports provider errors as 502 and timeouts as 504 without a cookie; the detail goes to the log only") {
     App app;
     app.twitter.request_token_failure = ProviderFailure{
         ProviderFailure::Kind::error, "Twitter answered HTTP 500: <html><title>500</title></html>"};
@@ -196,7 +99,7 @@ TEST_CASE("Start reports provider errors as 502 and timeouts as 504; the detail 
     CHECK(json::parse(response.body) ==
           json{{"error",
                 {{"code", "provider_error"}, {"message", "Twitter could not complete the sign-in. Please try again later."}}}});
-    CHECK(cookie_session(response).size() == 43);  // the retry reuses the session
+    CHECK(count_headers(response, "Set-Cookie") == 0);
     CHECK(app.log_text.str() ==
           "warning provider_error at request_token: Twitter answered HTTP 500: <html><title>500</title></html>\n");
 
@@ -206,26 +109,6 @@ TEST_CASE("Start reports provider errors as 502 and timeouts as 504; the detail 
     CHECK(json::parse(response.body) ==
           json{{"error", {{"code", "provider_timeout"}, {"message", "Twitter did not answer in time. Please try again."}}}});
     CHECK(app.log_text.str().find("provider_timeout at request_token: no answer within 10000 ms") != std::string::npos);
-}
-
-TEST_CASE("Start answers 503 busy without calling Twitter when the store is full") {
-    App app([](ProxyConfig& config) { config.max_sessions = 2; });
-    start(app);
-    start(app);
-    const int calls = app.twitter.request_token_calls;
-    HttpResponse response = app.handle(post("/api/twitter/start", ""));
-    CHECK(response.status == 503);
-    CHECK(error_code(response) == "busy");
-    CHECK(app.twitter.request_token_calls == calls);
-}
-
-TEST_CASE("Start answers 503 busy when too many flows are pending") {
-    App app([](ProxyConfig& config) { config.max_pending_flows = 1; });
-    Started first = start(app);
-    HttpResponse response = app.handle(post("/api/twitter/start", "", ""));
-    CHECK(response.status == 503);
-    CHECK(error_code(response) == "busy");
-    CHECK(app.sessions->peek_flow(first.session, first.token) == FlowState::pending);
 }
 
 TEST_CASE("Start accepts an empty body or {} and rejects anything else") {
@@ -317,7 +200,7 @@ TEST_CASE("Exchange bodies are parsed strictly") {
     for (const Case& c : {Case{"", "invalid_json"}, Case{"not json", "invalid_json"}, Case{"[]", "invalid_json"},
                           Case{"{}", "missing_field"}, Case{R"({"callback_query":5})", "invalid_field"},
                           Case{R"({"callback_query":"?a=1","extra":1})", "invalid_field"}}) {
-        HttpResponse response = app.handle(post("/api/twitter/exchange", c.body, s.session));
+        HttpResponse response = app.handle(post_with_cookies("/api/twitter/exchange", c.body, s.cookie));
         INFO(c.body);
         CHECK(response.status == 400);
         CHECK(error_code(response) == c.code);
@@ -325,10 +208,11 @@ TEST_CASE("Exchange bodies are parsed strictly") {
     CHECK(app.twitter.access_token_calls == 0);
 }
 
-TEST_CASE("A full flow: exchange answers new with the provider's user and rotates the session") {
+TEST_CASE("A full flow: exchange answers new with the provider's user, makes the session and clears the flow cookie") {
     App app;
     Started s = start(app);
-    HttpResponse response = exchange(app, s.session, "?oauth_token=" + s.token + "&oauth_verifier=good-verifier");
+    const std::string flow_name = s.cookie.substr(0, s.cookie.find('='));
+    HttpResponse response = exchange(app, s.cookie, "?oauth_token=" + s.token + "&oauth_verifier=good-verifier");
     REQUIRE(response.status == 200);
     auto body = json::parse(response.body);
     CHECK(body.at("status") == "new");
@@ -337,42 +221,65 @@ TEST_CASE("A full flow: exchange answers new with the provider's user and rotate
     CHECK(body.at("twitter_user").at("screen_name") == "perch_tester");
     CHECK(header(response, "Cache-Control") == "no-store");
 
-    // access_token got this flow's own secret and the verifier.
+    // access_token got this flow's own secret, from the cookie, and the verifier.
     REQUIRE(app.twitter.exchanged.size() == 1);
     CHECK(app.twitter.exchanged[0].token == "rt1");
     CHECK(app.twitter.exchanged[0].secret == "RT-SECRET-1");
     CHECK(app.twitter.verifiers[0] == "good-verifier");
     CHECK(app.twitter.verify_calls == 1);
 
-    // Rotated: a new id in the cookie, the old one dead, the identity server-side.
-    const std::string rotated = cookie_session(response);
-    CHECK(rotated.size() == 43);
-    CHECK(rotated != s.session);
-    CHECK_FALSE(app.sessions->touch(s.session));
-    auto identity = app.sessions->identity(rotated);
+    // The session exists from now on, with the identity server-side.
+    const std::string session = cookie_session(response);
+    CHECK(session.size() == 43);
+    CHECK(set_cookies(response) ==
+          std::vector<std::string>{"perch_session=" + session + "; Path=/; Max-Age=86400; HttpOnly; SameSite=Lax",
+                                   flow_name + "=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax"});
+    auto identity = app.sessions->identity(session);
     REQUIRE(identity);
     CHECK(identity->user_id == "1234567890123456789");
     CHECK(identity->screen_name == "perch_tester");
     CHECK(identity->access_token == "at-rt1");
     CHECK(identity->access_token_secret == "AT-SECRET-rt1");
     CHECK(identity->user.at("name") == "Zoë Tester");
+    CHECK(app.sessions->size() == 1);
+    CHECK(app.consumed->size() == 1);
     check_no_secrets(app.seen);
 }
 
-TEST_CASE("A replayed callback is 409 and causes no second exchange") {
+TEST_CASE("A browser that already had a session gets a new id on the exchange, and the old one is dead") {
     App app;
-    Started s = start(app);
-    const std::string query = "oauth_token=" + s.token + "&oauth_verifier=good-verifier";
-    HttpResponse first = exchange(app, s.session, query);
-    REQUIRE(first.status == 200);
-    const std::string rotated = cookie_session(first);
+    Browser browser(app);
+    REQUIRE(browser.approve(browser.start()).status == 200);
+    const std::string first = browser.session();
+    REQUIRE(browser.approve(browser.start()).status == 200);
+    CHECK(browser.session().size() == 43);
+    CHECK(browser.session() != first);
+    CHECK_FALSE(app.sessions->touch(first));
+    CHECK(app.sessions->size() == 1);
+}
 
-    HttpResponse replay = exchange(app, rotated, query);
+TEST_CASE("A replayed callback is 409 in the browser that used it, and reaches no provider") {
+    App app;
+    Browser browser(app);
+    const std::string token = browser.start();
+    const std::string flow_cookie = browser.jar.header();
+    const std::string query = "?oauth_token=" + token + "&oauth_verifier=good-verifier";
+    REQUIRE(browser.exchange(query).status == 200);
+    CHECK(browser.flow_cookies().empty());
+
+    HttpResponse replay = browser.exchange(query);
     CHECK(replay.status == 409);
     CHECK(error_code(replay) == "replayed");
-    HttpResponse old_cookie = exchange(app, s.session, query);
-    CHECK(old_cookie.status == 400);
-    CHECK(error_code(old_cookie) == "no_session");
+    // A kept copy of the flow cookie is refused too: the flow was consumed.
+    HttpResponse copy = exchange(app, flow_cookie, query);
+    CHECK(copy.status == 409);
+    CHECK(error_code(copy) == "replayed");
+    CHECK(set_cookie_value(copy, flow_cookie.substr(0, flow_cookie.find('='))) == std::string());
+    // Another browser has no flow for it; a browser with none at all has no sign-in.
+    Browser thief(app);
+    thief.start();
+    CHECK(error_code(thief.exchange(query)) == "token_mismatch");
+    CHECK(error_code(exchange(app, "", query)) == "no_session");
     CHECK(app.twitter.access_token_calls == 1);
 }
 
@@ -386,10 +293,10 @@ TEST_CASE("A double-clicked callback racing on many threads is exchanged exactly
     for (int i = 0; i < 8; ++i) {
         threads.emplace_back([&] {
             while (!go.load()) std::this_thread::yield();
-            HttpResponse response = app.router->handle(post("/api/twitter/exchange", exchange_body(query), s.session));
+            HttpResponse response =
+                app.router->handle(post_with_cookies("/api/twitter/exchange", exchange_body(query), s.cookie));
             if (response.status == 200) ++ok;
-            // A loser either sees the flow consumed, or (after the winner rotated) no session.
-            else if (response.status == 409 || (response.status == 400 && error_code(response) == "no_session")) ++replayed;
+            else if (response.status == 409 && error_code(response) == "replayed") ++replayed;
             else ++other;
         });
     }
@@ -399,41 +306,41 @@ TEST_CASE("A double-clicked callback racing on many threads is exchanged exactly
     CHECK(replayed == 7);
     CHECK(other == 0);
     CHECK(app.twitter.access_token_calls == 1);
+    CHECK(app.sessions->size() == 1);
 }
 
-TEST_CASE("Two tabs in one session both complete and never cross-complete") {
+TEST_CASE("Two tabs in one browser both complete and never cross-complete") {
     App app;
-    Started a = start(app);
-    Started b = start(app, a.session);
-    REQUIRE(a.token == "rt1");
-    REQUIRE(b.token == "rt2");
-    REQUIRE(b.session == a.session);
+    Browser browser(app);
+    const std::string a = browser.start();
+    const std::string b = browser.start();
+    REQUIRE(a == "rt1");
+    REQUIRE(b == "rt2");
 
-    HttpResponse second = exchange(app, a.session, "oauth_token=rt2&oauth_verifier=good-verifier");
-    REQUIRE(second.status == 200);
-    HttpResponse first = exchange(app, cookie_session(second), "oauth_token=rt1&oauth_verifier=good-verifier");
-    REQUIRE(first.status == 200);
+    REQUIRE(browser.approve("rt2").status == 200);
+    REQUIRE(browser.approve("rt1").status == 200);
 
     REQUIRE(app.twitter.exchanged.size() == 2);
     CHECK(app.twitter.exchanged[0].token == "rt2");
     CHECK(app.twitter.exchanged[0].secret == "RT-SECRET-2");
     CHECK(app.twitter.exchanged[1].token == "rt1");
     CHECK(app.twitter.exchanged[1].secret == "RT-SECRET-1");
+    CHECK(browser.flow_cookies().empty());
 }
 
-TEST_CASE("Another session's token is a token_mismatch and reaches no provider") {
+TEST_CASE("Another browser's token is a token_mismatch, reaches no provider and leaves the flow to its owner") {
     App app;
     Started mine = start(app);
     Started theirs = start(app);
-    REQUIRE(mine.session != theirs.session);
-    HttpResponse response = exchange(app, mine.session, "oauth_token=" + theirs.token + "&oauth_verifier=v");
+    HttpResponse response = exchange(app, mine.cookie, "oauth_token=" + theirs.token + "&oauth_verifier=v");
     CHECK(response.status == 400);
     CHECK(error_code(response) == "token_mismatch");
-    CHECK(app.sessions->peek_flow(theirs.session, theirs.token) == FlowState::pending);
+    CHECK(count_headers(response, "Set-Cookie") == 0);
     CHECK(app.twitter.access_token_calls == 0);
+    CHECK(exchange(app, theirs.cookie, "oauth_token=" + theirs.token + "&oauth_verifier=v").status == 200);
 }
 
-TEST_CASE("Callback outcomes become 400 errors named after them") {
+TEST_CASE("Callback outcomes become 400 errors named after them, and leave the flow pending") {
     App app;
     Started s = start(app);
     struct Case {
@@ -448,84 +355,106 @@ TEST_CASE("Callback outcomes become 400 errors named after them") {
                           Case{"oauth_token=%zz&oauth_verifier=v", "malformed"},
                           Case{"oauth_token=" + s.token + "&oauth_token=" + s.token + "&oauth_verifier=v", "malformed"},
                           Case{"oauth_token=" + s.token + "&oauth_verifier=<script>", "malformed"}}) {
-        HttpResponse response = exchange(app, s.session, c.query);
+        HttpResponse response = exchange(app, s.cookie, c.query);
         INFO(c.query);
         CHECK(response.status == 400);
         CHECK(error_code(response) == c.code);
+        CHECK(count_headers(response, "Set-Cookie") == 0);
     }
-    // None of those consumed the flow: it still completes.
     CHECK(app.twitter.access_token_calls == 0);
-    CHECK(exchange(app, s.session, "oauth_token=" + s.token + "&oauth_verifier=v").status == 200);
+    CHECK(exchange(app, s.cookie, "oauth_token=" + s.token + "&oauth_verifier=v").status == 200);
 }
 
-TEST_CASE("Exchange without a session is 400 no_session") {
+TEST_CASE("Exchange from a browser without any flow cookie is 400 no_session") {
     App app;
     Started s = start(app);
-    HttpResponse response = exchange(app, "", "oauth_token=" + s.token + "&oauth_verifier=v");
-    CHECK(response.status == 400);
-    CHECK(error_code(response) == "no_session");
-    response = exchange(app, std::string(43, 'Q'), "oauth_token=" + s.token + "&oauth_verifier=v");
-    CHECK(error_code(response) == "no_session");
+    for (const std::string& cookies : {std::string(), "perch_session=" + std::string(43, 'Q'), std::string("other=1")}) {
+        HttpResponse response = exchange(app, cookies, "oauth_token=" + s.token + "&oauth_verifier=v");
+        INFO(cookies);
+        CHECK(response.status == 400);
+        CHECK(error_code(response) == "no_session");
+    }
     CHECK(app.twitter.access_token_calls == 0);
 }
 
-TEST_CASE("A cancelled callback is 400 denied and discards the flow") {
+TEST_CASE("A cancelled callback is 400 denied without a provider call, and the flow is over") {
     App app;
-    Started s = start(app);
-    HttpResponse response = exchange(app, s.session, "denied=" + s.token);
+    Browser browser(app);
+    const std::string token = browser.start();
+    HttpResponse response = browser.exchange("denied=" + token);
     CHECK(response.status == 400);
     CHECK(error_code(response) == "denied");
-    CHECK(app.sessions->peek_flow(s.session, s.token) == FlowState::consumed);
-    // The discarded flow can no longer be exchanged.
-    response = exchange(app, s.session, "oauth_token=" + s.token + "&oauth_verifier=v");
-    CHECK(response.status == 409);
+    CHECK(browser.flow_cookies().empty());
+    response = browser.approve(token);
+    CHECK(response.status == 400);
+    CHECK(error_code(response) == "no_session");
     CHECK(app.twitter.access_token_calls == 0);
 }
 
-TEST_CASE("A callback after the flow lifetime is 410 expired and reaches no provider") {
+TEST_CASE("A callback after the flow lifetime is 410 expired, reaches no provider and clears the cookie") {
     App app;
-    Started s = start(app);
+    Browser browser(app);
+    const std::string token = browser.start();
     app.clock.advance(std::chrono::minutes(10));
-    HttpResponse response = exchange(app, s.session, "oauth_token=" + s.token + "&oauth_verifier=v");
+    HttpResponse response = browser.approve(token);
     CHECK(response.status == 410);
     CHECK(error_code(response) == "expired");
+    CHECK(browser.flow_cookies().empty());
     CHECK(app.twitter.access_token_calls == 0);
 }
 
-TEST_CASE("Provider failures during the exchange are 502 or 504 and the flow stays consumed") {
+TEST_CASE("Provider failures during the exchange are 502 or 504; the flow is used up and never retried") {
     App app;
     Started s = start(app);
     app.twitter.access_token_failure = ProviderFailure{ProviderFailure::Kind::timeout, "Twitter did not answer in time"};
-    HttpResponse response = exchange(app, s.session, "oauth_token=" + s.token + "&oauth_verifier=v");
+    HttpResponse response = exchange(app, s.cookie, "oauth_token=" + s.token + "&oauth_verifier=v");
     CHECK(response.status == 504);
     CHECK(error_code(response) == "provider_timeout");
+    CHECK(set_cookie_value(response, s.cookie.substr(0, s.cookie.find('='))) == std::string());
     CHECK(app.log_text.str().find("provider_timeout at access_token: Twitter did not answer in time") != std::string::npos);
-    // Never retried: the same callback again is a replay, with no second access_token call.
     app.twitter.access_token_failure.reset();
-    CHECK(exchange(app, s.session, "oauth_token=" + s.token + "&oauth_verifier=v").status == 409);
+    CHECK(error_code(exchange(app, s.cookie, "oauth_token=" + s.token + "&oauth_verifier=v")) == "replayed");
     CHECK(app.twitter.access_token_calls == 1);
 
-    Started t = start(app, s.session);
+    Started t = start(app);
     app.twitter.access_token_failure = ProviderFailure{ProviderFailure::Kind::error, "Twitter error 89: Invalid or expired token."};
-    response = exchange(app, t.session, "oauth_token=" + t.token + "&oauth_verifier=v");
+    response = exchange(app, t.cookie, "oauth_token=" + t.token + "&oauth_verifier=v");
     CHECK(response.status == 502);
     CHECK(error_code(response) == "provider_error");
 
     app.twitter.access_token_failure.reset();
-    Started u = start(app, s.session);
+    Started u = start(app);
     app.twitter.verify_failure = ProviderFailure{ProviderFailure::Kind::error, "verify_credentials returned a different user"};
-    response = exchange(app, u.session, "oauth_token=" + u.token + "&oauth_verifier=v");
+    response = exchange(app, u.cookie, "oauth_token=" + u.token + "&oauth_verifier=v");
     CHECK(response.status == 502);
     CHECK(error_code(response) == "provider_error");
     CHECK(app.log_text.str().find("provider_error at verify_credentials: verify_credentials returned a different user") !=
           std::string::npos);
-    CHECK_FALSE(app.sessions->identity(u.session));  // nothing established on failure
-    CHECK(app.sessions->touch(u.session));             // and the session was not rotated
+    CHECK_FALSE(set_cookie_value(response, "perch_session"));
+    CHECK(app.sessions->size() == 0);
+}
+
+TEST_CASE("With the session store full, an exchange X identified is 503 busy; starts go on") {
+    App app([](ProxyConfig& config) { config.max_sessions = 1; });
+    Browser first(app);
+    REQUIRE(first.approve(first.start()).status == 200);
+    Browser second(app);
+    const std::string token = second.start();
+    HttpResponse response = second.approve(token);
+    CHECK(response.status == 503);
+    CHECK(error_code(response) == "busy");
+    CHECK_FALSE(set_cookie_value(response, "perch_session"));
+    CHECK(second.flow_cookies().empty());
+    CHECK(app.twitter.verify_calls == 2);
+    // The signed-in browser signing in again replaces its own session.
+    CHECK(first.approve(first.start()).status == 200);
 }
 
 TEST_CASE("An exception in a route is a 500 that never shows what() ") {
     App app;
-    Router router(AppContext{app.config, app.twitter, *app.sessions, *app.accounts, app.clock, app.random, nullptr},
+    AppContext context = app.context();
+    context.log = nullptr;
+    Router router(context,
                   {Route{"GET", "/api/boom", false,
                          [](const HttpRequest&, AppContext&) -> RouteResult {
                              throw std::runtime_error("db password hunter2");
@@ -541,8 +470,8 @@ TEST_CASE("An exception in a route is a 500 that never shows what() ") {
 TEST_CASE("Every error body is {error:{code,message}} and no response ever carries a secret") {
     App app;
     Started s = start(app);
-    exchange(app, s.session, "oauth_token=" + s.token + "&oauth_verifier=v");
-    exchange(app, s.session, "oauth_token=" + s.token + "&oauth_verifier=v");
+    exchange(app, s.cookie, "oauth_token=" + s.token + "&oauth_verifier=v");
+    exchange(app, s.cookie, "oauth_token=" + s.token + "&oauth_verifier=v");
     exchange(app, "", "x");
     app.handle(request("GET", "/api/nope"));
     app.handle(request("DELETE", "/healthz"));

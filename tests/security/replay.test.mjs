@@ -2,7 +2,8 @@
 // with, was cancelled, or has expired is refused BEFORE any call to the
 // provider: the recording forwarder in front of the emulator counts every
 // call, and the count must not move. Two racing exchanges of one callback
-// cost exactly one access-token call.
+// cost exactly one access-token call, and so does a copy of a flow cookie
+// presented after its flow was used.
 import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
@@ -70,19 +71,28 @@ describe('replays and mismatches never reach the provider', { timeout: 90000 }, 
     assert.equal((await browser.exchange(query)).status, 200);
   });
 
-  test('a cancelled flow is over: its token cannot be exchanged afterwards', async () => {
+  test('a cancelled flow is over: its cookie is cleared and its token cannot be exchanged afterwards', async () => {
     const browser = new SiteBrowser(env.proxy.url);
     const started = await browser.start();
     const cancelled = await consent(started.json.authorize_url, { cancel: true });
-    assertError(await noProviderCall('a cancel', () => browser.exchange(cancelled)), 400, 'denied');
+    const answer = await noProviderCall('a cancel', () => browser.exchange(cancelled));
+    assertError(answer, 400, 'denied');
+    assert.deepEqual(browser.flowCookies, [], `the cancel left the flow cookie: ${answer.setCookies}`);
     const forged = `?oauth_token=${started.json.oauth_token}&oauth_verifier=guessed`;
-    const answer = await noProviderCall('an exchange after a cancel', () => browser.exchange(forged));
-    assert.equal(answer.status, 409, answer.body);
+    assertError(await noProviderCall('an exchange after a cancel', () => browser.exchange(forged)), 400, 'no_session');
     // A callback saying both "approved" and "denied" counts as a cancel: no provider call, flow over.
     const both = await approvedFlow(env.proxy.url);
     const mixed = `${both.query}&denied=${both.token}`;
     assertError(await noProviderCall('approved+denied', () => both.browser.exchange(mixed)), 400, 'denied');
-    assertError(await noProviderCall('the approval after a cancel', () => both.browser.exchange(both.query)), 409, 'replayed');
+    assertError(await noProviderCall('the approval after a cancel', () => both.browser.exchange(both.query)), 400, 'no_session');
+  });
+
+  test('a copy of a used flow cookie is refused as replayed: single use holds across browsers', async () => {
+    const { browser, query } = await approvedFlow(env.proxy.url);
+    const copy = new SiteBrowser(env.proxy.url);
+    for (const name of browser.flowCookies) copy.jar.set(name, browser.jar.get(name));
+    assert.equal((await browser.exchange(query)).status, 200);
+    assertError(await noProviderCall('a copied flow cookie', () => copy.exchange(query)), 409, 'replayed');
   });
 
   test('two racing exchanges of one callback: one wins, the other is refused, one access-token call', async () => {
@@ -101,7 +111,7 @@ test('an expired flow is refused (410) without a provider call', { timeout: 6000
   const env = await startSecureStack({ flags: { '--flow-ttl-seconds': '1' } });
   try {
     const { browser, query } = await approvedFlow(env.proxy.url);
-    // The proxy's monotonic clock has certainly passed the 1 s flow lifetime after 2 s.
+    // The flow's sealed expiry (whole seconds of wall-clock time) has certainly passed 2 s after it began.
     await delay(2000);
     const before = providerCalls(env.recorder);
     assertError(await browser.exchange(query), 410, 'expired');

@@ -1,8 +1,9 @@
 // No secret or token leaves perch-proxy: not the consumer secret, the token
-// key, a request- or access-token secret, an access token, a verifier or a
-// session id — in no response (status, headers, body), in no line of the
-// proxy's whole stdout and stderr, and not in the served site (build/site,
-// including the WebAssembly embedded in perch.mjs). A recording forwarder
+// key, a request- or access-token secret, an access token or a verifier — in
+// no response (status, headers, body; a request-token secret sealed in a flow
+// cookie included), in no line of the proxy's whole stdout and stderr, and not
+// in the served site (build/site, including the WebAssembly embedded in
+// perch.mjs); a session id or sealed flow nowhere but its own Set-Cookie. A recording forwarder
 // between proxy and emulator learns the tokens the emulator made.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -117,13 +118,17 @@ test('no secret, token, verifier or session id in any response, log line or site
 
   const accessTokens = recordedAccessTokens(recorder);
   const tokenSecrets = recordedSecrets(recorder.recorded);
-  const sessionIds = browsers.flatMap((b) => b.seen.flatMap((s) => s.setCookies))
-    .map((c) => c.match(/^perch_session=([^;]+)/)?.[1]).filter(Boolean);
+  const setCookies = browsers.flatMap((b) => b.seen.flatMap((s) => s.setCookies));
+  const sessionIds = setCookies.map((c) => c.match(/^perch_session=([^;]+)/)?.[1]).filter(Boolean);
+  // The sealed flows browsers kept: their request-token secrets are searched
+  // for in every response byte below, so a secret sealed in clear would fail.
+  const sealedFlows = setCookies.map((c) => c.match(/^perch_flow_[^=]+=([^;]+)/)?.[1]).filter(Boolean);
   // Worth something only if it saw what it looks for.
   assert.ok(accessTokens.length >= 5, `access tokens seen: ${accessTokens.length}`);
   assert.ok(tokenSecrets.length >= 15, `token secrets seen: ${tokenSecrets.length}`);
   assert.ok(verifiers.length >= 10 && verifiers.every(Boolean), `verifiers: ${verifiers.length}`);
-  assert.ok(sessionIds.length >= 15, `session ids seen: ${sessionIds.length}`);
+  assert.ok(sessionIds.length >= 3, `session ids seen: ${sessionIds.length}`);
+  assert.ok(sealedFlows.length >= 14, `sealed flows seen: ${sealedFlows.length}`);
 
   const secrets = [
     ['consumer secret', consumerSecret],
@@ -146,9 +151,9 @@ test('no secret, token, verifier or session id in any response, log line or site
   // Session ids: only ever in Set-Cookie, never in a body or another header, never logged.
   const withoutSetCookie = browsers.flatMap((b) => b.seen)
     .map((s) => `${s.headers.filter(([k]) => k !== 'set-cookie').map(([k, v]) => `${k}: ${v}`).join('\n')}\n${s.body}`);
-  for (const id of sessionIds) {
-    assert.ok(!proxyLog.includes(id), 'a session id is in the proxy log');
-    for (const text of withoutSetCookie) assert.ok(!text.includes(id), `a session id is outside Set-Cookie:\n${text.slice(0, 2000)}`);
+  for (const id of [...sessionIds, ...sealedFlows]) {
+    assert.ok(!proxyLog.includes(id), 'a session id or sealed flow is in the proxy log');
+    for (const text of withoutSetCookie) assert.ok(!text.includes(id), `a session id or sealed flow is outside Set-Cookie:\n${text.slice(0, 2000)}`);
   }
   assert.ok(!/oauth_(verifier|token)=/.test(proxyLog), `a callback query is in the proxy log:\n${proxyLog}`);
   // The log was really captured: an access line per request, provider problems explained.

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 
-import { consent as pressConsent } from '../integration/harness.mjs';
+import { cookieHeader, consent as pressConsent, storeCookie } from '../integration/harness.mjs';
 
 export const requestTimeoutMs = 10000;
 
@@ -13,7 +13,8 @@ export const requestTimeoutMs = 10000;
 // would many hosts, each well under its limit.
 // One connection per request, as a reverse proxy in front of perch-proxy
 // usually talks to it. Every answer is {status, json, body, setCookies, ms}
-// or, when the connection failed, {status: 0, error}.
+// or, when the connection failed, {status: 0, error}. Cookies are kept as a
+// browser keeps them (Max-Age=0 removes one); `cookie` is the session's.
 export function randomClientAddress() {
   return `127.1.${Math.floor(Math.random() * 256)}.${1 + Math.floor(Math.random() * 254)}`;
 }
@@ -23,12 +24,19 @@ export class Client {
     this.baseUrl = baseUrl;
     this.origin = origin;
     this.address = address;
-    this.cookie = '';
+    this.jar = new Map();
   }
+
+  get cookie() { return this.jar.get('perch_session') ?? ''; }
+  set cookie(value) {
+    if (value) this.jar.set('perch_session', value);
+    else this.jar.delete('perch_session');
+  }
+
 
   request(pathname, { method = 'POST', body, headers = {}, timeoutMs = requestTimeoutMs } = {}) {
     const final = { origin: this.origin, connection: 'close', ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers };
-    if (this.cookie) final.cookie = `perch_session=${this.cookie}`;
+    if (this.jar.size > 0) final.cookie = cookieHeader(this.jar);
     for (const [name, value] of Object.entries(final)) if (value === null) delete final[name];
     const payload = body === undefined ? null : Buffer.isBuffer(body) ? body : Buffer.from(body, 'utf8');
     if (payload) final['content-length'] = String(payload.length);
@@ -43,10 +51,7 @@ export class Client {
         response.on('end', () => {
           const text = Buffer.concat(chunks).toString('utf8');
           const setCookies = response.headers['set-cookie'] ?? [];
-          for (const value of setCookies) {
-            const match = value.match(/^perch_session=([^;]*)/);
-            if (match) this.cookie = match[1];
-          }
+          for (const value of setCookies) storeCookie(this.jar, value);
           let json = null;
           try { json = JSON.parse(text); } catch { /* the caller checks */ }
           finish({ status: response.statusCode, json, body: text, setCookies, headers: response.headers });

@@ -5,8 +5,8 @@
 //
 // 1. Mixed traffic for N seconds in cycles (traffic, then a quiet spell so
 //    sessions expire), faults switching at random; RSS sampled every second.
-// 2. After the last cycle: wait until every session has certainly expired and
-//    been swept, check a sample of them is gone, check the database.
+// 2. After the last cycle: wait until every session and flow has certainly
+//    expired (sessions swept), check samples of them are refused, check the database.
 // 3. Slow clients: healthz latency for a second client during a start flood,
 //    oversized requests and slowloris connections.
 // 4. kill -9 during registrations, restart on the same database.
@@ -130,20 +130,34 @@ try {
     if (mainProxy.exit) break;
   }
 
-  // 2. Expiry: every session idle for longer than its lifetime, and a sweep since.
+  // 2. Expiry: every session idle for longer than its lifetime, and a sweep
+  // since; every abandoned flow past its lifetime (the browser still holds it).
   const expiredAt = state.lastActivity + (settings.sessionIdleS + settings.sweepEveryS + 2) * 1000;
   await sleep(Math.max(0, expiredAt - performance.now()));
-  const probes = state.abandoned.slice(0, 40);
-  let gone = 0;
-  for (const { cookie } of probes) {
+  const flowProbes = state.abandoned.slice(0, 40);
+  let flowsExpired = 0;
+  for (const { cookies, token } of flowProbes) {
+    const client = new Client(env.proxyUrl);
+    client.jar = new Map(cookies);
+    const answer = await client.exchange(`?oauth_token=${token}&oauth_verifier=probe`);
+    if (answer.status === 410 && answer.json?.error?.code === 'expired') flowsExpired += 1;
+  }
+  const sessionProbes = state.sessions.slice(0, 40);
+  let sessionsGone = 0;
+  for (const cookie of sessionProbes) {
     const client = new Client(env.proxyUrl);
     client.cookie = cookie;
-    const answer = await client.exchange('?probe=1');
-    if (answer.status === 400 && answer.json?.error?.code === 'no_session') gone += 1;
+    const answer = await client.me();
+    if (answer.status === 401 && answer.json?.error?.code === 'not_authenticated') sessionsGone += 1;
   }
-  report.expiry = { probed: probes.length, gone, rssAfterExpiryKiB: rssKiB(pid) };
-  check(probes.length > 0, 'no abandoned session to probe');
-  check(gone === probes.length, `${probes.length - gone} of ${probes.length} abandoned sessions still live after expiry`);
+  report.expiry = {
+    flowsProbed: flowProbes.length, flowsExpired, sessionsProbed: sessionProbes.length, sessionsGone,
+    rssAfterExpiryKiB: rssKiB(pid),
+  };
+  check(flowProbes.length > 0, 'no abandoned flow to probe');
+  check(flowsExpired === flowProbes.length, `${flowProbes.length - flowsExpired} of ${flowProbes.length} abandoned flows not refused as expired`);
+  check(sessionProbes.length > 0, 'no session to probe');
+  check(sessionsGone === sessionProbes.length, `${sessionProbes.length - sessionsGone} of ${sessionProbes.length} sessions still live after expiry`);
 
   // Memory flat: warmed-up cycles do not grow (the first cycle warms caches, arenas, threads).
   const peaks = report.cycles.map((c) => c.peakKiB);
@@ -223,7 +237,7 @@ try {
   // 4. kill -9 during registrations; restart on the same database.
   env.userOffset = 0;  // minted ids continue from state.userCounter
   for (let round = 1; round <= settings.crashRounds; ++round) {
-    const result = await crashRound(env, state, round, { registrations: settings.crashRegistrations });
+    const result = await crashRound(env, state, round, { registrations: settings.crashRegistrations, flowTtlS: settings.flowTtlS });
     report.crash.push(result);
     log(`kill -9 round ${round}: killed after ${result.killedAfterAcks} acks; ${result.acknowledged} acknowledged, ${result.inDoubt} in doubt (${result.inDoubtLanded} landed); rows ${result.rowsBefore} -> ${result.rowsAfter}; integrity ${result.integrity}; old sessions answered ${result.sessionStatuses}`);
     for (const problem of result.problems) failures.push(`kill -9 round ${round}: ${problem}`);
@@ -269,7 +283,10 @@ function printSummary(r) {
     out.push('\n| cycle | requests | RSS peak KiB | end of traffic KiB | after quiet KiB | accounts |\n| ---: | ---: | ---: | ---: | ---: | ---: |');
     for (const c of r.cycles) out.push(`| ${c.cycle} | ${c.requests} | ${c.peakKiB} | ${c.endOfTrafficKiB} | ${c.afterQuietKiB} | ${c.acked} |`);
   }
-  if (r.expiry) out.push(`\nexpiry: ${r.expiry.gone}/${r.expiry.probed} abandoned sessions gone; RSS after expiry ${r.expiry.rssAfterExpiryKiB} KiB`);
+  if (r.expiry) {
+    out.push(`\nexpiry: ${r.expiry.flowsExpired}/${r.expiry.flowsProbed} abandoned flows refused as expired; `
+      + `${r.expiry.sessionsGone}/${r.expiry.sessionsProbed} sessions gone; RSS after expiry ${r.expiry.rssAfterExpiryKiB} KiB`);
+  }
   if (r.rss.length) {
     const step = Math.max(1, Math.floor(r.rss.length / 24));
     out.push(`RSS over time (s:KiB): ${r.rss.filter((_, i) => i % step === 0).map((x) => `${x.s}:${x.kib}`).join(' ')}`);

@@ -19,7 +19,8 @@ export class TrafficState {
   actions = new Tally();
   faults = new Tally();
   acked = [];                 // registrations answered 201: {twitterId, username}
-  abandoned = [];             // {cookie, at} of sessions left with a pending flow (bounded sample)
+  abandoned = [];             // {cookies, token} of flows started and never finished (bounded sample)
+  sessions = [];              // session ids of people who registered (bounded sample)
   lastActivity = 0;           // performance.now() of the last request that may have touched a session
   userCounter = 0;
   requests = 0;
@@ -58,14 +59,22 @@ export class TrafficState {
     }
   }
 
-  rememberAbandoned(client) {
-    const entry = { cookie: client.cookie, at: performance.now() };
-    if (this.abandoned.length < 400) this.abandoned.push(entry);
-    else this.abandoned[Math.floor(Math.random() * this.abandoned.length)] = entry;
+  rememberAbandoned(client, token) {
+    remember(this.abandoned, { cookies: new Map(client.jar), token });
+  }
+
+  rememberSession(client) {
+    remember(this.sessions, client.cookie);
   }
 }
 
 function pick(list) { return list[Math.floor(Math.random() * list.length)]; }
+
+// Keeps at most 400 entries, a random sample of all it was given.
+function remember(list, entry) {
+  if (list.length < 400) list.push(entry);
+  else list[Math.floor(Math.random() * list.length)] = entry;
+}
 
 function formFor(user) {
   return { username: user.screenName, first_name: 'Soak', last_name: `Tester ${user.id.slice(-4)}`, email: `${user.screenName}@example.org`, timezone: pick(['UTC', 'Europe/Berlin', 'UTC+05:30', 'America/Argentina/Buenos_Aires']) };
@@ -112,6 +121,7 @@ const actions = {
     if (!state.record('register', registered, [201])) return;
     if (registered.json?.user?.twitter_id !== user.id) state.problem('register', registered, 'wrong twitter id');
     state.acked.push({ twitterId: user.id, username: form.username });
+    state.rememberSession(client);
   },
 
   async returning(env, state) {
@@ -138,7 +148,7 @@ const actions = {
     if (Math.random() < 0.5) {
       try { await consent(started.json.authorize_url); } catch { /* the verifier is never used anyway */ }
     }
-    state.rememberAbandoned(client);
+    state.rememberAbandoned(client, started.json.oauth_token);
   },
 
   async replay(env, state) {

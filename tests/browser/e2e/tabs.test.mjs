@@ -18,7 +18,7 @@ test('two tabs started in parallel both complete', { timeout: 150000 }, async (t
     await waitForView(page, 'Welcome to Perch');
   }));
 
-  // Both start before either finishes: two pending flows in one session.
+  // Both start at the same moment: two pending flows, a cookie each.
   const tokens = tabs.map((page) => nextStartToken(page, stack));
   const consents = tabs.map((page) => page.waitForRequest((r) => r.isNavigationRequest() && r.url().startsWith(stack.emulator.url)));
   await Promise.all(tabs.map((page) => page.getByRole('button', { name: 'Sign up with Twitter' }).click()));
