@@ -300,14 +300,14 @@ TEST_CASE("The control endpoint refuses remote clients, browsers, and everyone w
 TEST_CASE("The calls endpoint counts every request each OAuth endpoint received, whatever its answer") {
     Flow flow;
     const auto calls = [&flow] { return json::parse(flow.emulator->handle(make_request("GET", "/__emulator/calls")).body); };
-    CHECK(calls() == json{{"request_token", 0}, {"access_token", 0}, {"verify_credentials", 0}});
+    CHECK(calls() == json{{"request_token", 0}, {"access_token", 0}, {"verify_credentials", 0}, {"token", 0}, {"users_me", 0}});
 
     const auto [token, secret, verifier] = flow.authorize();
     REQUIRE(flow.access_token(token, secret, verifier).status == 200);
     CHECK(flow.access_token(token, secret, verifier).status == 401);  // refused, but the provider saw it
     flow.emulator->faults().set(FaultPlan{FaultMode::http500, FaultEndpoint::request_token});
     CHECK(flow.request_token().status == 500);
-    CHECK(calls() == json{{"request_token", 2}, {"access_token", 2}, {"verify_credentials", 0}});
+    CHECK(calls() == json{{"request_token", 2}, {"access_token", 2}, {"verify_credentials", 0}, {"token", 0}, {"users_me", 0}});
 
     EmuRequest remote = make_request("GET", "/__emulator/calls");
     remote.remote_addr = "192.168.1.20";
