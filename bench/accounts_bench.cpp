@@ -22,10 +22,10 @@
 
 #include <benchmark/benchmark.h>
 
-#include "account_store.h"
-#include "clock.h"
-#include "crypto.h"
-#include "token_cipher.h"
+#include "store/account_store.h"
+#include "base/clock.h"
+#include "base/crypto.h"
+#include "store/token_cipher.h"
 
 namespace {
 

@@ -19,23 +19,23 @@
 #include <openssl/crypto.h>
 #include <pthread.h>
 
-#include "account_store.h"
-#include "api_handlers.h"
-#include "clock.h"
-#include "config.h"
-#include "consumed_flows.h"
-#include "crypto.h"
-#include "http_client.h"
-#include "http_server.h"
-#include "log.h"
-#include "rate_limiter.h"
-#include "rotate_command.h"
-#include "routes.h"
-#include "sealed_flow.h"
-#include "session_store.h"
-#include "sign_command.h"
-#include "token_cipher.h"
-#include "twitter_http_client.h"
+#include "store/account_store.h"
+#include "app/api_handlers.h"
+#include "base/clock.h"
+#include "app/config.h"
+#include "store/consumed_flows.h"
+#include "base/crypto.h"
+#include "net/http_client.h"
+#include "net/http_server.h"
+#include "base/log.h"
+#include "app/rate_limiter.h"
+#include "app/rotate_command.h"
+#include "app/routes.h"
+#include "app/sealed_flow.h"
+#include "store/session_store.h"
+#include "app/sign_command.h"
+#include "store/token_cipher.h"
+#include "provider/twitter_http_client.h"
 
 #ifndef PERCH_VERSION
 #define PERCH_VERSION "0.0.0"
@@ -136,7 +136,9 @@ int serve(ProxyConfig& config) {
     log->info("accounts: " + config.database);
 
     HttplibTransport transport(config.upstream);
-    TwitterHttpClient twitter(config, transport, clock, random);
+    TwitterHttpClient twitter({config.consumer_key, config.consumer_secret, config.callback_url, config.twitter_api,
+                               config.upstream.max_response_bytes},
+                              transport, clock, random);
     InMemorySessionStore sessions(session_limits(config), clock, random);
     InMemoryConsumedFlows consumed_flows(config.max_pending_flows, clock);
 

@@ -11,10 +11,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "api_types.h"
+#include "core/api_types.h"
 #include "fuzz_check.h"
-#include "percent_encoding.h"
-#include "registration_form.h"
+#include "core/percent_encoding.h"
+#include "core/registration_form.h"
 
 namespace {
 

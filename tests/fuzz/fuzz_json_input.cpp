@@ -12,11 +12,11 @@
 
 #include <nlohmann/json.hpp>
 
-#include "api_types.h"
+#include "core/api_types.h"
 #include "fuzz_check.h"
-#include "json_input.h"
-#include "percent_encoding.h"
-#include "profile.h"
+#include "core/json_input.h"
+#include "core/percent_encoding.h"
+#include "core/profile.h"
 
 namespace {
 

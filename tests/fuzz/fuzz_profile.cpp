@@ -9,8 +9,8 @@
 #include <string_view>
 
 #include "fuzz_check.h"
-#include "percent_encoding.h"
-#include "profile.h"
+#include "core/percent_encoding.h"
+#include "core/profile.h"
 
 namespace {
 

@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "fuzz_check.h"
-#include "request_head.h"
+#include "net/request_head.h"
 
 namespace {
 

@@ -16,8 +16,8 @@
 #include <string_view>
 
 #include "fuzz_check.h"
-#include "http_types.h"
-#include "static_files.h"
+#include "net/http_types.h"
+#include "app/static_files.h"
 
 namespace {
 

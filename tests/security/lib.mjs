@@ -192,7 +192,8 @@ function parseRaw(text) {
 export function postRoutesInSource() {
   const found = new Set();
   const dir = path.join(repo, 'proxy/src');
-  for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.cpp'))) {
+  const files = fs.readdirSync(dir, { recursive: true }).filter((f) => f.endsWith('.cpp'));
+  for (const file of files) {
     const text = fs.readFileSync(path.join(dir, file), 'utf8');
     for (const match of text.matchAll(/Route\{\s*"(POST|PUT|PATCH|DELETE)",\s*"([^"]+)"/g)) found.add(match[2]);
   }
