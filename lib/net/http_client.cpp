@@ -105,7 +105,7 @@ HttplibTransport::HttplibTransport(TransportLimits limits, std::string ca_bundle
 
 HttplibTransport::~HttplibTransport() = default;
 
-std::variant<IncomingResponse, TransportError> HttplibTransport::send(const OutgoingRequest& request) {
+TransportResult HttplibTransport::send(const OutgoingRequest& request) {
     auto parsed = parse_http_url(request.url);
     if (!parsed) return TransportError{TransportFailure::invalid_url, "not an absolute http(s) URL"};
     const HttpUrl& url = parsed.value();

@@ -20,7 +20,7 @@ public:
                               std::string ca_bundle = "/etc/ssl/certs/ca-certificates.crt");
     ~HttplibTransport() override;
 
-    std::variant<IncomingResponse, TransportError> send(const OutgoingRequest& request) override;
+    TransportResult send(const OutgoingRequest& request) override;
 
 private:
     struct Impl;

@@ -64,6 +64,8 @@ struct TransportError {
     std::string message;  // safe to log: never contains a secret
 };
 
+using TransportResult = Result<IncomingResponse, TransportError>;
+
 struct TransportLimits {
     std::chrono::milliseconds connect_timeout{3000};
     std::chrono::milliseconds read_timeout{10000};
@@ -83,7 +85,7 @@ class HttpTransport {
 public:
     virtual ~HttpTransport() = default;
     // Returns the response (any status), or a TransportError.
-    virtual std::variant<IncomingResponse, TransportError> send(const OutgoingRequest& request) = 0;
+    virtual TransportResult send(const OutgoingRequest& request) = 0;
 };
 
 }  // namespace perch

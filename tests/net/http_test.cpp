@@ -50,14 +50,14 @@ TransportLimits fast_limits() {
 
 IncomingResponse must_answer(HttpTransport& transport, const OutgoingRequest& request) {
     auto result = transport.send(request);
-    if (auto* error = std::get_if<TransportError>(&result)) FAIL("transport error: " << error->message);
-    return std::get<IncomingResponse>(result);
+    if (!result) FAIL("transport error: " << result.error().message);
+    return result.value();
 }
 
 TransportError must_fail(HttpTransport& transport, const OutgoingRequest& request) {
     auto result = transport.send(request);
-    REQUIRE(std::holds_alternative<TransportError>(result));
-    return std::get<TransportError>(result);
+    REQUIRE(!result.ok());
+    return result.error();
 }
 
 std::string header(const Headers& headers, const std::string& name) {
@@ -671,8 +671,7 @@ TEST_CASE("One transport serves concurrent callers") {
                 const std::string path = "/t" + std::to_string(i) + "-" + std::to_string(j);
                 request.url = server.url(path);
                 auto result = transport.send(request);
-                auto* response = std::get_if<IncomingResponse>(&result);
-                all = all && response != nullptr && response->status == 200 && response->body == path;
+                all = all && result.ok() && result.value().status == 200 && result.value().body == path;
             }
             return all;
         }));
@@ -720,8 +719,7 @@ bool concurrent_round(HttpTransport& transport, const std::string& url, int call
             request.method = "GET";
             request.url = url;
             auto result = transport.send(request);
-            auto* response = std::get_if<IncomingResponse>(&result);
-            return response != nullptr && response->status == 200;
+            return result.ok() && result.value().status == 200;
         }));
     }
     bool all = true;

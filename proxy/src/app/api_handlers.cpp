@@ -78,8 +78,8 @@ const BrowserFlow* find_flow(const BrowserFlows& flows, std::string_view token) 
 RouteResult forgetting(const BrowserFlow* flow, const AppContext& context, RouteResult result) {
     if (flow == nullptr) return result;
     std::pair<std::string, std::string> header{"Set-Cookie", expired_flow_cookie(context.config, flow->cookie_name)};
-    if (auto* response = std::get_if<HttpResponse>(&result)) response->headers.push_back(std::move(header));
-    else std::get<ApiError>(result).headers.push_back(std::move(header));
+    if (result) result.value().headers.push_back(std::move(header));
+    else result.error().headers.push_back(std::move(header));
     return result;
 }
 
@@ -88,14 +88,12 @@ RouteResult forgetting(const BrowserFlow* flow, const AppContext& context, Route
 RouteResult complete_sign_in(AppContext& context, const PendingFlow& flow, const std::string& verifier,
                              const FlowKey& key, const std::optional<std::string>& previous_session) {
     auto access = context.twitter.access_token(RequestToken{flow.id, flow.secret}, verifier);
-    if (auto* failure = std::get_if<ProviderFailure>(&access)) return provider_error(context, "access_token", *failure);
-    const AccessToken& access_token = std::get<AccessToken>(access);
+    if (!access) return provider_error(context, "access_token", access.error());
+    const AccessToken& access_token = access.value();
 
     auto verified = context.twitter.verify_credentials(access_token);
-    if (auto* failure = std::get_if<ProviderFailure>(&verified)) {
-        return provider_error(context, "verify_credentials", *failure);
-    }
-    VerifiedUser& user = std::get<VerifiedUser>(verified);
+    if (!verified) return provider_error(context, "verify_credentials", verified.error());
+    VerifiedUser& user = verified.value();
 
     // A returning user: the new tokens replace the stored ones (one statement).
     std::optional<Account> account;
@@ -185,8 +183,8 @@ RouteResult start_route(const HttpRequest& request, AppContext& context) {
     // Nothing below can refuse the start, so the provider is asked only now;
     // and what the flow needs later goes to the browser, not to the server.
     auto token = context.twitter.request_token();
-    if (auto* failure = std::get_if<ProviderFailure>(&token)) return provider_error(context, "request_token", *failure);
-    const RequestToken& request_token = std::get<RequestToken>(token);
+    if (!token) return provider_error(context, "request_token", token.error());
+    const RequestToken& request_token = token.value();
 
     const PendingFlow flow{FlowProtocol::oauth1, request_token.token, request_token.secret,
                            context.clock.unix_seconds() + context.config.flow_ttl.count()};

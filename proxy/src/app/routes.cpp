@@ -38,8 +38,8 @@ bool method_matches(const Route& route, const std::string& method) {
 }
 
 HttpResponse render(RouteResult result) {
-    if (auto* response = std::get_if<HttpResponse>(&result)) return std::move(*response);
-    ApiError& error = std::get<ApiError>(result);
+    if (result) return std::move(result).value();
+    ApiError& error = result.error();
     HttpResponse response = json_response(
         api::to_json(api::ErrorBody{std::move(error.code), std::move(error.message), std::move(error.fields)}),
         error.status);

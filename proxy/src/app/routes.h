@@ -61,7 +61,7 @@ struct ApiError {
     FieldMessages fields;  // field name -> message for the person
 };
 
-using RouteResult = std::variant<HttpResponse, ApiError>;
+using RouteResult = Result<HttpResponse, ApiError>;
 using RouteHandler = std::function<RouteResult(const HttpRequest&, AppContext&)>;
 
 struct Route {

@@ -3,10 +3,10 @@
 
 #include <memory>
 #include <string>
-#include <variant>
 
 #include <nlohmann/json.hpp>
 
+#include "core/result.h"
 #include "core/twitter_responses.h"
 
 namespace perch {
@@ -22,7 +22,7 @@ struct ProviderFailure {
 };
 
 template <typename T>
-using ProviderResult = std::variant<T, ProviderFailure>;
+using ProviderResult = Result<T, ProviderFailure>;
 
 struct VerifiedUser {
     nlohmann::json user;  // the provider's user object, as received

@@ -79,8 +79,8 @@ ProviderResult<IncomingResponse> TwitterHttpClient::call(const SignRequest& sign
     if (sign_request.method == "POST") request.content_type = "application/x-www-form-urlencoded";
 
     auto sent = transport_.send(request);
-    if (auto* error = std::get_if<TransportError>(&sent)) return transport_failure(*error);
-    auto& response = std::get<IncomingResponse>(sent);
+    if (!sent) return transport_failure(sent.error());
+    auto& response = sent.value();
     if (response.status < 200 || response.status > 299) {
         return fail(std::string(step) + " failed: " + describe_error_answer(response));
     }
@@ -93,8 +93,8 @@ ProviderResult<RequestToken> TwitterHttpClient::request_token() {
     request.url = api_ + "/oauth/request_token";
     request.extra_oauth = {{"oauth_callback", callback_url_}};
     auto answer = call(request, "request_token");
-    if (auto* failure = std::get_if<ProviderFailure>(&answer)) return scrubbed(*failure, {consumer_secret_});
-    auto token = parse_request_token_response(std::get<IncomingResponse>(answer).body);
+    if (!answer) return scrubbed(answer.error(), {consumer_secret_});
+    auto token = parse_request_token_response(answer.value().body);
     if (!token) return scrubbed(fail("request_token answer unusable: " + token.error().message), {consumer_secret_});
     return token.value();
 }
@@ -114,8 +114,8 @@ ProviderResult<AccessToken> TwitterHttpClient::access_token(const RequestToken& 
     const auto credentials = {std::string_view(consumer_secret_), std::string_view(request_token.token),
                               std::string_view(request_token.secret), std::string_view(verifier)};
     auto answer = call(request, "access_token");
-    if (auto* failure = std::get_if<ProviderFailure>(&answer)) return scrubbed(*failure, credentials);
-    auto token = parse_access_token_response(std::get<IncomingResponse>(answer).body);
+    if (!answer) return scrubbed(answer.error(), credentials);
+    auto token = parse_access_token_response(answer.value().body);
     if (!token) return scrubbed(fail("access_token answer unusable: " + token.error().message), credentials);
     return token.value();
 }
@@ -127,10 +127,8 @@ ProviderResult<VerifiedUser> TwitterHttpClient::verify_credentials(const AccessT
     request.token = access.token;
     request.token_secret = access.secret;
     auto answer = call(request, "verify_credentials");
-    if (auto* failure = std::get_if<ProviderFailure>(&answer)) {
-        return scrubbed(*failure, {consumer_secret_, access.token, access.secret});
-    }
-    auto json = parse_json(std::get<IncomingResponse>(answer).body, JsonLimits{max_response_bytes_, 32});
+    if (!answer) return scrubbed(answer.error(), {consumer_secret_, access.token, access.secret});
+    auto json = parse_json(answer.value().body, JsonLimits{max_response_bytes_, 32});
     if (!json) return fail("verify_credentials answer is not usable JSON: " + json.error().message);
     const nlohmann::json& user = json.value();
     if (!user.is_object()) return fail("verify_credentials answer is not a JSON object");

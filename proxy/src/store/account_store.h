@@ -25,6 +25,7 @@
 #include <variant>
 
 #include "core/api_types.h"
+#include "core/result.h"
 #include "base/clock.h"
 #include "core/registration_form.h"
 #include "store/stored_tokens.h"
@@ -57,27 +58,7 @@ struct AccountError {
 };
 
 template <typename T>
-class AccountResult {
-public:
-    AccountResult(T value) : state_(std::move(value)) {}                // NOLINT: implicit by design
-    AccountResult(AccountError error) : state_(std::move(error)) {}     // NOLINT: implicit by design
-    AccountResult(AccountErrorKind kind, std::string message)
-        : state_(AccountError{kind, std::move(message)}) {}
-
-    bool ok() const { return state_.index() == 0; }
-    explicit operator bool() const { return ok(); }
-
-    // Precondition: ok().
-    const T& value() const& { return std::get<0>(state_); }
-    T& value() & { return std::get<0>(state_); }
-    T&& value() && { return std::get<0>(std::move(state_)); }
-
-    // Precondition: !ok().
-    const AccountError& error() const { return std::get<1>(state_); }
-
-private:
-    std::variant<T, AccountError> state_;
-};
+using AccountResult = Result<T, AccountError>;
 
 // What /api/register stores. The form must already have passed
 // validate_registration; the store only enforces its own limits (→ invalid):

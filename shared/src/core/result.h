@@ -3,6 +3,7 @@
 
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <variant>
 
@@ -27,12 +28,18 @@ struct Error {
     std::string message;
 };
 
-template <typename T>
+// A value or an error. E is Error for the core; a room whose callers branch on
+// something richer (the provider's failure kind, the account store's error
+// kind, the transport's failure) names its own E, with the same shape: a code
+// or kind and a message.
+template <typename T, typename E = Error>
 class Result {
 public:
-    Result(T value) : state_(std::move(value)) {}            // NOLINT: implicit by design
-    Result(Error error) : state_(std::move(error)) {}        // NOLINT: implicit by design
-    Result(ErrorCode code, std::string message) : state_(Error{code, std::move(message)}) {}
+    Result(T value) : state_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit by design
+    Result(E error) : state_(std::in_place_index<1>, std::move(error)) {}  // NOLINT: implicit by design
+    // Result<T>(ErrorCode::too_long, "…"), AccountResult<T>(AccountErrorKind::invalid, "…").
+    template <typename Kind, typename = std::enable_if_t<std::is_enum_v<Kind>>>
+    Result(Kind kind, std::string message) : state_(std::in_place_index<1>, E{kind, std::move(message)}) {}
 
     bool ok() const { return state_.index() == 0; }
     explicit operator bool() const { return ok(); }
@@ -43,10 +50,11 @@ public:
     T&& value() && { return std::get<0>(std::move(state_)); }
 
     // Precondition: !ok().
-    const Error& error() const { return std::get<1>(state_); }
+    const E& error() const& { return std::get<1>(state_); }
+    E& error() & { return std::get<1>(state_); }
 
 private:
-    std::variant<T, Error> state_;
+    std::variant<T, E> state_;
 };
 
 }  // namespace perch

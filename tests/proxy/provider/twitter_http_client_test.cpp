@@ -80,9 +80,9 @@ TEST_CASE("request_token POSTs with oauth_callback signed in the Authorization h
     Fixture f;
     f.transport.answer(200, "oauth_token=reqTOKEN123&oauth_token_secret=reqSECRET456&oauth_callback_confirmed=true");
     auto result = f.client.request_token();
-    REQUIRE(std::holds_alternative<RequestToken>(result));
-    CHECK(std::get<RequestToken>(result).token == "reqTOKEN123");
-    CHECK(std::get<RequestToken>(result).secret == "reqSECRET456");
+    REQUIRE(result.ok());
+    CHECK(result.value().token == "reqTOKEN123");
+    CHECK(result.value().secret == "reqSECRET456");
 
     REQUIRE(f.transport.requests.size() == 1);
     const OutgoingRequest& sent = f.transport.requests[0];
@@ -108,8 +108,8 @@ TEST_CASE("request_token fails unless the provider confirms the callback") {
     Fixture f;
     f.transport.answer(200, "oauth_token=reqTOKEN123&oauth_token_secret=reqSECRET456&oauth_callback_confirmed=false");
     auto result = f.client.request_token();
-    REQUIRE(std::holds_alternative<ProviderFailure>(result));
-    const auto& failure = std::get<ProviderFailure>(result);
+    REQUIRE(!result.ok());
+    const auto& failure = result.error();
     CHECK(failure.kind == ProviderFailure::Kind::error);
     CHECK(failure.message ==
           "request_token answer unusable: request token response does not confirm the callback "
@@ -138,8 +138,8 @@ TEST_CASE("access_token signs oauth_token and oauth_verifier with the request-to
     f.transport.answer(200, "oauth_token=99-accessTOKEN&oauth_token_secret=accessSECRET789"
                             "&user_id=1234567890123456789&screen_name=perch_user");
     auto result = f.client.access_token(request_token_value, "verifierXYZ");
-    REQUIRE(std::holds_alternative<AccessToken>(result));
-    const AccessToken& access = std::get<AccessToken>(result);
+    REQUIRE(result.ok());
+    const AccessToken& access = result.value();
     CHECK(access.token == "99-accessTOKEN");
     CHECK(access.secret == "accessSECRET789");
     CHECK(access.user_id == "1234567890123456789");
@@ -164,8 +164,8 @@ TEST_CASE("access_token is never retried, even after a transport failure") {
     f.transport.answer(200, "oauth_token=99-accessTOKEN&oauth_token_secret=accessSECRET789"
                             "&user_id=1234567890123456789&screen_name=perch_user");
     auto result = f.client.access_token(request_token_value, "verifierXYZ");
-    REQUIRE(std::holds_alternative<ProviderFailure>(result));
-    CHECK(std::get<ProviderFailure>(result).message ==
+    REQUIRE(!result.ok());
+    CHECK(result.error().message ==
           "cannot talk to Twitter: connection to 127.0.0.1:9000 failed while reading");
     CHECK(f.transport.requests.size() == 1);
 }
@@ -174,8 +174,8 @@ TEST_CASE("verify_credentials GETs the documented query, signed, with nothing oa
     Fixture f;
     f.transport.answer(200, R"({"id":1234567890123456789,"id_str":"1234567890123456789","name":"Zoë","screen_name":"perch_user"})");
     auto result = f.client.verify_credentials(access_token_value);
-    REQUIRE(std::holds_alternative<VerifiedUser>(result));
-    const VerifiedUser& user = std::get<VerifiedUser>(result);
+    REQUIRE(result.ok());
+    const VerifiedUser& user = result.value();
     CHECK(user.user_id == "1234567890123456789");
     CHECK(user.user["name"] == "Zoë");
 
@@ -198,8 +198,8 @@ TEST_CASE("verify_credentials refuses a user other than the access token's") {
     Fixture f;
     f.transport.answer(200, R"({"id_str":"42","screen_name":"someone_else"})");
     auto result = f.client.verify_credentials(access_token_value);
-    REQUIRE(std::holds_alternative<ProviderFailure>(result));
-    CHECK(std::get<ProviderFailure>(result).message ==
+    REQUIRE(!result.ok());
+    CHECK(result.error().message ==
           "verify_credentials returned a different user than the access token");
 }
 
@@ -220,9 +220,9 @@ TEST_CASE("verify_credentials refuses unusable bodies") {
         Fixture f;
         f.transport.answer(200, c.body);
         auto result = f.client.verify_credentials(access_token_value);
-        REQUIRE(std::holds_alternative<ProviderFailure>(result));
-        CHECK(std::get<ProviderFailure>(result).kind == ProviderFailure::Kind::error);
-        CHECK(std::get<ProviderFailure>(result).message.rfind(c.message, 0) == 0);
+        REQUIRE(!result.ok());
+        CHECK(result.error().kind == ProviderFailure::Kind::error);
+        CHECK(result.error().message.rfind(c.message, 0) == 0);
     }
 }
 
@@ -264,9 +264,9 @@ TEST_CASE("Twitter error answers become clear operator messages") {
         Fixture f;
         f.transport.answer(c.status, c.body);
         auto result = f.client.request_token();
-        REQUIRE(std::holds_alternative<ProviderFailure>(result));
-        CHECK(std::get<ProviderFailure>(result).kind == ProviderFailure::Kind::error);
-        CHECK(failure_message(std::get<ProviderFailure>(result)) == c.message);
+        REQUIRE(!result.ok());
+        CHECK(result.error().kind == ProviderFailure::Kind::error);
+        CHECK(failure_message(result.error()) == c.message);
     }
 }
 
@@ -291,9 +291,9 @@ TEST_CASE("Transport failures map to timeout or error without naming secrets") {
         Fixture f;
         f.transport.fail(c.failure, c.transport_message);
         auto result = f.client.verify_credentials(access_token_value);
-        REQUIRE(std::holds_alternative<ProviderFailure>(result));
-        CHECK(std::get<ProviderFailure>(result).kind == c.kind);
-        CHECK(std::get<ProviderFailure>(result).message == c.message);
+        REQUIRE(!result.ok());
+        CHECK(result.error().kind == c.kind);
+        CHECK(result.error().message == c.message);
     }
 }
 
@@ -306,11 +306,11 @@ TEST_CASE("No provider failure message contains a credential the call used") {
                             R"({"errors":[{"code":89,"message":"Invalid token 99-accessTOKEN"}]})"};
     std::size_t failures = 0;
     auto check = [&failures](const auto& result, std::initializer_list<std::string> credentials) {
-        if (const auto* failure = std::get_if<ProviderFailure>(&result)) {
+        if (!result.ok()) {
             ++failures;
             for (const std::string& credential : credentials) {
-                INFO(failure->message);
-                CHECK(failure->message.find(credential) == std::string::npos);
+                INFO(result.error().message);
+                CHECK(result.error().message.find(credential) == std::string::npos);
             }
         }
     };
@@ -334,7 +334,7 @@ TEST_CASE("A provider answer that repeats a credential is withheld from the mess
     Fixture f;
     f.transport.answer(401, "bad token reqTOKEN123 with verifier verifierXYZ");
     auto result = f.client.access_token(request_token_value, "verifierXYZ");
-    REQUIRE(std::holds_alternative<ProviderFailure>(result));
-    CHECK(std::get<ProviderFailure>(result).message ==
+    REQUIRE(!result.ok());
+    CHECK(result.error().message ==
           "Twitter's answer was unusable (its text is withheld: it repeats a credential)");
 }

@@ -50,7 +50,7 @@ private:
 // Records every request and answers from a queue of canned results.
 class FakeTransport final : public HttpTransport {
 public:
-    using Answer = std::variant<IncomingResponse, TransportError>;
+    using Answer = TransportResult;
 
     void answer(int status, std::string body, Headers headers = {}) {
         answers_.push_back(IncomingResponse{status, std::move(headers), std::move(body)});
