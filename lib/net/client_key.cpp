@@ -1,20 +1,11 @@
 #include "net/client_key.h"
+#include "core/text.h"
 
 #include <cstring>
 
 #include <arpa/inet.h>
 
 namespace perch {
-namespace {
-
-std::string_view trim(std::string_view text) {
-    while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-    while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-    return text;
-}
-
-}  // namespace
-
 std::string client_key(std::string_view remote_addr, std::string_view forwarded_for, bool trust_forwarded_for) {
     std::string_view text = remote_addr;
     if (trust_forwarded_for) {

@@ -1,18 +1,10 @@
 #include "net/gzip.h"
+#include "core/text.h"
 
 #include <algorithm>
 #include <cctype>
 
 namespace perch {
-namespace {
-
-std::string lower(std::string text) {
-    for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return text;
-}
-
-}  // namespace
-
 bool accepts_gzip(const std::string& accept_encoding) {
     std::size_t start = 0;
     while (start <= accept_encoding.size()) {

@@ -12,15 +12,11 @@
 #include <vector>
 
 #include "net/http_url.h"
+#include "core/text.h"
 
 namespace perch {
 
 namespace {
-
-std::string lower(std::string text) {
-    for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return text;
-}
 
 template <typename Duration>
 std::string milliseconds(Duration duration) {

@@ -38,15 +38,11 @@
 #include "net/server_answers.h"
 #include "net/request_head.h"
 #include "net/socket_io.h"
+#include "core/text.h"
 
 namespace perch {
 
 namespace {
-
-std::string lower(std::string text) {
-    for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return text;
-}
 
 // The accept loop calls on_idle() every idle interval, so a stop requested
 // before the loop was running (a race with SIGTERM) still ends it. It calls

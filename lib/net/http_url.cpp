@@ -1,4 +1,5 @@
 #include "net/http_url.h"
+#include "core/text.h"
 
 #include <algorithm>
 #include <cctype>
@@ -8,12 +9,6 @@ namespace perch {
 namespace {
 
 constexpr std::size_t max_url_length = 16 * 1024;
-
-std::string lower(std::string_view text) {
-    std::string out(text);
-    for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
-}
 
 bool all_digits(std::string_view text) {
     return !text.empty() && std::all_of(text.begin(), text.end(),

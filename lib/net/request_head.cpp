@@ -1,4 +1,5 @@
 #include "net/request_head.h"
+#include "core/text.h"
 
 #include <algorithm>
 #include <optional>
@@ -35,13 +36,6 @@ constexpr ByteClass field_chars = [] {
 bool is_token(std::string_view text) { return !text.empty() && token_chars.all_of(text); }
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
-
-bool equals_ignoring_case(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
-               return lower(x) == lower(y);
-           });
-}
 
 std::string_view trim_whitespace(std::string_view text) {
     while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
@@ -115,11 +109,11 @@ std::optional<RefusedHead> read_header_line(std::string_view line, HeadSoFar& he
     if (!field_chars.all_of(value)) {
         return malformed(head, "a header value holds a control character");
     }
-    if (equals_ignoring_case(name, "Transfer-Encoding")) {
+    if (iequals(name, "Transfer-Encoding")) {
         return malformed(head, "Transfer-Encoding is not accepted: send a Content-Length");
     }
-    if (equals_ignoring_case(name, "Content-Length")) return read_content_length(value, head);
-    if (equals_ignoring_case(name, "Host")) {
+    if (iequals(name, "Content-Length")) return read_content_length(value, head);
+    if (iequals(name, "Host")) {
         if (head.has_host) return malformed(head, "more than one Host");
         if (!host_chars.all_of(value)) {
             return malformed(head, "Host is not a host[:port]");

@@ -1,6 +1,7 @@
 #include "emulator/callback_url.h"
 
 #include "core/oauth.h"
+#include "core/text.h"
 
 namespace perch::emulator {
 namespace {
@@ -17,16 +18,6 @@ std::string_view authority(std::string_view url) {
     return rest.substr(0, rest.find_first_of("/?"));
 }
 
-bool lower_prefix(std::string_view text, std::string_view prefix) {
-    if (text.size() < prefix.size()) return false;
-    for (std::size_t i = 0; i < prefix.size(); ++i) {
-        char c = text[i];
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-        if (c != prefix[i]) return false;
-    }
-    return true;
-}
-
 }  // namespace
 
 CallbackCheck check_callback(std::string_view callback, const std::vector<std::string>& allowed) {
@@ -34,7 +25,7 @@ CallbackCheck check_callback(std::string_view callback, const std::vector<std::s
     if (callback.empty() || callback.size() > max_callback_length) return CallbackCheck::malformed;
     for (unsigned char c : callback)
         if (c <= 0x20 || c >= 0x7f || c == '#' || c == '\\') return CallbackCheck::malformed;
-    if (!lower_prefix(callback, "http://") && !lower_prefix(callback, "https://"))
+    if (!istarts_with(callback, "http://") && !istarts_with(callback, "https://"))
         return CallbackCheck::malformed;
     const std::string_view host = authority(callback);
     if (host.empty() || host.find('@') != std::string_view::npos) return CallbackCheck::malformed;

@@ -14,6 +14,7 @@
 #include <openssl/crypto.h>
 
 #include "store/token_cipher.h"
+#include "core/text.h"
 
 namespace perch {
 
@@ -21,12 +22,6 @@ namespace {
 
 constexpr std::size_t max_secret_file_bytes = 4096;
 constexpr std::size_t max_credential_length = 256;
-
-std::string lower(std::string_view text) {
-    std::string out(text);
-    for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
-}
 
 bool all_digits(std::string_view text) {
     return !text.empty() && std::all_of(text.begin(), text.end(),

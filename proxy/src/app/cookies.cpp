@@ -1,15 +1,8 @@
 #include "app/cookies.h"
+#include "core/text.h"
 
 namespace perch {
 namespace {
-
-bool is_space(char c) { return c == ' ' || c == '\t'; }
-
-std::string_view trim(std::string_view text) {
-    while (!text.empty() && is_space(text.front())) text.remove_prefix(1);
-    while (!text.empty() && is_space(text.back())) text.remove_suffix(1);
-    return text;
-}
 
 // RFC 7230 tchar: what a cookie name may be made of.
 bool is_token_char(char c) {

@@ -1,4 +1,5 @@
 #include "app/static_files.h"
+#include "core/text.h"
 
 #include <algorithm>
 #include <array>
@@ -68,12 +69,6 @@ bool is_within(const fs::path& root, const fs::path& path) {
         if (path_it == path.end() || *root_it != *path_it) return false;
     }
     return true;
-}
-
-std::string_view trim(std::string_view text) {
-    while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-    while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-    return text;
 }
 
 // The opaque part of an entity tag, without W/ (If-None-Match compares weakly).

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "core/percent_encoding.h"
+#include "core/text.h"
 
 namespace perch {
 namespace {
@@ -19,14 +20,7 @@ bool is_sub_delim(char c) {
     return std::string_view("!$&'()*+,;=").find(c) != std::string_view::npos;
 }
 
-char to_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 char to_upper(char c) { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c; }
-
-std::string lower(std::string_view text) {
-    std::string out(text);
-    std::transform(out.begin(), out.end(), out.begin(), to_lower);
-    return out;
-}
 
 Error invalid_uri(std::string message) { return Error{ErrorCode::invalid_uri, std::move(message)}; }
 

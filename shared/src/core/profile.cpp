@@ -5,6 +5,7 @@
 
 #include "core/json_input.h"
 #include "core/unicode_text.h"
+#include "core/text.h"
 
 namespace perch {
 namespace {
@@ -27,24 +28,14 @@ bool is_canonical_user_id(std::string_view text) {
     return text.size() < 20 || text <= "18446744073709551615";
 }
 
-bool starts_with_ignoring_case(std::string_view text, std::string_view prefix) {
-    if (text.size() < prefix.size()) return false;
-    for (std::size_t i = 0; i < prefix.size(); ++i) {
-        char c = text[i];
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-        if (c != prefix[i]) return false;
-    }
-    return true;
-}
-
 // An absolute http(s) URL with a host, in printable ASCII without the
 // characters a URL never holds unescaped: safe to put in an <img src>.
 bool is_usable_picture_url(std::string_view url) {
     if (url.size() > max_picture_url_bytes) return false;
     std::size_t rest = 0;
-    if (starts_with_ignoring_case(url, "https://")) {
+    if (istarts_with(url, "https://")) {
         rest = 8;
-    } else if (starts_with_ignoring_case(url, "http://")) {
+    } else if (istarts_with(url, "http://")) {
         rest = 7;
     } else {
         return false;
