@@ -23,6 +23,7 @@
 #include <benchmark/benchmark.h>
 
 #include "store/account_store.h"
+#include "store/sqlite_account_store.h"
 #include "base/clock.h"
 #include "base/crypto.h"
 #include "store/token_cipher.h"
@@ -66,7 +67,7 @@ std::unique_ptr<AccountStore> open_store(const std::string& path, AccountStoreOp
     AccountStoreOptions options;
     options.path = path;
     options.durability = durability;
-    auto store = AccountStore::open(options, cipher(), system_clock);
+    auto store = SqliteAccountStore::open(options, cipher(), system_clock);
     if (!store) {
         std::cerr << "perch_bench_accounts: " << store.error().message << "\n";
         std::exit(1);

@@ -20,6 +20,7 @@
 #include <pthread.h>
 
 #include "store/account_store.h"
+#include "store/sqlite_account_store.h"
 #include "app/api_handlers.h"
 #include "base/clock.h"
 #include "app/config.h"
@@ -130,7 +131,7 @@ int serve(ProxyConfig& config) {
     OPENSSL_cleanse(config.token_key->data(), config.token_key->size());
     config.token_key.reset();
 
-    auto opened = AccountStore::open(AccountStoreOptions{config.database}, cipher, clock);
+    auto opened = SqliteAccountStore::open(AccountStoreOptions{config.database}, cipher, clock);
     if (!opened) return report_open_failure(opened.error(), config.database);
     AccountStore& accounts = *opened.value();
     log->info("accounts: " + config.database);

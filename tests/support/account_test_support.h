@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "store/account_store.h"
+#include "store/sqlite_account_store.h"
 #include "store/migrations.h"
 #include "store/sqlite.h"
 #include "store/stored_tokens.h"
@@ -55,7 +56,7 @@ struct AccountFixture {
     AccountFixture() : cipher(test_key(1), random) {}
 
     std::unique_ptr<AccountStore> open() {
-        auto store = AccountStore::open(options(), cipher, clock);
+        auto store = SqliteAccountStore::open(options(), cipher, clock);
         if (!store) FAIL("open failed: " << store.error().message);
         return std::move(store).value();
     }

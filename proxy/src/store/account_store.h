@@ -1,28 +1,15 @@
-// Accounts in an embedded SQLite database (PERCH_DATABASE).
-//
-// Durability: WAL journal with synchronous=FULL, so every write that returned
-// success has been fsynced and survives a kill -9 and a power cut alike.
-// (NORMAL would survive kill -9 but could drop the last registrations on power
-// loss after the user was told "201 Created".) Registrations and sign-ins are
-// rare, human-paced events, so the fsync per write costs nothing that matters.
-//
-// Threads: cpp-httplib calls from a thread pool. The store keeps two
-// connections, each used under its own mutex: one for writes, one for reads
-// (PRAGMA query_only). In WAL mode a reader never waits for a writer, so
-// /api/me lookups never queue behind a registration's fsync. Each connection
-// caches its prepared statements. All methods are safe to call concurrently.
-//
-// Errors: every method returns AccountResult; nothing throws.
+// Accounts: what the proxy stores about a person who registered, and the
+// interface every account store implements (today: SqliteAccountStore,
+// store/sqlite_account_store.h).
 #pragma once
+
 
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
-#include <variant>
 
 #include "core/api_types.h"
 #include "core/result.h"
@@ -32,10 +19,6 @@
 #include "store/token_cipher.h"
 
 namespace perch {
-
-namespace sqlite {
-class Database;
-}
 
 enum class AccountErrorKind {
     already_registered,  // the Twitter id already has an account
@@ -94,45 +77,28 @@ api::User to_api_user(const Account& account);
 // "1970-01-01T00:00:00Z" style, UTC, second precision.
 std::string format_rfc3339_utc(std::int64_t unix_seconds);
 
-struct AccountStoreOptions {
-    // full: every successful write is fsynced (survives power loss). normal: a
-    //   write survives kill -9 but the last ones may be lost on power loss;
-    //   about 10x the write rate. Production uses full (see the top of this file).
-    enum class Durability { full, normal };
-
-    std::string path = "perch.db";  // PERCH_DATABASE
-    int busy_timeout_ms = 5000;     // wait this long for another process's lock
-    Durability durability = Durability::full;
-};
-
+// Every account store implements this; the proxy holds one for its lifetime.
+// Thread-safe: all methods may be called concurrently. Nothing throws: every
+// method returns AccountResult.
 class AccountStore {
 public:
-    // Opens (creating if needed) and migrates the database, and checks that
-    // `cipher` holds the key the stored tokens are sealed with (token_key_check.h;
-    // a new database records it), all in one transaction. `cipher` and `clock`
-    // must outlive the store. Errors: schema_refused, token_key_mismatch, storage.
-    static AccountResult<std::unique_ptr<AccountStore>> open(const AccountStoreOptions& options,
-                                                             const TokenCipher& cipher,
-                                                             const Clock& clock);
-    ~AccountStore();
-    AccountStore(const AccountStore&) = delete;
-    AccountStore& operator=(const AccountStore&) = delete;
+    virtual ~AccountStore() = default;
 
     // One transaction: the account exists completely or not at all.
     // created_at = last_sign_in_at = now.
     // Errors: already_registered (checked first), username_taken, invalid, storage.
-    AccountResult<Account> register_account(const NewAccount& account);
+    virtual AccountResult<Account> register_account(const NewAccount& account) = 0;
 
     // nullopt if there is no such account. Errors: storage.
-    AccountResult<std::optional<Account>> find_by_twitter_id(std::string_view twitter_id);
-    AccountResult<std::optional<Account>> find_by_id(std::int64_t id);
+    virtual AccountResult<std::optional<Account>> find_by_twitter_id(std::string_view twitter_id) = 0;
+    virtual AccountResult<std::optional<Account>> find_by_id(std::int64_t id) = 0;
 
     // A returning user: stores the new tokens and sets last_sign_in_at = now, in
     // one statement. Returns the updated account.
     // Errors: not_found, invalid, storage.
-    AccountResult<Account> refresh_tokens_and_sign_in(std::string_view twitter_id,
-                                                      std::string_view access_token,
-                                                      std::string_view access_token_secret);
+    virtual AccountResult<Account> refresh_tokens_and_sign_in(std::string_view twitter_id,
+                                                              std::string_view access_token,
+                                                              std::string_view access_token_secret) = 0;
 
     // The account's Twitter tokens, opened: for the proxy's own use of them
     // (e.g. calling Twitter as that person). Errors: not_found; token_unreadable
@@ -140,22 +106,12 @@ public:
     // column, or sealed under another key) — the message names the account row,
     // never a token or the key; storage. A caller must treat token_unreadable as
     // a failure to log at error level and never fall back to anything.
-    AccountResult<AccessTokens> tokens_of(std::string_view twitter_id);
+    virtual AccountResult<AccessTokens> tokens_of(std::string_view twitter_id) = 0;
 
     // The same for an account already read. Errors: token_unreadable.
-    AccountResult<AccessTokens> decrypt_tokens(const Account& account) const;
+    virtual AccountResult<AccessTokens> decrypt_tokens(const Account& account) const = 0;
 
-    AccountResult<std::int64_t> count();
-
-private:
-    struct Connection;
-    AccountStore(const TokenCipher& cipher, const Clock& clock, std::unique_ptr<Connection> writer,
-                 std::unique_ptr<Connection> reader);
-
-    const TokenCipher& cipher_;
-    const Clock& clock_;
-    std::unique_ptr<Connection> writer_;
-    std::unique_ptr<Connection> reader_;
+    virtual AccountResult<std::int64_t> count() = 0;
 };
 
 }  // namespace perch

@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "store/account_store.h"
+#include "store/sqlite_account_store.h"
 #include "app/api_handlers.h"
 #include "store/consumed_flows.h"
 #include "support/app_fakes.h"
@@ -69,7 +70,7 @@ struct App {
         options.path = (data.path() / "perch.db").string();  // outside the web root
         options.durability = AccountStoreOptions::Durability::normal;
         options.busy_timeout_ms = 50;  // tests that hold the write lock fail fast
-        auto opened = AccountStore::open(options, cipher, clock);
+        auto opened = SqliteAccountStore::open(options, cipher, clock);
         if (!opened) throw std::runtime_error("cannot open the test account store: " + opened.error().message);
         accounts = std::move(opened).value();
         // As main() does: a limit with per_minute 0 has no limiter.

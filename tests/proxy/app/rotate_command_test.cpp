@@ -50,7 +50,7 @@ Run run(const std::map<std::string, std::string>& env, std::vector<std::string> 
 // A closed database of `count` accounts under old_hex's key.
 struct Database {
     explicit Database(int count) : cipher(key_of(old_hex), random) {
-        auto store = perch::AccountStore::open(perch::AccountStoreOptions{path}, cipher, clock);
+        auto store = perch::SqliteAccountStore::open(perch::AccountStoreOptions{path}, cipher, clock);
         REQUIRE(store.ok());
         for (int i = 1; i <= count; ++i) {
             REQUIRE(store.value()->register_account(new_account(std::to_string(i), "u" + std::to_string(i))).ok());
@@ -61,7 +61,7 @@ struct Database {
     }
     bool opens_with(const std::string& hex) {
         const perch::TokenCipher with(key_of(hex), random);
-        return perch::AccountStore::open(perch::AccountStoreOptions{path}, with, clock).ok();
+        return perch::SqliteAccountStore::open(perch::AccountStoreOptions{path}, with, clock).ok();
     }
 
     TempDir dir;
@@ -146,7 +146,7 @@ TEST_CASE("rotate-token-key with a PERCH_TOKEN_KEY that is not the database's ex
 TEST_CASE("rotate-token-key refuses a database in use, or one holding a token that does not open, with exit 1") {
     Database database(2);
     {
-        auto running = perch::AccountStore::open(perch::AccountStoreOptions{database.path}, database.cipher,
+        auto running = perch::SqliteAccountStore::open(perch::AccountStoreOptions{database.path}, database.cipher,
                                                  database.clock);
         REQUIRE(running.ok());
         const Run busy = run(database.env());

@@ -4,6 +4,7 @@
 // database, and checks that nothing acknowledged was lost and nothing is half
 // written. The parent acts on what the pipe says, never on elapsed time.
 #include "store/account_store.h"
+#include "store/sqlite_account_store.h"
 
 #include <catch2/catch.hpp>
 
@@ -68,7 +69,7 @@ bool write_report(int fd, char kind, std::int64_t index) {
         const perch::SystemClock clock;
         perch::AccountStoreOptions options;
         options.path = path;
-        auto opened = perch::AccountStore::open(options, cipher, clock);
+        auto opened = perch::SqliteAccountStore::open(options, cipher, clock);
         if (!opened) {
             std::fprintf(stderr, "child: open failed: %s\n", opened.error().message.c_str());
             _exit(3);
@@ -191,7 +192,7 @@ TEST_CASE("Killing the process mid-registration loses no acknowledged account an
                       "created_at IS NULL OR last_sign_in_at IS NULL") == 0);
         }
 
-        auto opened = perch::AccountStore::open(perch::AccountStoreOptions{path}, cipher, clock);
+        auto opened = perch::SqliteAccountStore::open(perch::AccountStoreOptions{path}, cipher, clock);
         REQUIRE(opened.ok());
         auto& store = *opened.value();
         const std::int64_t rows = store.count().value();

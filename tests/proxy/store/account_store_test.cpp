@@ -1,4 +1,5 @@
 #include "store/account_store.h"
+#include "store/sqlite_account_store.h"
 
 #include <catch2/catch.hpp>
 
@@ -239,7 +240,7 @@ TEST_CASE("A database with a newer schema is refused and left untouched") {
         perch::sqlite::Database raw(fixture.path, perch::sqlite::Database::Mode::read_write);
         raw.exec("PRAGMA user_version = 3");
     }
-    const auto store = perch::AccountStore::open(fixture.options(), fixture.cipher, fixture.clock);
+    const auto store = perch::SqliteAccountStore::open(fixture.options(), fixture.cipher, fixture.clock);
     REQUIRE_FALSE(store.ok());
     CHECK(store.error().kind == perch::AccountErrorKind::schema_refused);
     CHECK(store.error().message ==
@@ -265,7 +266,7 @@ TEST_CASE("An unrelated SQLite file with tables but no Perch marker is refused a
         }
         const std::string before = read_bytes(fixture.path);
         REQUIRE_FALSE(before.empty());
-        const auto store = perch::AccountStore::open(fixture.options(), fixture.cipher, fixture.clock);
+        const auto store = perch::SqliteAccountStore::open(fixture.options(), fixture.cipher, fixture.clock);
         REQUIRE_FALSE(store.ok());
         CHECK(store.error().kind == perch::AccountErrorKind::schema_refused);
         CHECK(store.error().message ==
@@ -292,7 +293,7 @@ TEST_CASE("Another application's database is refused") {
         perch::sqlite::Database raw(fixture.path, perch::sqlite::Database::Mode::read_write_create);
         raw.exec("CREATE TABLE notes (x TEXT); PRAGMA user_version = 3");
     }
-    const auto store = perch::AccountStore::open(fixture.options(), fixture.cipher, fixture.clock);
+    const auto store = perch::SqliteAccountStore::open(fixture.options(), fixture.cipher, fixture.clock);
     REQUIRE_FALSE(store.ok());
     CHECK(store.error().kind == perch::AccountErrorKind::schema_refused);
     CHECK(store.error().message ==
@@ -302,7 +303,7 @@ TEST_CASE("Another application's database is refused") {
 TEST_CASE("A file that is not a database fails to open with a storage error") {
     Fixture fixture;
     std::ofstream(fixture.path) << "this is not an SQLite database, just some text long enough";
-    const auto store = perch::AccountStore::open(fixture.options(), fixture.cipher, fixture.clock);
+    const auto store = perch::SqliteAccountStore::open(fixture.options(), fixture.cipher, fixture.clock);
     REQUIRE_FALSE(store.ok());
     CHECK(store.error().kind == perch::AccountErrorKind::storage);
     CHECK(store.error().message ==
@@ -396,7 +397,7 @@ TEST_CASE("A database is refused, unchanged, under another token key; its own ke
     const std::string before = read_bytes(fixture.path);
     for (unsigned char seed : {2, 3}) {
         const perch::TokenCipher other(test_key(seed), fixture.random);
-        const auto store = perch::AccountStore::open(fixture.options(), other, fixture.clock);
+        const auto store = perch::SqliteAccountStore::open(fixture.options(), other, fixture.clock);
         REQUIRE_FALSE(store.ok());
         CHECK(store.error().kind == perch::AccountErrorKind::token_key_mismatch);
         CHECK(perch::to_string(store.error().kind) == "token_key_mismatch");
@@ -411,7 +412,7 @@ TEST_CASE("A database without accounts is refused under another key too") {
     Fixture fixture;
     fixture.open();
     const perch::TokenCipher other(test_key(2), fixture.random);
-    const auto store = perch::AccountStore::open(fixture.options(), other, fixture.clock);
+    const auto store = perch::SqliteAccountStore::open(fixture.options(), other, fixture.clock);
     REQUIRE_FALSE(store.ok());
     CHECK(store.error().kind == perch::AccountErrorKind::token_key_mismatch);
 }
@@ -422,7 +423,7 @@ TEST_CASE("A schema-1 database adopts the key that opens its tokens and refuses 
     const std::string before = read_bytes(fixture.path);
 
     const perch::TokenCipher other(test_key(2), fixture.random);
-    const auto refused = perch::AccountStore::open(fixture.options(), other, fixture.clock);
+    const auto refused = perch::SqliteAccountStore::open(fixture.options(), other, fixture.clock);
     REQUIRE_FALSE(refused.ok());
     CHECK(refused.error().kind == perch::AccountErrorKind::token_key_mismatch);
     CHECK(refused.error().message == "the token key does not open the stored tokens of the oldest account");
@@ -437,7 +438,7 @@ TEST_CASE("A schema-1 database adopts the key that opens its tokens and refuses 
     CHECK(raw.query_int64("SELECT count(*) FROM perch_metadata WHERE name = 'token_key_check'") == 1);
     // From now on the check value decides, with or without accounts.
     raw.exec("DELETE FROM accounts");
-    const auto later = perch::AccountStore::open(fixture.options(), other, fixture.clock);
+    const auto later = perch::SqliteAccountStore::open(fixture.options(), other, fixture.clock);
     REQUIRE_FALSE(later.ok());
     CHECK(later.error().message == "the token key does not match the database's key check value");
 }
@@ -446,8 +447,8 @@ TEST_CASE("A schema-1 database without accounts adopts the first key it is given
     Fixture fixture;
     write_schema_1_database(fixture.path, fixture.cipher, {});
     const perch::TokenCipher other(test_key(2), fixture.random);
-    REQUIRE(perch::AccountStore::open(fixture.options(), other, fixture.clock).ok());
-    const auto original = perch::AccountStore::open(fixture.options(), fixture.cipher, fixture.clock);
+    REQUIRE(perch::SqliteAccountStore::open(fixture.options(), other, fixture.clock).ok());
+    const auto original = perch::SqliteAccountStore::open(fixture.options(), fixture.cipher, fixture.clock);
     REQUIRE_FALSE(original.ok());
     CHECK(original.error().kind == perch::AccountErrorKind::token_key_mismatch);
 }
@@ -572,7 +573,7 @@ TEST_CASE("Account store registration rate and lookup latency", "[.bench]") {
     if (sync_env != nullptr && std::string(sync_env) == "normal") {
         options.durability = perch::AccountStoreOptions::Durability::normal;
     }
-    auto opened = perch::AccountStore::open(options, fixture.cipher, fixture.clock);
+    auto opened = perch::SqliteAccountStore::open(options, fixture.cipher, fixture.clock);
     REQUIRE(opened.ok());
     auto store = std::move(opened).value();
     using steady = std::chrono::steady_clock;

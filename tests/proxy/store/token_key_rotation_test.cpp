@@ -76,10 +76,10 @@ TEST_CASE("Rotation re-seals every token: the new key opens them all, the old ke
     CHECK(opening_under(fixture.path, next) == std::pair<int, int>{3, 0});
     CHECK(opening_under(fixture.path, fixture.cipher) == std::pair<int, int>{0, 3});
     // The check value moved with the tokens: the old key is refused, the new one opens.
-    const auto old_store = perch::AccountStore::open(fixture.options(), fixture.cipher, fixture.clock);
+    const auto old_store = perch::SqliteAccountStore::open(fixture.options(), fixture.cipher, fixture.clock);
     REQUIRE_FALSE(old_store.ok());
     CHECK(old_store.error().kind == AccountErrorKind::token_key_mismatch);
-    auto store = perch::AccountStore::open(fixture.options(), next, fixture.clock);
+    auto store = perch::SqliteAccountStore::open(fixture.options(), next, fixture.clock);
     REQUIRE(store.ok());
     CHECK(store.value()->tokens_of("2").value().token == "2-TokenPlaintextMarker-user2");
     // And the profile columns are as they were.
@@ -94,7 +94,7 @@ TEST_CASE("Rotation of a database without accounts moves only the check value") 
     REQUIRE(rotated.ok());
     CHECK(rotated.value().accounts == 0);
     CHECK(rotated.value().tokens == 0);
-    CHECK(perch::AccountStore::open(fixture.options(), next, fixture.clock).ok());
+    CHECK(perch::SqliteAccountStore::open(fixture.options(), next, fixture.clock).ok());
 }
 
 TEST_CASE("A swapped ciphertext stops the rotation and leaves the database byte for byte") {
@@ -192,7 +192,7 @@ TEST_CASE("A schema-1 database is migrated and rotated in the same transaction")
     REQUIRE(rotated.ok());
     CHECK(rotated.value().accounts == 2);
     CHECK(opening_under(fixture.path, next) == std::pair<int, int>{2, 0});
-    CHECK(perch::AccountStore::open(fixture.options(), next, fixture.clock).ok());
+    CHECK(perch::SqliteAccountStore::open(fixture.options(), next, fixture.clock).ok());
 }
 
 TEST_CASE("A rotation killed at any moment leaves every token under one key, the check value's") {
@@ -200,7 +200,7 @@ TEST_CASE("A rotation killed at any moment leaves every token under one key, the
     {
         perch::AccountStoreOptions options = fixture.options();
         options.durability = perch::AccountStoreOptions::Durability::normal;  // quick to fill
-        auto store = perch::AccountStore::open(options, fixture.cipher, fixture.clock);
+        auto store = perch::SqliteAccountStore::open(options, fixture.cipher, fixture.clock);
         REQUIRE(store.ok());
         for (int i = 1; i <= 2000; ++i) {
             REQUIRE(store.value()->register_account(new_account(std::to_string(i), "u" + std::to_string(i))).ok());
@@ -251,8 +251,8 @@ TEST_CASE("A rotation killed at any moment leaves every token under one key, the
         const auto under_new = opening_under(work, next);
         perch::AccountStoreOptions options;
         options.path = work;
-        const bool old_opens = perch::AccountStore::open(options, fixture.cipher, fixture.clock).ok();
-        const bool new_opens = perch::AccountStore::open(options, next, fixture.clock).ok();
+        const bool old_opens = perch::SqliteAccountStore::open(options, fixture.cipher, fixture.clock).ok();
+        const bool new_opens = perch::SqliteAccountStore::open(options, next, fixture.clock).ok();
         if (old_opens) {
             CHECK(under_old == std::pair<int, int>{2000, 0});
             CHECK_FALSE(new_opens);
