@@ -1,179 +1,25 @@
 #include "app/config.h"
 
 #include <algorithm>
-#include <cctype>
-#include <cerrno>
 #include <cstdlib>
-#include <cstring>
-#include <fstream>
-#include <limits>
-#include <tuple>
+#include <string_view>
 #include <vector>
 
 #include <CLI/CLI.hpp>
 #include <openssl/crypto.h>
 
-#include "store/token_cipher.h"
+#include "app/settings.h"
 #include "core/text.h"
+#include "store/token_cipher.h"
 
 namespace perch {
 
 namespace {
 
-constexpr std::size_t max_secret_file_bytes = 4096;
 constexpr std::size_t max_credential_length = 256;
-
-bool all_digits(std::string_view text) {
-    return !text.empty() && std::all_of(text.begin(), text.end(),
-                                        [](char c) { return c >= '0' && c <= '9'; });
-}
-
-// Parses a decimal in [min, max]; no sign, no spaces, no suffix.
-std::optional<long long> parse_integer(std::string_view text, long long min, long long max) {
-    if (!all_digits(text) || text.size() > 18) return std::nullopt;
-    long long value = 0;
-    for (char c : text) value = value * 10 + (c - '0');
-    if (value < min || value > max) return std::nullopt;
-    return value;
-}
-
 
 bool printable_without_space(std::string_view text) {
     return std::all_of(text.begin(), text.end(), [](char c) { return c > 0x20 && c < 0x7f; });
-}
-
-// Reads a small secret file; strips one trailing newline. Messages name the file, never its content.
-Result<std::string> read_secret_file(const std::string& path, const std::string& setting) {
-    std::ifstream file(path, std::ios::binary);
-    if (!file) {
-        return Error{ErrorCode::invalid_field,
-                     "cannot read " + setting + " " + path + ": " + std::strerror(errno)};
-    }
-    std::string content(max_secret_file_bytes + 1, '\0');
-    file.read(content.data(), static_cast<std::streamsize>(content.size()));
-    content.resize(static_cast<std::size_t>(file.gcount()));
-    if (content.size() > max_secret_file_bytes) {
-        return Error{ErrorCode::too_long, setting + " " + path + " is larger than 4 KiB"};
-    }
-    if (!content.empty() && content.back() == '\n') content.pop_back();
-    if (!content.empty() && content.back() == '\r') content.pop_back();
-    return content;
-}
-
-// One setting: a --flag and its PERCH_ variable.
-struct Setting {
-    const char* env;
-    const char* flag;
-    const char* help;
-    std::string flag_value;
-    CLI::Option* option = nullptr;
-};
-
-// A setting's value: the flag if given, else the variable; `source` names where it came from.
-struct Value {
-    std::string text;
-    std::string source;
-};
-
-class Settings {
-public:
-    Settings(CLI::App& app, const EnvLookup& env) : app_(app), env_(env) {}
-
-    Setting& add(const char* env, const char* flag, const char* help) {
-        settings_.push_back(std::make_unique<Setting>(Setting{env, flag, help, {}, nullptr}));
-        Setting& setting = *settings_.back();
-        const std::string description = std::string(help) + " [env " + env + "]";
-        setting.option = app_.add_option(flag, setting.flag_value, description);
-        return setting;
-    }
-
-    bool from_flag(const Setting& setting) const { return setting.option->count() > 0; }
-
-    // Overwrites a flag's text (a secret) once it has been used.
-    void wipe(const Setting& setting) {
-        for (auto& owned : settings_) {
-            if (owned.get() == &setting) OPENSSL_cleanse(owned->flag_value.data(), owned->flag_value.size());
-        }
-    }
-
-    std::optional<Value> get(const Setting& setting) const {
-        if (from_flag(setting)) return Value{setting.flag_value, setting.flag};
-        if (auto text = env_(setting.env)) return Value{*text, setting.env};
-        return std::nullopt;
-    }
-
-private:
-    CLI::App& app_;
-    const EnvLookup& env_;
-    std::vector<std::unique_ptr<Setting>> settings_;
-};
-
-Error bad(const std::string& source, const std::string& what) {
-    return Error{ErrorCode::invalid_field, source + " " + what};
-}
-
-// Exactly one of a value and a file holding it; a flag for either beats the variables for both.
-Result<std::optional<std::string>> secret_value(const Settings& settings, const Setting& direct,
-                                                const Setting& file) {
-    std::optional<Value> value;
-    std::optional<Value> path;
-    if (settings.from_flag(direct) || settings.from_flag(file)) {
-        if (settings.from_flag(direct)) value = settings.get(direct);
-        if (settings.from_flag(file)) path = settings.get(file);
-    } else {
-        value = settings.get(direct);
-        path = settings.get(file);
-    }
-    if (value && path) {
-        return Error{ErrorCode::invalid_field,
-                     std::string("set only one of ") + value->source + " and " + path->source};
-    }
-    if (value) return std::optional<std::string>(value->text);
-    if (path) {
-        auto content = read_secret_file(path->text, path->source);
-        if (!content) return content.error();
-        return std::optional<std::string>(content.value());
-    }
-    return std::optional<std::string>();
-}
-
-template <typename T>
-Result<T> integer_setting(const Settings& settings, const Setting& setting, T fallback, long long min,
-                          long long max) {
-    auto value = settings.get(setting);
-    if (!value) return fallback;
-    auto number = parse_integer(value->text, min, max);
-    if (!number) {
-        return bad(value->source, "must be an integer from " + std::to_string(min) + " to " + std::to_string(max));
-    }
-    return static_cast<T>(*number);
-}
-
-// A 64-hex-digit key from a value-or-file pair of settings, e.g. PERCH_TOKEN_KEY
-// and PERCH_TOKEN_KEY_FILE; `what` names it in messages ("token key").
-Result<TokenKey> key_setting(const Settings& s, const Setting& direct, const Setting& file,
-                             const std::string& what) {
-    auto key_text = secret_value(s, direct, file);
-    if (!key_text) return key_text.error();
-    if (!key_text.value() || key_text.value()->empty()) {
-        return Error{ErrorCode::missing_field, std::string(direct.env) + " or " + file.env + " (" +
-                                                   direct.flag + "[-file]) is required: 64 hex digits, "
-                                                   "e.g. from openssl rand -hex 32"};
-    }
-    auto parsed_key = parse_token_key(*key_text.value());
-    OPENSSL_cleanse(key_text.value()->data(), key_text.value()->size());
-    if (!parsed_key) {
-        return Error{ErrorCode::invalid_field, "the " + what + " (" + direct.env +
-                                                   "[_FILE]) must be 64 hex digits (32 bytes)"};
-    }
-    return parsed_key;
-}
-
-Result<std::string> database_setting(const Settings& s, const Setting& setting, const std::string& fallback) {
-    auto value = s.get(setting);
-    if (!value) return fallback;
-    if (value->text.empty()) return bad(value->source, "must not be empty");
-    return value->text;
 }
 
 // CLI11's parse of the command line: nullopt to go on, or what to answer instead
@@ -205,55 +51,63 @@ std::optional<Result<Loaded<Config>>> parse_command_line(CLI::App& app, int argc
     }
 }
 
-// Every setting, by name.
-struct Declared {
-    const Setting* key;
-    const Setting* secret;
-    const Setting* secret_file;
-    const Setting* callback;
-    const Setting* api;
-    const Setting* listen;
-    const Setting* origin;
-    const Setting* web_root;
-    const Setting* database;
-    const Setting* token_key;
-    const Setting* token_key_file;
-    const Setting* threads;
-    const Setting* max_body;
-    const Setting* idle;
-    const Setting* max_age;
-    const Setting* flow_ttl;
-    const Setting* max_sessions;
-    const Setting* max_flows;
-    const Setting* flows_per_session;
-    const Setting* connect_timeout;
-    const Setting* read_timeout;
-    const Setting* start_per_minute;
-    const Setting* start_burst;
-    const Setting* exchange_per_minute;
-    const Setting* exchange_burst;
-    const Setting* trust_forwarded_for;
-    const Setting* request_timeout;
-    const Setting* max_connections_per_client;
+Error required(const Setting& setting) {
+    return Error{ErrorCode::missing_field, std::string(setting.env) + " (" + setting.flag + ") is required"};
+}
+
+// One row of the settings table: a PERCH_ variable, its --flag, its help, and
+// how its text becomes part of ProxyConfig.
+struct ProxySetting {
+    enum class Kind {
+        text,         // optional; `parse` checks and stores it
+        required,     // like text, but missing or empty is an error
+        integer,      // within [min, max]; `set` stores it, `get` gives the default
+        secret,       // a value-or-file pair with the next row; `secret` reads and stores it
+        secret_file,  // the _FILE half of the row before it
+    };
+    const char* env;
+    const char* flag;
+    const char* help;
+    Kind kind;
+    std::optional<Error> (*parse)(ProxyConfig&, const Value&) = nullptr;
+    std::string (*shown_default)(const ProxyConfig&) = nullptr;  // for --help; text rows
+    long long min = 0;
+    long long max = 0;
+    long long (*get)(const ProxyConfig&) = nullptr;
+    void (*set)(ProxyConfig&, long long) = nullptr;
+    std::optional<Error> (*secret)(ProxyConfig&, const Settings&, const Setting& direct, const Setting& file) = nullptr;
 };
 
-Result<ProxyConfig> build(const Settings& s, const Declared& d) {
-    ProxyConfig config;
+using Kind = ProxySetting::Kind;
 
-    auto consumer_key = s.get(*d.key);
-    if (!consumer_key || consumer_key->text.empty()) {
-        return Error{ErrorCode::missing_field, "PERCH_CONSUMER_KEY (--consumer-key) is required"};
-    }
-    if (consumer_key->text.size() > max_credential_length || !printable_without_space(consumer_key->text)) {
-        return bad(consumer_key->source, "must be 1 to 256 printable ASCII characters without spaces");
-    }
-    config.consumer_key = consumer_key->text;
+ProxySetting text(const char* env, const char* flag, const char* help,
+                  std::optional<Error> (*parse)(ProxyConfig&, const Value&),
+                  std::string (*shown_default)(const ProxyConfig&) = nullptr) {
+    return ProxySetting{env, flag, help, Kind::text, parse, shown_default};
+}
+ProxySetting required_text(const char* env, const char* flag, const char* help,
+                           std::optional<Error> (*parse)(ProxyConfig&, const Value&)) {
+    return ProxySetting{env, flag, help, Kind::required, parse};
+}
+ProxySetting integer(const char* env, const char* flag, const char* help, long long min, long long max,
+                     long long (*get)(const ProxyConfig&), void (*set)(ProxyConfig&, long long)) {
+    return ProxySetting{env, flag, help, Kind::integer, nullptr, nullptr, min, max, get, set};
+}
+ProxySetting secret(const char* env, const char* flag, const char* help,
+                    std::optional<Error> (*read)(ProxyConfig&, const Settings&, const Setting&, const Setting&)) {
+    return ProxySetting{env, flag, help, Kind::secret, nullptr, nullptr, 0, 0, nullptr, nullptr, read};
+}
+ProxySetting secret_file(const char* env, const char* flag, const char* help) {
+    return ProxySetting{env, flag, help, Kind::secret_file};
+}
 
-    auto consumer_secret = secret_value(s, *d.secret, *d.secret_file);
+std::optional<Error> read_consumer_secret(ProxyConfig& config, const Settings& s, const Setting& direct,
+                                          const Setting& file) {
+    auto consumer_secret = secret_value(s, direct, file);
     if (!consumer_secret) return consumer_secret.error();
     if (!consumer_secret.value() || consumer_secret.value()->empty()) {
-        return Error{ErrorCode::missing_field,
-                     "PERCH_CONSUMER_SECRET or PERCH_CONSUMER_SECRET_FILE (--consumer-secret[-file]) is required"};
+        return Error{ErrorCode::missing_field, std::string(direct.env) + " or " + file.env + " (" + direct.flag +
+                                                   "[-file]) is required"};
     }
     if (consumer_secret.value()->size() > max_credential_length ||
         !printable_without_space(*consumer_secret.value())) {
@@ -261,156 +115,227 @@ Result<ProxyConfig> build(const Settings& s, const Declared& d) {
                      "the consumer secret must be 1 to 256 printable ASCII characters without spaces"};
     }
     config.consumer_secret = *consumer_secret.value();
+    return std::nullopt;
+}
 
-    if (auto value = s.get(*d.api)) {
-        auto url = parse_http_url(value->text);
-        if (!url || url.value().target.find('?') != std::string::npos) {
-            return bad(value->source, "must be an absolute http(s) URL without query, e.g. https://api.twitter.com");
-        }
-        if (url.value().scheme == "http" && !is_loopback_host(url.value().host)) {
-            return bad(value->source, "may use plain http only for a loopback host (127.0.0.1, ::1, localhost)");
-        }
-        std::string base = url_origin(url.value());
-        std::string path = url.value().target;
-        while (!path.empty() && path.back() == '/') path.pop_back();
-        config.twitter_api = base + path;
+// Accounts are stored with their Twitter tokens sealed under this key, so the
+// proxy does not start without one.
+std::optional<Error> read_token_key(ProxyConfig& config, const Settings& s, const Setting& direct,
+                                    const Setting& file) {
+    auto token_key = key_setting(s, direct, file, "token key");
+    if (!token_key) return token_key.error();
+    config.token_key = token_key.value();
+    OPENSSL_cleanse(token_key.value().data(), token_key.value().size());
+    return std::nullopt;
+}
+
+std::optional<Error> parse_consumer_key(ProxyConfig& config, const Value& value) {
+    if (value.text.size() > max_credential_length || !printable_without_space(value.text)) {
+        return bad(value.source, "must be 1 to 256 printable ASCII characters without spaces");
     }
+    config.consumer_key = value.text;
+    return std::nullopt;
+}
 
-    if (auto value = s.get(*d.listen)) {
-        auto parsed = parse_listen(value->text);
-        if (!parsed) return bad(value->source, "must be host:port or [ipv6]:port, e.g. 127.0.0.1:8080");
-        config.listen_host = parsed->host;
-        config.listen_port = parsed->port;
+std::optional<Error> parse_twitter_api(ProxyConfig& config, const Value& value) {
+    auto url = parse_http_url(value.text);
+    if (!url || url.value().target.find('?') != std::string::npos) {
+        return bad(value.source, "must be an absolute http(s) URL without query, e.g. https://api.twitter.com");
     }
+    if (url.value().scheme == "http" && !is_loopback_host(url.value().host)) {
+        return bad(value.source, "may use plain http only for a loopback host (127.0.0.1, ::1, localhost)");
+    }
+    std::string path = url.value().target;
+    while (!path.empty() && path.back() == '/') path.pop_back();
+    config.twitter_api = url_origin(url.value()) + path;
+    return std::nullopt;
+}
 
-    if (auto value = s.get(*d.origin)) {
-        auto url = parse_http_url(value->text);
-        if (!url || (url.value().target != "/")) {
-            return bad(value->source, "must be an origin such as https://example.com or http://127.0.0.1:8080");
-        }
-        // "http://host/" has target "/" too, but so does "http://host": both mean the origin.
-        config.public_origin = url_origin(url.value());
-        config.public_origin_from_listen = false;
+std::optional<Error> parse_listen_setting(ProxyConfig& config, const Value& value) {
+    auto parsed = parse_listen(value.text);
+    if (!parsed) return bad(value.source, "must be host:port or [ipv6]:port, e.g. 127.0.0.1:8080");
+    config.listen_host = parsed->host;
+    config.listen_port = parsed->port;
+    return std::nullopt;
+}
+
+std::optional<Error> parse_public_origin(ProxyConfig& config, const Value& value) {
+    auto url = parse_http_url(value.text);
+    // "http://host/" has target "/" too, but so does "http://host": both mean the origin.
+    if (!url || (url.value().target != "/")) {
+        return bad(value.source, "must be an origin such as https://example.com or http://127.0.0.1:8080");
+    }
+    config.public_origin = url_origin(url.value());
+    config.public_origin_from_listen = false;
+    return std::nullopt;
+}
+
+std::optional<Error> parse_callback_url(ProxyConfig& config, const Value& value) {
+    if (!parse_http_url(value.text)) {
+        return bad(value.source, "must be an absolute http(s) URL, e.g. http://127.0.0.1:8080/signup/callback");
+    }
+    config.callback_url = value.text;
+    return std::nullopt;
+}
+
+std::optional<Error> parse_path(std::string& target, const Value& value) {
+    if (value.text.empty()) return bad(value.source, "must not be empty");
+    target = value.text;
+    return std::nullopt;
+}
+
+std::optional<Error> parse_trust_forwarded_for(ProxyConfig& config, const Value& value) {
+    const std::string text = lower(value.text);
+    if (text == "1" || text == "true" || text == "yes") {
+        config.trust_forwarded_for = true;
+    } else if (text == "0" || text == "false" || text == "no") {
+        config.trust_forwarded_for = false;
     } else {
+        return bad(value.source, "must be 1 or 0 (true or false)");
+    }
+    return std::nullopt;
+}
+
+template <typename Duration>
+long long count_of(const Duration& duration) {
+    return static_cast<long long>(duration.count());
+}
+
+// Every setting of perch-proxy, once, in the order they are checked (the first
+// error is the one reported) and listed by --help.
+const std::vector<ProxySetting>& proxy_settings() {
+    static const std::vector<ProxySetting> table = {
+        required_text("PERCH_CONSUMER_KEY", "--consumer-key", "Twitter app consumer key (required)", parse_consumer_key),
+        secret("PERCH_CONSUMER_SECRET", "--consumer-secret", "consumer secret (or use the _FILE form)",
+               read_consumer_secret),
+        secret_file("PERCH_CONSUMER_SECRET_FILE", "--consumer-secret-file", "file holding the consumer secret"),
+        text("PERCH_TWITTER_API", "--twitter-api", "provider base URL", parse_twitter_api,
+             [](const ProxyConfig& c) { return c.twitter_api; }),
+        text("PERCH_LISTEN", "--listen", "host:port to listen on; port 0 = any", parse_listen_setting,
+             [](const ProxyConfig& c) { return c.listen_host + ":" + std::to_string(c.listen_port); }),
+        text("PERCH_PUBLIC_ORIGIN", "--public-origin",
+             "the site's origin; https means Secure cookies (default: from the listen address)", parse_public_origin),
+        required_text("PERCH_CALLBACK_URL", "--callback-url",
+                      "absolute URL of the page's callback route, on the public origin (required)", parse_callback_url),
+        text("PERCH_WEB_ROOT", "--web-root", "folder of static files",
+             [](ProxyConfig& c, const Value& v) { return parse_path(c.web_root, v); },
+             [](const ProxyConfig& c) { return c.web_root; }),
+        text("PERCH_DATABASE", "--database", "SQLite database file",
+             [](ProxyConfig& c, const Value& v) { return parse_path(c.database, v); },
+             [](const ProxyConfig& c) { return c.database; }),
+        secret("PERCH_TOKEN_KEY", "--token-key", "64 hex digits: key encrypting stored Twitter tokens (required)",
+               read_token_key),
+        secret_file("PERCH_TOKEN_KEY_FILE", "--token-key-file",
+                    "file holding the token key (one trailing newline is ignored)"),
+        integer("PERCH_THREADS", "--threads", "worker threads", 1, 256,
+                [](const ProxyConfig& c) -> long long { return c.threads; },
+                [](ProxyConfig& c, long long v) { c.threads = static_cast<int>(v); }),
+        integer("PERCH_MAX_BODY_BYTES", "--max-body-bytes", "largest request body", 1024, 1024 * 1024,
+                [](const ProxyConfig& c) -> long long { return static_cast<long long>(c.max_body_bytes); },
+                [](ProxyConfig& c, long long v) { c.max_body_bytes = static_cast<std::size_t>(v); }),
+        integer("PERCH_SESSION_IDLE_SECONDS", "--session-idle-seconds", "session idle expiry", 10, 30LL * 24 * 3600,
+                [](const ProxyConfig& c) { return count_of(c.session_idle); },
+                [](ProxyConfig& c, long long v) { c.session_idle = std::chrono::seconds(v); }),
+        integer("PERCH_SESSION_MAX_AGE_SECONDS", "--session-max-age-seconds",
+                "session absolute expiry, not shorter than the idle expiry", 10, 365LL * 24 * 3600,
+                [](const ProxyConfig& c) { return count_of(c.session_max_age); },
+                [](ProxyConfig& c, long long v) { c.session_max_age = std::chrono::seconds(v); }),
+        integer("PERCH_FLOW_TTL_SECONDS", "--flow-ttl-seconds", "pending sign-in lifetime", 1, 24 * 3600,
+                [](const ProxyConfig& c) { return count_of(c.flow_ttl); },
+                [](ProxyConfig& c, long long v) { c.flow_ttl = std::chrono::seconds(v); }),
+        integer("PERCH_MAX_SESSIONS", "--max-sessions", "most sessions kept", 1, 10000000,
+                [](const ProxyConfig& c) -> long long { return static_cast<long long>(c.max_sessions); },
+                [](ProxyConfig& c, long long v) { c.max_sessions = static_cast<std::size_t>(v); }),
+        integer("PERCH_MAX_PENDING_FLOWS", "--max-pending-flows",
+                "exchanged sign-ins remembered for single use until they expire", 1, 10000000,
+                [](const ProxyConfig& c) -> long long { return static_cast<long long>(c.max_pending_flows); },
+                [](ProxyConfig& c, long long v) { c.max_pending_flows = static_cast<std::size_t>(v); }),
+        // Each pending sign-in is a ~200-byte cookie the browser sends with every
+        // request to the site: 20 keep the Cookie header far inside what is read.
+        integer("PERCH_MAX_FLOWS_PER_SESSION", "--max-flows-per-session",
+                "pending sign-ins (flow cookies) one browser may hold", 1, 20,
+                [](const ProxyConfig& c) -> long long { return static_cast<long long>(c.max_flows_per_session); },
+                [](ProxyConfig& c, long long v) { c.max_flows_per_session = static_cast<std::size_t>(v); }),
+        integer("PERCH_UPSTREAM_CONNECT_TIMEOUT_MS", "--upstream-connect-timeout-ms", "provider connect timeout",
+                50, 60000, [](const ProxyConfig& c) { return count_of(c.upstream.connect_timeout); },
+                [](ProxyConfig& c, long long v) { c.upstream.connect_timeout = std::chrono::milliseconds(v); }),
+        integer("PERCH_UPSTREAM_TIMEOUT_MS", "--upstream-timeout-ms", "provider read timeout", 50, 120000,
+                [](const ProxyConfig& c) { return count_of(c.upstream.read_timeout); },
+                [](ProxyConfig& c, long long v) { c.upstream.read_timeout = std::chrono::milliseconds(v); }),
+        integer("PERCH_START_PER_MINUTE", "--start-per-minute",
+                "POST /api/twitter/start per client and minute; 0 = no limit", 0, 1000000,
+                [](const ProxyConfig& c) { return static_cast<long long>(c.start_limit.per_minute); },
+                [](ProxyConfig& c, long long v) { c.start_limit.per_minute = static_cast<double>(v); }),
+        integer("PERCH_START_BURST", "--start-burst", "start calls a client may make at once", 1, 100000,
+                [](const ProxyConfig& c) -> long long { return static_cast<long long>(c.start_limit.burst); },
+                [](ProxyConfig& c, long long v) { c.start_limit.burst = static_cast<std::size_t>(v); }),
+        integer("PERCH_EXCHANGE_PER_MINUTE", "--exchange-per-minute",
+                "POST /api/twitter/exchange per client and minute; 0 = no limit", 0, 1000000,
+                [](const ProxyConfig& c) { return static_cast<long long>(c.exchange_limit.per_minute); },
+                [](ProxyConfig& c, long long v) { c.exchange_limit.per_minute = static_cast<double>(v); }),
+        integer("PERCH_EXCHANGE_BURST", "--exchange-burst", "exchange calls a client may make at once", 1, 100000,
+                [](const ProxyConfig& c) -> long long { return static_cast<long long>(c.exchange_limit.burst); },
+                [](ProxyConfig& c, long long v) { c.exchange_limit.burst = static_cast<std::size_t>(v); }),
+        text("PERCH_TRUST_FORWARDED_FOR", "--trust-forwarded-for",
+             "1: key clients by X-Forwarded-For's last entry, only behind your reverse proxy",
+             parse_trust_forwarded_for, [](const ProxyConfig&) { return std::string("0"); }),
+        integer("PERCH_REQUEST_TIMEOUT_MS", "--request-timeout-ms",
+                "a request (head and body) must arrive within this, else 408", 500, 60000,
+                [](const ProxyConfig& c) { return count_of(c.request_timeout); },
+                [](ProxyConfig& c, long long v) { c.request_timeout = std::chrono::milliseconds(v); }),
+        integer("PERCH_MAX_CONNECTIONS_PER_CLIENT", "--max-connections-per-client",
+                "connections one address may hold at once, else 429; 0 = no limit, and the default "
+                "with PERCH_TRUST_FORWARDED_FOR=1",
+                0, 100000, [](const ProxyConfig& c) -> long long { return static_cast<long long>(c.max_connections_per_client); },
+                [](ProxyConfig& c, long long v) { c.max_connections_per_client = static_cast<std::size_t>(v); }),
+    };
+    return table;
+}
+
+// A row's --help line, with its range and default taken from the table and ProxyConfig{}.
+std::string help_of(const ProxySetting& row) {
+    const ProxyConfig defaults;
+    std::string help = row.help;
+    if (row.kind == Kind::integer) {
+        help += " (" + std::to_string(row.min) + "-" + std::to_string(row.max) + ", default " +
+                std::to_string(row.get(defaults)) + ")";
+    } else if (row.shown_default != nullptr) {
+        help += " (default " + row.shown_default(defaults) + ")";
+    }
+    return help;
+}
+
+// What no single row can check: settings that depend on each other.
+std::optional<Error> check_together(ProxyConfig& config, const Settings& s,
+                                    const std::vector<const Setting*>& declared) {
+    const auto value_of = [&](std::string_view env) -> std::optional<Value> {
+        for (const Setting* setting : declared) {
+            if (setting->env == env) return s.get(*setting);
+        }
+        return std::nullopt;
+    };
+    if (config.public_origin_from_listen) {
         if (config.listen_host == "0.0.0.0" || config.listen_host == "::") {
             return Error{ErrorCode::missing_field,
                          "PERCH_PUBLIC_ORIGIN (--public-origin) is required when listening on a wildcard address"};
         }
         config.public_origin = listen_origin(config.listen_host, config.listen_port);
-        config.public_origin_from_listen = true;
     }
     config.secure_cookies = config.public_origin.rfind("https://", 0) == 0;
-
-    auto callback_url = s.get(*d.callback);
-    if (!callback_url || callback_url->text.empty()) {
-        return Error{ErrorCode::missing_field, "PERCH_CALLBACK_URL (--callback-url) is required"};
+    const bool origin_known = !(config.public_origin_from_listen && config.listen_port == 0);
+    if (origin_known && url_origin(parse_http_url(config.callback_url).value()) != config.public_origin) {
+        return bad(value_of("PERCH_CALLBACK_URL")->source,
+                   "must be on the public origin " + config.public_origin +
+                       " (set PERCH_PUBLIC_ORIGIN if the site is served elsewhere)");
     }
-    {
-        auto url = parse_http_url(callback_url->text);
-        if (!url) {
-            return bad(callback_url->source,
-                       "must be an absolute http(s) URL, e.g. http://127.0.0.1:8080/signup/callback");
-        }
-        const bool origin_known = !(config.public_origin_from_listen && config.listen_port == 0);
-        if (origin_known && url_origin(url.value()) != config.public_origin) {
-            return bad(callback_url->source, "must be on the public origin " + config.public_origin +
-                                                 " (set PERCH_PUBLIC_ORIGIN if the site is served elsewhere)");
-        }
-        config.callback_url = callback_url->text;
-    }
-
-    if (auto value = s.get(*d.web_root)) {
-        if (value->text.empty()) return bad(value->source, "must not be empty");
-        config.web_root = value->text;
-    }
-    auto database = database_setting(s, *d.database, config.database);
-    if (!database) return database.error();
-    config.database = database.value();
-
-    // Accounts are stored with their Twitter tokens sealed under this key, so
-    // the proxy does not start without one.
-    auto token_key = key_setting(s, *d.token_key, *d.token_key_file, "token key");
-    if (!token_key) return token_key.error();
-    config.token_key = token_key.value();
-    OPENSSL_cleanse(token_key.value().data(), token_key.value().size());
-
-    auto thread_count = integer_setting<int>(s, *d.threads, config.threads, 1, 256);
-    if (!thread_count) return thread_count.error();
-    config.threads = thread_count.value();
-
-    auto body = integer_setting<std::size_t>(s, *d.max_body, config.max_body_bytes, 1024, 1024 * 1024);
-    if (!body) return body.error();
-    config.max_body_bytes = body.value();
-
-    auto idle_seconds = integer_setting<long long>(s, *d.idle, config.session_idle.count(), 10, 30LL * 24 * 3600);
-    if (!idle_seconds) return idle_seconds.error();
-    config.session_idle = std::chrono::seconds(idle_seconds.value());
-
-    auto age_seconds = integer_setting<long long>(s, *d.max_age, config.session_max_age.count(), 10, 365LL * 24 * 3600);
-    if (!age_seconds) return age_seconds.error();
-    config.session_max_age = std::chrono::seconds(age_seconds.value());
     if (config.session_max_age < config.session_idle) {
         return Error{ErrorCode::invalid_field,
                      "PERCH_SESSION_MAX_AGE_SECONDS must not be shorter than PERCH_SESSION_IDLE_SECONDS"};
     }
-
-    auto ttl_seconds = integer_setting<long long>(s, *d.flow_ttl, config.flow_ttl.count(), 1, 24 * 3600);
-    if (!ttl_seconds) return ttl_seconds.error();
-    config.flow_ttl = std::chrono::seconds(ttl_seconds.value());
-
-    auto sessions = integer_setting<std::size_t>(s, *d.max_sessions, config.max_sessions, 1, 10000000);
-    if (!sessions) return sessions.error();
-    config.max_sessions = sessions.value();
-
-    auto flows = integer_setting<std::size_t>(s, *d.max_flows, config.max_pending_flows, 1, 10000000);
-    if (!flows) return flows.error();
-    config.max_pending_flows = flows.value();
-
-    // Each pending sign-in is a ~200-byte cookie the browser sends with every
-    // request to the site: 20 keep the Cookie header far inside what is read.
-    auto per_session = integer_setting<std::size_t>(s, *d.flows_per_session, config.max_flows_per_session, 1, 20);
-    if (!per_session) return per_session.error();
-    config.max_flows_per_session = per_session.value();
-
-    auto connect_ms = integer_setting<long long>(s, *d.connect_timeout, config.upstream.connect_timeout.count(), 50, 60000);
-    if (!connect_ms) return connect_ms.error();
-    config.upstream.connect_timeout = std::chrono::milliseconds(connect_ms.value());
-
-    auto read_ms = integer_setting<long long>(s, *d.read_timeout, config.upstream.read_timeout.count(), 50, 120000);
-    if (!read_ms) return read_ms.error();
-    config.upstream.read_timeout = std::chrono::milliseconds(read_ms.value());
-
-    for (auto [limit, per_minute, burst] : {std::tuple{&config.start_limit, d.start_per_minute, d.start_burst},
-                                            std::tuple{&config.exchange_limit, d.exchange_per_minute, d.exchange_burst}}) {
-        auto rate = integer_setting<long long>(s, *per_minute, static_cast<long long>(limit->per_minute), 0, 1000000);
-        if (!rate) return rate.error();
-        limit->per_minute = static_cast<double>(rate.value());
-        auto size = integer_setting<std::size_t>(s, *burst, limit->burst, 1, 100000);
-        if (!size) return size.error();
-        limit->burst = size.value();
+    if (config.trust_forwarded_for && !value_of("PERCH_MAX_CONNECTIONS_PER_CLIENT")) {
+        config.max_connections_per_client = 0;  // every connection comes from the reverse proxy
     }
-
-    if (auto value = s.get(*d.trust_forwarded_for)) {
-        const std::string text = lower(value->text);
-        if (text == "1" || text == "true" || text == "yes") {
-            config.trust_forwarded_for = true;
-        } else if (text == "0" || text == "false" || text == "no") {
-            config.trust_forwarded_for = false;
-        } else {
-            return bad(value->source, "must be 1 or 0 (true or false)");
-        }
-    }
-
-    auto request_ms = integer_setting<long long>(s, *d.request_timeout, config.request_timeout.count(), 500, 60000);
-    if (!request_ms) return request_ms.error();
-    config.request_timeout = std::chrono::milliseconds(request_ms.value());
-    auto per_client = integer_setting<std::size_t>(s, *d.max_connections_per_client,
-                                                   config.trust_forwarded_for ? 0 : config.max_connections_per_client,
-                                                   0, 100000);
-    if (!per_client) return per_client.error();
-    config.max_connections_per_client = per_client.value();
-
-    return config;
+    return std::nullopt;
 }
 
 }  // namespace
@@ -436,57 +361,44 @@ Result<LoadedConfig> load_config(int argc, const char* const* argv, const EnvLoo
     app.set_version_flag("--version", version, "print the version and exit");
 
     Settings settings(app, env);
-    Declared declared{
-        &settings.add("PERCH_CONSUMER_KEY", "--consumer-key", "Twitter app consumer key (required)"),
-        &settings.add("PERCH_CONSUMER_SECRET", "--consumer-secret", "consumer secret (or use the _FILE form)"),
-        &settings.add("PERCH_CONSUMER_SECRET_FILE", "--consumer-secret-file", "file holding the consumer secret"),
-        &settings.add("PERCH_CALLBACK_URL", "--callback-url", "absolute URL of the page's callback route (required)"),
-        &settings.add("PERCH_TWITTER_API", "--twitter-api", "provider base URL (default https://api.twitter.com)"),
-        &settings.add("PERCH_LISTEN", "--listen", "host:port to listen on (default 127.0.0.1:8080; port 0 = any)"),
-        &settings.add("PERCH_PUBLIC_ORIGIN", "--public-origin", "the site's origin; https means Secure cookies"),
-        &settings.add("PERCH_WEB_ROOT", "--web-root", "folder of static files (default build/site)"),
-        &settings.add("PERCH_DATABASE", "--database", "SQLite database file (default perch.db)"),
-        &settings.add("PERCH_TOKEN_KEY", "--token-key", "64 hex digits: key encrypting stored Twitter tokens (required)"),
-        &settings.add("PERCH_TOKEN_KEY_FILE", "--token-key-file", "file holding the token key (one trailing newline is ignored)"),
-        &settings.add("PERCH_THREADS", "--threads", "worker threads (default 64)"),
-        &settings.add("PERCH_MAX_BODY_BYTES", "--max-body-bytes", "largest request body (default 16384)"),
-        &settings.add("PERCH_SESSION_IDLE_SECONDS", "--session-idle-seconds", "session idle expiry (default 1800)"),
-        &settings.add("PERCH_SESSION_MAX_AGE_SECONDS", "--session-max-age-seconds",
-                      "session absolute expiry (default 86400)"),
-        &settings.add("PERCH_FLOW_TTL_SECONDS", "--flow-ttl-seconds", "pending sign-in lifetime (default 600)"),
-        &settings.add("PERCH_MAX_SESSIONS", "--max-sessions", "most sessions kept (default 100000)"),
-        &settings.add("PERCH_MAX_PENDING_FLOWS", "--max-pending-flows",
-                      "exchanged sign-ins remembered for single use until they expire (default 50000)"),
-        &settings.add("PERCH_MAX_FLOWS_PER_SESSION", "--max-flows-per-session",
-                      "pending sign-ins (flow cookies) one browser may hold, 1-20 (default 5)"),
-        &settings.add("PERCH_UPSTREAM_CONNECT_TIMEOUT_MS", "--upstream-connect-timeout-ms",
-                      "provider connect timeout (default 3000)"),
-        &settings.add("PERCH_UPSTREAM_TIMEOUT_MS", "--upstream-timeout-ms", "provider read timeout (default 10000)"),
-        &settings.add("PERCH_START_PER_MINUTE", "--start-per-minute",
-                      "POST /api/twitter/start per client and minute (default 30; 0 = no limit)"),
-        &settings.add("PERCH_START_BURST", "--start-burst", "start calls a client may make at once (default 10)"),
-        &settings.add("PERCH_EXCHANGE_PER_MINUTE", "--exchange-per-minute",
-                      "POST /api/twitter/exchange per client and minute (default 30; 0 = no limit)"),
-        &settings.add("PERCH_EXCHANGE_BURST", "--exchange-burst", "exchange calls a client may make at once (default 10)"),
-        &settings.add("PERCH_TRUST_FORWARDED_FOR", "--trust-forwarded-for",
-                      "1: key clients by X-Forwarded-For's last entry (only behind your reverse proxy; default 0)"),
-        &settings.add("PERCH_REQUEST_TIMEOUT_MS", "--request-timeout-ms",
-                      "a request (head and body) must arrive within this, else 408 (default 5000)"),
-        &settings.add("PERCH_MAX_CONNECTIONS_PER_CLIENT", "--max-connections-per-client",
-                      "connections one address may hold at once, else 429; 0 = no limit "
-                      "(default 16; 0 with PERCH_TRUST_FORWARDED_FOR=1)"),
-    };
+    const auto& table = proxy_settings();
+    std::vector<const Setting*> declared;
+    for (const ProxySetting& row : table) declared.push_back(&settings.add(row.env, row.flag, help_of(row)));
 
     if (auto answer = parse_command_line<ProxyConfig>(app, argc, argv, version)) return std::move(*answer);
 
-    auto config = build(settings, declared);
-    if (!config) return config.error();
     LoadedConfig loaded;
-    loaded.config = std::move(config).value();
-    // Moving a std::array copies it: wipe the copies left behind (best effort;
-    // PERCH_TOKEN_KEY_FILE keeps the key out of the environment altogether).
-    if (config.value().token_key) OPENSSL_cleanse(config.value().token_key->data(), config.value().token_key->size());
-    settings.wipe(*declared.token_key);
+    ProxyConfig& config = loaded.config;
+    const Setting* token_key = nullptr;
+    for (std::size_t i = 0; i < table.size(); ++i) {
+        const ProxySetting& row = table[i];
+        const Setting& setting = *declared[i];
+        std::optional<Error> error;
+        switch (row.kind) {
+            case Kind::required:
+            case Kind::text: {
+                const auto value = settings.get(setting);
+                if (row.kind == Kind::required && (!value || value->text.empty())) error = required(setting);
+                else if (value) error = row.parse(config, *value);
+                break;
+            }
+            case Kind::integer: {
+                auto number = integer_setting<long long>(settings, setting, row.get(config), row.min, row.max);
+                if (number) row.set(config, number.value());
+                else error = number.error();
+                break;
+            }
+            case Kind::secret:
+                error = row.secret(config, settings, setting, *declared[i + 1]);
+                if (std::string_view(row.env) == "PERCH_TOKEN_KEY") token_key = &setting;
+                break;
+            case Kind::secret_file:
+                break;  // read with the row before it
+        }
+        if (error) return *error;
+    }
+    if (auto error = check_together(config, settings, declared)) return *error;
+    if (token_key != nullptr) settings.wipe(*token_key);
     return loaded;
 }
 
