@@ -1,4 +1,4 @@
-// perch-proxy's account store (proxy/src/account_store.h) at 10^5 and 10^6
+// perch-proxy's account store (proxy/src/store/account_store.h) at 10^5 and 10^6
 // accounts, with Google Benchmark: registration and the sign-in paths.
 // The lookups must stay flat as the table grows (UNIQUE indexes, cached
 // prepared statements).

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes shared/src/timezone_names.cpp: the IANA time zone names the form accepts.
+"""Writes shared/src/core/timezone_names.cpp: the IANA time zone names the form accepts.
 
 The core does no I/O, so it carries the names itself. They come from the tz
 database as Debian ships it (package tzdata): every Zone and every Link of
@@ -21,7 +21,7 @@ import re
 import sys
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
-OUTPUT = REPO / "shared/src/timezone_names.cpp"
+OUTPUT = REPO / "shared/src/core/timezone_names.cpp"
 LEFT_OUT = {"Factory"}
 # A tzdata.zi without the "backward" links would drop names browsers send.
 MUST_HAVE = {"UTC", "Etc/UTC", "Etc/GMT+5", "Asia/Calcutta", "Asia/Kolkata",

@@ -1,4 +1,4 @@
-// The JSON API's request bodies (shared/src/api_types.cpp): what the browser,
+// The JSON API's request bodies (shared/src/core/api_types.cpp): what the browser,
 // or anyone, POSTs to /api/twitter/exchange and /api/register. Never crashes or
 // throws; what parses is a flat set of strings within the body limit and reads
 // back unchanged from its own JSON; validate_registration then only passes

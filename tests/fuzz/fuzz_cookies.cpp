@@ -1,4 +1,4 @@
-// The proxy's Cookie header parser (proxy/src/cookies.cpp), how a session id
+// The proxy's Cookie header parser (proxy/src/app/cookies.cpp), how a session id
 // is picked from it (session_store.cpp's is_session_id_text and a real
 // InMemorySessionStore), and how the browser's flow cookies are read
 // (flow_cookies.cpp with a real FlowSeal). The input is one or more Cookie

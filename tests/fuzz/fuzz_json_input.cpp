@@ -1,4 +1,4 @@
-// parse_json (shared/src/json_input.cpp), the gate for every JSON text a
+// parse_json (shared/src/core/json_input.cpp), the gate for every JSON text a
 // stranger sends: never crashes or throws, honours its size and depth limits,
 // refuses duplicate keys, and what it accepts writes out and reads back equal.
 // Also feeds accepted values to parse_user and map_profile's DOM overload.

@@ -1,4 +1,4 @@
-// map_profile (implemented in shared/src/profile.cpp) on arbitrary text: never
+// map_profile (implemented in shared/src/core/profile.cpp) on arbitrary text: never
 // crashes or throws, errors are the documented kinds, and a mapped profile
 // keeps the promises the page relies on.
 #include <cctype>

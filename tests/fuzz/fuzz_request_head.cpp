@@ -1,5 +1,5 @@
 // The framing decision of perch-proxy's connection loop
-// (proxy/src/request_head.h) on arbitrary bytes, with the shipped limits and
+// (lib/net/request_head.h) on arbitrary bytes, with the shipped limits and
 // with tight limits taken from the input's first bytes (the shipped 16 KiB
 // head cap is above the fuzzer's 12 KiB inputs). Never crashes; an accepted
 // head has exactly one framing, checked by an independent reading of its

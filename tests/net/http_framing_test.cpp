@@ -1,5 +1,5 @@
 // Request framing over real sockets: every request's framing is decided
-// before routing (proxy/src/request_head.h), a declared body a route does not
+// before routing (lib/net/request_head.h), a declared body a route does not
 // read is dropped, and an ambiguous head is refused with its connection
 // closed, so no bytes a client labelled as body are ever served as a request.
 #include <catch2/catch.hpp>

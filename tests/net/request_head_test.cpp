@@ -1,4 +1,4 @@
-// The framing decision on raw request heads (proxy/src/request_head.h), without sockets.
+// The framing decision on raw request heads (lib/net/request_head.h), without sockets.
 #include <catch2/catch.hpp>
 
 #include <string>

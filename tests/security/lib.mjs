@@ -20,7 +20,7 @@ export const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 // The site the proxy serves in production: web/ plus perch.mjs (scripts/assemble-site).
 export const siteDir = process.env.PERCH_SITE_DIR ? path.resolve(process.env.PERCH_SITE_DIR) : path.join(repo, 'build/site');
 
-// The emulator's default user (emulator/src/README.md, "The default user").
+// The emulator's default user (emulator/README.md, "The default user").
 export const emulatorUser = { id_str: '1452019283001737216', screen_name: 'zoe_perch' };
 
 // Whether this perch-proxy has per-client rate limits (--start-per-minute ...).

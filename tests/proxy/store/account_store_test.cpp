@@ -556,7 +556,7 @@ TEST_CASE("format_rfc3339_utc writes UTC seconds with a Z suffix") {
 
 // Measurement, not a check (hidden: runs only when asked for), e.g.
 //   PERCH_BENCH_ACCOUNTS=100000 [PERCH_BENCH_DURABILITY=normal] [PERCH_BENCH_DIR=/var/tmp]
-//     build/h-accounts/bin/perch_proxy_tests "[.bench]"
+//     build/native/bin/perch_store_tests "[.bench]"
 TEST_CASE("Account store registration rate and lookup latency", "[.bench]") {
     const char* env = std::getenv("PERCH_BENCH_ACCOUNTS");
     const int accounts = env != nullptr ? std::atoi(env) : 100000;
