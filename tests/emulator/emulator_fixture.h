@@ -10,7 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "emulator/emulator.h"
-#include "emulator/oauth2_params.h"
+#include "emulator/oauth2/oauth2_params.h"
 #include "core/query.h"
 #include "test_support.h"
 

@@ -1,7 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "base/crypto.h"
-#include "emulator/oauth2_params.h"
+#include "emulator/oauth2/oauth2_params.h"
 
 using namespace perch::emulator;
 

@@ -3,7 +3,7 @@
 #include <CLI/CLI.hpp>
 
 #include "emulator/callback_url.h"
-#include "emulator/oauth2_params.h"
+#include "emulator/oauth2/oauth2_params.h"
 
 namespace perch::emulator {
 namespace {

@@ -16,9 +16,9 @@
 #include "emulator/fault_response.h"
 #include "emulator/http_message.h"
 #include "emulator/nonce_cache.h"
-#include "emulator/oauth2_authorize.h"
-#include "emulator/oauth2_store.h"
-#include "emulator/oauth2_token.h"
+#include "emulator/oauth2/oauth2_authorize.h"
+#include "emulator/oauth2/oauth2_store.h"
+#include "emulator/oauth2/oauth2_token.h"
 #include "emulator/oauth_verifier.h"
 #include "emulator/token_store.h"
 

@@ -9,7 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "emulator/http_message.h"
-#include "emulator/oauth2_params.h"
+#include "emulator/oauth2/oauth2_params.h"
 
 namespace perch::emulator {
 

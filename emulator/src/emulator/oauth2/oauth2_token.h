@@ -13,7 +13,7 @@
 
 #include "emulator/emulator_config.h"
 #include "emulator/http_message.h"
-#include "emulator/oauth2_store.h"
+#include "emulator/oauth2/oauth2_store.h"
 #include "core/query.h"
 
 namespace perch::emulator {

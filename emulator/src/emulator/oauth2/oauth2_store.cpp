@@ -1,4 +1,4 @@
-#include "emulator/oauth2_store.h"
+#include "emulator/oauth2/oauth2_store.h"
 
 #include <deque>
 #include <unordered_map>

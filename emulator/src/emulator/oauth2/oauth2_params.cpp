@@ -1,4 +1,4 @@
-#include "emulator/oauth2_params.h"
+#include "emulator/oauth2/oauth2_params.h"
 
 #include <algorithm>
 

@@ -1,4 +1,4 @@
-#include "emulator/oauth2_authorize.h"
+#include "emulator/oauth2/oauth2_authorize.h"
 
 #include <utility>
 

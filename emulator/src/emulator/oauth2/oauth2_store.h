@@ -15,7 +15,7 @@
 
 #include "base/clock.h"
 #include "base/crypto.h"
-#include "emulator/oauth2_params.h"
+#include "emulator/oauth2/oauth2_params.h"
 #include "emulator/token_store.h"
 
 namespace perch::emulator {

@@ -9,7 +9,7 @@
 
 #include "emulator/emulator_config.h"
 #include "emulator/http_message.h"
-#include "emulator/oauth2_store.h"
+#include "emulator/oauth2/oauth2_store.h"
 
 namespace perch::emulator {
 

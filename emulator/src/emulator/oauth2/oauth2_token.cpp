@@ -1,4 +1,4 @@
-#include "emulator/oauth2_token.h"
+#include "emulator/oauth2/oauth2_token.h"
 
 #include <string>
 #include <utility>
