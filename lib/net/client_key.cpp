@@ -1,11 +1,13 @@
 #include "net/client_key.h"
-#include "core/text.h"
 
 #include <cstring>
 
 #include <arpa/inet.h>
 
+#include "core/text.h"
+
 namespace perch {
+
 std::string client_key(std::string_view remote_addr, std::string_view forwarded_for, bool trust_forwarded_for) {
     std::string_view text = remote_addr;
     if (trust_forwarded_for) {

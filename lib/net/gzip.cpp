@@ -1,10 +1,12 @@
 #include "net/gzip.h"
-#include "core/text.h"
 
 #include <algorithm>
 #include <cctype>
 
+#include "core/text.h"
+
 namespace perch {
+
 bool accepts_gzip(const std::string& accept_encoding) {
     std::size_t start = 0;
     while (start <= accept_encoding.size()) {

@@ -1,28 +1,15 @@
 #include "net/http_url.h"
-#include "core/text.h"
 
 #include <algorithm>
 #include <cctype>
+
+#include "core/text.h"
 
 namespace perch {
 
 namespace {
 
 constexpr std::size_t max_url_length = 16 * 1024;
-
-bool all_digits(std::string_view text) {
-    return !text.empty() && std::all_of(text.begin(), text.end(),
-                                        [](char c) { return c >= '0' && c <= '9'; });
-}
-
-// Parses a decimal in [min, max]; no sign, no spaces, no suffix.
-std::optional<long long> parse_integer(std::string_view text, long long min, long long max) {
-    if (!all_digits(text) || text.size() > 18) return std::nullopt;
-    long long value = 0;
-    for (char c : text) value = value * 10 + (c - '0');
-    if (value < min || value > max) return std::nullopt;
-    return value;
-}
 
 bool is_ipv4_loopback(std::string_view host) {
     // Dotted quad whose first octet is 127.

@@ -1,4 +1,5 @@
 #include "net/raw_head.h"
+
 #include "core/text.h"
 
 namespace perch {

@@ -1,9 +1,10 @@
 #include "net/request_head.h"
-#include "core/text.h"
 
 #include <algorithm>
 #include <optional>
 #include <utility>
+
+#include "core/text.h"
 
 namespace perch {
 namespace {

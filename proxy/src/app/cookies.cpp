@@ -1,4 +1,5 @@
 #include "app/cookies.h"
+
 #include "core/text.h"
 
 namespace perch {

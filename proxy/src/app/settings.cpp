@@ -14,21 +14,7 @@ namespace {
 
 constexpr std::size_t max_secret_file_bytes = 4096;
 
-bool all_digits(std::string_view text) {
-    return !text.empty() && std::all_of(text.begin(), text.end(),
-                                        [](char c) { return c >= '0' && c <= '9'; });
-}
-
 }  // namespace
-
-std::optional<long long> parse_integer(std::string_view text, long long min, long long max) {
-    if (!all_digits(text) || text.size() > 18) return std::nullopt;
-    long long value = 0;
-    for (char c : text) value = value * 10 + (c - '0');
-    if (value < min || value > max) return std::nullopt;
-    return value;
-}
-
 
 Result<std::string> read_secret_file(const std::string& path, const std::string& setting) {
     std::ifstream file(path, std::ios::binary);

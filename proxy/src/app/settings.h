@@ -11,6 +11,7 @@
 
 #include "app/config.h"
 #include "core/result.h"
+#include "core/text.h"
 #include "store/token_cipher.h"
 
 namespace CLI {
@@ -19,9 +20,6 @@ class Option;
 }  // namespace CLI
 
 namespace perch {
-
-// Parses a decimal in [min, max]; no sign, no spaces, no suffix.
-std::optional<long long> parse_integer(std::string_view text, long long min, long long max);
 
 // Reads a small secret file; strips one trailing newline. Messages name the file, never its content.
 Result<std::string> read_secret_file(const std::string& path, const std::string& setting);

@@ -1,5 +1,4 @@
 #include "app/static_files.h"
-#include "core/text.h"
 
 #include <algorithm>
 #include <array>
@@ -9,6 +8,8 @@
 #include <iterator>
 #include <system_error>
 #include <utility>
+
+#include "core/text.h"
 
 namespace perch {
 namespace {

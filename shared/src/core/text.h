@@ -4,6 +4,7 @@
 #pragma once
 
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -33,6 +34,18 @@ inline bool iequals(std::string_view a, std::string_view b) {
 
 constexpr bool starts_with(std::string_view text, std::string_view prefix) {
     return text.substr(0, prefix.size()) == prefix;
+}
+
+// A decimal in [min, max]: 1 to 18 digits, no sign, spaces or suffix.
+inline std::optional<long long> parse_integer(std::string_view text, long long min, long long max) {
+    if (text.empty() || text.size() > 18) return std::nullopt;
+    long long value = 0;
+    for (char c : text) {
+        if (c < '0' || c > '9') return std::nullopt;
+        value = value * 10 + (c - '0');
+    }
+    if (value < min || value > max) return std::nullopt;
+    return value;
 }
 
 // Starts with `prefix` when ASCII case is ignored.
