@@ -4,7 +4,7 @@
 #include <string>
 #include <utility>
 
-#include "app/api_handlers.h"
+#include "app/route_support.h"
 #include "core/api_types.h"
 #include "base/log.h"
 #include "core/profile.h"
@@ -35,14 +35,6 @@ nlohmann::json user_body(const Account& account) {
 }
 
 }  // namespace
-
-ApiError account_store_failure(AppContext& context, std::string_view step, const AccountError& error) {
-    if (context.log != nullptr) {
-        context.log->error("account store failed at " + std::string(step) + " (" +
-                           std::string(to_string(error.kind)) + "): " + error.message);
-    }
-    return ApiError{500, "internal", "Your account could not be reached just now. Please try again."};
-}
 
 RouteResult register_route(const HttpRequest& request, AppContext& context) {
     // Who is registering comes only from the session: the identity the proxy

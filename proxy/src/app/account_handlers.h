@@ -5,8 +5,9 @@
 
 #include <string_view>
 
-#include "store/account_store.h"
+#include "app/route_support.h"
 #include "app/routes.h"
+#include "store/account_store.h"
 
 namespace perch {
 
@@ -26,9 +27,5 @@ RouteResult me_route(const HttpRequest& request, AppContext& context);
 // POST /api/logout (body empty or {}) -> 204 and an expired cookie. The session,
 // if there is one, is destroyed server-side; without one it is still 204.
 RouteResult logout_route(const HttpRequest& request, AppContext& context);
-
-// 500 internal for a failed account store call; the store's message (which
-// names no token, key or form value) goes to the log only.
-ApiError account_store_failure(AppContext& context, std::string_view step, const AccountError& error);
 
 }  // namespace perch
