@@ -33,6 +33,7 @@ namespace {
 namespace fs = std::filesystem;
 using perch::AccountStore;
 using perch::AccountStoreOptions;
+using perch::SqliteAccountStore;
 
 std::string data_dir;
 
