@@ -54,7 +54,7 @@ int main(int argc, char** argv) {
         for (std::size_t i = 0; i < count; ++i) {
             perch::FlowKey key{};
             for (std::size_t b = 0; b < 8; ++b) key[b] = static_cast<unsigned char>((i * 0x9e3779b97f4a7c15ULL) >> (8 * b));
-            consumed.consume(key, 1700000600);
+            (void)consumed.consume(key, 1700000600).value();
         }
     });
 

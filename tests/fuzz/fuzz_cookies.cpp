@@ -182,9 +182,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     RepeatedByte random;
     perch::InMemorySessionStore sessions(perch::SessionLimits{}, clock, random);
     random.byte = 0xFB;
-    const std::optional<std::string> ended = sessions.create(perch::NewSession{});
+    const std::optional<std::string> ended = sessions.create(perch::NewSession{}).value();
     random.byte = 0x00;
-    const std::optional<std::string> live = sessions.create(perch::NewSession{});
+    const std::optional<std::string> live = sessions.create(perch::NewSession{}).value();
     PERCH_FUZZ_CHECK(ended && live && *live == std::string(perch::session_id_length, 'A'));
     sessions.destroy(*ended);
 
@@ -197,7 +197,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         for (char c : value) all_base64url = all_base64url && is_base64url(c);
         PERCH_FUZZ_CHECK(shaped == all_base64url);
         // The store refuses a malformed id by itself too.
-        const bool known = sessions.touch(value);
+        const bool known = sessions.touch(value).value();
         PERCH_FUZZ_CHECK(!known || (shaped && value == *live));
         if (!chosen && shaped && known) chosen = value;
     }

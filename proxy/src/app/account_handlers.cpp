@@ -39,9 +39,13 @@ nlohmann::json user_body(const Account& account) {
 RouteResult register_route(const HttpRequest& request, AppContext& context) {
     // Who is registering comes only from the session: the identity the proxy
     // established with Twitter during the exchange.
-    const std::optional<std::string> session = current_session_id(request, context.config, context.sessions);
+    auto current = current_session_id(request, context.config, context.sessions);
+    if (!current) return store_unavailable(context, "register", current.error());
+    const std::optional<std::string>& session = current.value();
     if (!session) return not_authenticated();
-    const std::optional<TwitterIdentity> identity = context.sessions.identity(*session);
+    auto established = context.sessions.identity(*session);
+    if (!established) return store_unavailable(context, "register", established.error());
+    const std::optional<TwitterIdentity>& identity = established.value();
     if (!identity) return not_authenticated();
 
     auto form = api::parse_registration_request(request.body);
@@ -71,8 +75,16 @@ RouteResult register_route(const HttpRequest& request, AppContext& context) {
 
     HttpResponse response = json_response(user_body(registered.value()), 201);
     // Signing in rotates the session id, as establishing the identity did.
-    if (auto rotated = context.sessions.sign_in(*session, registered.value().id)) {
-        response.headers.emplace_back("Set-Cookie", session_cookie(context.config, *rotated));
+    // The account stands whatever happens to the session now: a store that
+    // fails here costs the person one more sign-in, never the account.
+    auto rotated = context.sessions.sign_in(*session, registered.value().id);
+    if (rotated && rotated.value()) {
+        response.headers.emplace_back("Set-Cookie", session_cookie(context.config, *rotated.value()));
+    } else if (!rotated) {
+        if (context.log != nullptr) {
+            context.log->error("register: the account was created but the session store failed to sign it in: " +
+                               rotated.error().message);
+        }
     } else if (context.log != nullptr) {
         // Ended (signed out or expired) while the account was written: the
         // account stands, and the next sign-in finds it.
@@ -82,9 +94,13 @@ RouteResult register_route(const HttpRequest& request, AppContext& context) {
 }
 
 RouteResult me_route(const HttpRequest& request, AppContext& context) {
-    const std::optional<std::string> session = current_session_id(request, context.config, context.sessions);
+    auto current = current_session_id(request, context.config, context.sessions);
+    if (!current) return store_unavailable(context, "me", current.error());
+    const std::optional<std::string>& session = current.value();
     if (!session) return not_authenticated();
-    const std::optional<std::int64_t> account_id = context.sessions.signed_in_account(*session);
+    auto signed_in = context.sessions.signed_in_account(*session);
+    if (!signed_in) return store_unavailable(context, "me", signed_in.error());
+    const std::optional<std::int64_t>& account_id = signed_in.value();
     if (!account_id) return not_authenticated();
     auto account = context.accounts.find_by_id(*account_id);
     if (!account) return account_store_failure(context, "me", account.error());
@@ -94,7 +110,12 @@ RouteResult me_route(const HttpRequest& request, AppContext& context) {
 
 RouteResult logout_route(const HttpRequest& request, AppContext& context) {
     if (auto error = check_empty_body(request.body)) return *error;
-    if (auto session = current_session_id(request, context.config, context.sessions)) context.sessions.destroy(*session);
+    auto current = current_session_id(request, context.config, context.sessions);
+    if (!current) return store_unavailable(context, "logout", current.error());
+    if (current.value()) {
+        auto ended = context.sessions.destroy(*current.value());
+        if (!ended) return store_unavailable(context, "logout", ended.error());
+    }
     HttpResponse response;
     response.status = 204;
     response.content_type.clear();

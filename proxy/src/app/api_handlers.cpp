@@ -115,8 +115,13 @@ RouteResult complete_sign_in(AppContext& context, const PendingFlow& flow, const
                                      access_token.secret, std::move(user.user)},
                      account ? std::optional<std::int64_t>(account->id) : std::nullopt, key};
     // A new id for the new identity: a session this browser had before ends.
-    if (previous_session) context.sessions.destroy(*previous_session);
-    const std::optional<std::string> id = context.sessions.create(std::move(fresh));
+    if (previous_session) {
+        auto ended = context.sessions.destroy(*previous_session);
+        if (!ended) return store_unavailable(context, "exchange", ended.error());
+    }
+    auto created = context.sessions.create(std::move(fresh));
+    if (!created) return store_unavailable(context, "exchange", created.error());
+    const std::optional<std::string>& id = created.value();
     if (!id) return ApiError{503, "busy", "Too many people are signed in right now; try again shortly."};
 
     HttpResponse response = json_response(body);
@@ -160,12 +165,18 @@ RouteResult exchange_route(const HttpRequest& request, AppContext& context) {
 
     const BrowserFlows flows =
         read_browser_flows(request, context.config, context.flow_seal, context.config.max_flows_per_session);
-    const std::optional<std::string> session = current_session_id(request, context.config, context.sessions);
+    auto current = current_session_id(request, context.config, context.sessions);
+    if (!current) return store_unavailable(context, "exchange", current.error());
+    const std::optional<std::string>& session = current.value();
     const std::string token = callback_token(query);
     const BrowserFlow* flow = find_flow(flows, token);
     // This browser's own session came from this flow: its callback was used here.
-    const bool used_here = flow == nullptr && session && !token.empty() &&
-                           context.sessions.made_by(*session, context.flow_seal.key_of(FlowProtocol::oauth1, token));
+    bool used_here = false;
+    if (flow == nullptr && session && !token.empty()) {
+        auto made = context.sessions.made_by(*session, context.flow_seal.key_of(FlowProtocol::oauth1, token));
+        if (!made) return store_unavailable(context, "exchange", made.error());
+        used_here = made.value();
+    }
     if (flow == nullptr && !used_here && flows.kept.empty()) return callback_error(CallbackOutcome::no_session);
 
     // The same check the browser ran, against this browser's own flow for the token.
@@ -185,7 +196,9 @@ RouteResult exchange_route(const HttpRequest& request, AppContext& context) {
     // First wins: of any number of exchanges of one flow, in this browser or
     // with a copy of its cookie, one goes on to the provider.
     const FlowKey key = context.flow_seal.key_of(flow->flow.protocol, flow->flow.id);
-    if (!context.consumed_flows.consume(key, flow->flow.expires_unix)) return forgetting(flow, context, replayed());
+    auto first = context.consumed_flows.consume(key, flow->flow.expires_unix);
+    if (!first) return store_unavailable(context, "exchange", first.error());
+    if (!first.value()) return forgetting(flow, context, replayed());
     return forgetting(flow, context, complete_sign_in(context, flow->flow, callback.oauth_verifier, key, session));
 }
 

@@ -32,9 +32,9 @@ Key tagged(unsigned char tag, const unsigned char* bytes, std::size_t size) {
     return key;
 }
 
-// The bucket keys of a client key: its address (an IPv6 client by its /64)
-// and its prefix (IPv4 /24, IPv6 /48).
-std::pair<Key, Key> keys_of(std::string_view client_key) {
+}  // namespace
+
+std::pair<RateBucketKey, RateBucketKey> rate_bucket_keys(std::string_view client_key) {
     std::string text(client_key);
     const bool slash64 = text.size() > 3 && text.compare(text.size() - 3, 3, "/64") == 0;
     if (slash64) text.resize(text.size() - 3);
@@ -58,6 +58,8 @@ std::pair<Key, Key> keys_of(std::string_view client_key) {
     }
     return {own, Key{other_prefix}};
 }
+
+namespace {
 
 std::uint64_t random_seed() {
     std::random_device device;
@@ -129,7 +131,7 @@ void RateLimiter::sweep_if_due(TimePoint now, bool full) {
 }
 
 RateDecision RateLimiter::take(std::string_view client_key) {
-    const auto [address_key, prefix_key] = keys_of(client_key.substr(0, max_key_bytes_));
+    const auto [address_key, prefix_key] = rate_bucket_keys(client_key.substr(0, max_key_bytes_));
     const TimePoint now = clock_.monotonic();
     std::lock_guard<std::mutex> lock(mutex_);
     sweep_if_due(now, false);

@@ -27,6 +27,7 @@
 #include <unordered_map>
 
 #include "base/clock.h"
+#include "store/store_result.h"
 #include "net/client_key.h"
 
 namespace perch {
@@ -60,9 +61,26 @@ struct RateDecision {
     std::chrono::seconds retry_after{0};
 };
 
+// What a route asks before it does anything costly: may one more request from
+// `client_key` go ahead? A limiter shared by several proxies (Redis) may fail
+// to answer.
+class RequestLimiter {
+public:
+    virtual ~RequestLimiter() = default;
+    virtual StoreResult<RateDecision> check(std::string_view client_key) = 0;
+};
+
+using RateBucketKey = std::array<unsigned char, 16>;
+
+// The two buckets a client key is charged to: its address (an IPv6 client by
+// its /64) and its network (IPv4 /24, IPv6 /48); text that is not an address
+// has a bucket of its own and shares one network bucket with all such text.
+// The first byte tells the kinds apart, so no two kinds of key ever meet.
+std::pair<RateBucketKey, RateBucketKey> rate_bucket_keys(std::string_view client_key);
+
 // Thread-safe (one mutex; a take() is two hash lookups). Memory: about 60
 // bytes a bucket, so at most ~6 MiB per table at the default caps.
-class RateLimiter {
+class RateLimiter final : public RequestLimiter {
 public:
     // Out-of-range settings are clamped: per_minute to at least 1/60 (one an
     // hour), burst to 1..1,000,000, prefix_factor to 1..1,000. Config
@@ -76,6 +94,7 @@ public:
     // IP address (nor an IPv6 "/64" key from client_key) has a bucket of its
     // own, and all such keys share one prefix bucket.
     RateDecision take(std::string_view client_key);
+    StoreResult<RateDecision> check(std::string_view client_key) override { return take(client_key); }
 
     // Address and prefix buckets right now, after forgetting the refilled ones.
     std::size_t tracked_clients();
@@ -84,7 +103,7 @@ public:
 private:
     using TimePoint = std::chrono::steady_clock::time_point;
     using Duration = std::chrono::steady_clock::duration;
-    using Key = std::array<unsigned char, 16>;
+    using Key = RateBucketKey;
 
     // GCRA buckets of one kind of key.
     class Buckets {

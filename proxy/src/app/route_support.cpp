@@ -25,15 +25,23 @@ std::optional<ApiError> check_empty_body(const std::string& body) {
     return std::nullopt;
 }
 
-std::optional<std::string> current_session_id(const HttpRequest& request, const ProxyConfig& config,
-                                              SessionStore& sessions) {
+StoreResult<std::optional<std::string>> current_session_id(const HttpRequest& request, const ProxyConfig& config,
+                                                           SessionStore& sessions) {
     std::vector<std::string> headers;
     const auto range = request.headers.equal_range("cookie");
     for (auto it = range.first; it != range.second; ++it) headers.push_back(it->second);
     for (std::string& value : cookie_values(headers, session_cookie_name(config))) {
-        if (is_session_id_text(value) && sessions.touch(value)) return std::move(value);
+        if (!is_session_id_text(value)) continue;
+        auto live = sessions.touch(value);
+        if (!live) return live.error();
+        if (live.value()) return std::optional<std::string>(std::move(value));
     }
-    return std::nullopt;
+    return std::optional<std::string>();
+}
+
+ApiError store_unavailable(AppContext& context, std::string_view step, const StoreUnavailable& failure) {
+    if (context.log != nullptr) context.log->error("store unavailable at " + std::string(step) + ": " + failure.message);
+    return ApiError{503, "unavailable", "Sign-in is briefly unavailable. Please try again in a moment."};
 }
 
 std::string session_cookie(const ProxyConfig& config, const std::string& session_id) {
@@ -49,10 +57,12 @@ std::string expired_session_cookie(const ProxyConfig& config) {
     return build_clear_cookie(session_cookie_name(config), options);
 }
 
-std::optional<ApiError> check_rate_limit(const HttpRequest& request, const AppContext& context, RateLimiter* limiter) {
+std::optional<ApiError> check_rate_limit(const HttpRequest& request, AppContext& context, RequestLimiter* limiter) {
     if (limiter == nullptr) return std::nullopt;
-    const RateDecision decision = limiter->take(
+    auto checked = limiter->check(
         client_key(request.remote_addr, request.header("x-forwarded-for"), context.config.trust_forwarded_for));
+    if (!checked) return store_unavailable(context, "rate limit", checked.error());
+    const RateDecision& decision = checked.value();
     if (decision.allowed) return std::nullopt;
     const std::string seconds = std::to_string(decision.retry_after.count());
     return ApiError{429, "rate_limited",
@@ -64,6 +74,10 @@ ApiError account_store_failure(AppContext& context, std::string_view step, const
     if (context.log != nullptr) {
         context.log->error("account store failed at " + std::string(step) + " (" +
                            std::string(to_string(error.kind)) + "): " + error.message);
+    }
+    // A database server that cannot be reached is passing, not a fault of ours.
+    if (error.kind == AccountErrorKind::unavailable) {
+        return ApiError{503, "unavailable", "Your account could not be reached just now. Please try again."};
     }
     return ApiError{500, "internal", "Your account could not be reached just now. Please try again."};
 }

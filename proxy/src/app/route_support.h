@@ -22,8 +22,13 @@ inline std::string_view session_cookie_name(const ProxyConfig& config) {
 // The live session named by the request's session cookie(s), refreshing its
 // idle timer. Several cookies of that name (one tossed by a sibling host on
 // http) are each tried in order; malformed values are never looked up.
-std::optional<std::string> current_session_id(const HttpRequest& request, const ProxyConfig& config,
-                                              SessionStore& sessions);
+StoreResult<std::optional<std::string>> current_session_id(const HttpRequest& request, const ProxyConfig& config,
+                                                           SessionStore& sessions);
+
+// 503 "unavailable" for a shared store (Redis, PostgreSQL) that did not
+// answer, after logging which one failed at which step (the message names the
+// server with its password masked, never a secret).
+ApiError store_unavailable(AppContext& context, std::string_view step, const StoreUnavailable& failure);
 
 // Set-Cookie for a session id: HttpOnly; SameSite=Lax; Path=/; Secure for an
 // https public origin; Max-Age = the session's absolute lifetime.
@@ -42,7 +47,7 @@ std::optional<ApiError> check_empty_body(const std::string& body);
 // When `limiter` refuses this request's client (rate_limiter.h's client_key:
 // the connection's address, or X-Forwarded-For's last entry when
 // config.trust_forwarded_for): 429 rate_limited with Retry-After. Null: no limit.
-std::optional<ApiError> check_rate_limit(const HttpRequest& request, const AppContext& context, RateLimiter* limiter);
+std::optional<ApiError> check_rate_limit(const HttpRequest& request, AppContext& context, RequestLimiter* limiter);
 
 // 500 internal for a failed account store call; the store's message (which
 // names no token, key or form value) goes to the log only.

@@ -27,7 +27,7 @@ namespace perch {
 
 class AccountStore;
 class Log;
-class RateLimiter;
+class RequestLimiter;
 
 // Everything a route may use, injected; one per proxy.
 struct AppContext {
@@ -41,8 +41,8 @@ struct AppContext {
     RandomSource& random;
     Log* log = nullptr;  // warnings only (the HTTP server writes the access lines)
     // Per-client limits for start and exchange; null = no limit.
-    RateLimiter* start_limiter = nullptr;
-    RateLimiter* exchange_limiter = nullptr;
+    RequestLimiter* start_limiter = nullptr;
+    RequestLimiter* exchange_limiter = nullptr;
 };
 
 // An error a route returns; the wrapper renders {"error":{"code","message"}},

@@ -15,6 +15,7 @@ std::string_view to_string(AccountErrorKind kind) {
         case AccountErrorKind::token_unreadable: return "token_unreadable";
         case AccountErrorKind::database_in_use: return "database_in_use";
         case AccountErrorKind::storage: return "storage";
+        case AccountErrorKind::unavailable: return "unavailable";
     }
     return "storage";
 }

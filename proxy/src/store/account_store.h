@@ -29,7 +29,8 @@ enum class AccountErrorKind {
     token_key_mismatch,  // open(): the token key is not the one the database's tokens are sealed with
     token_unreadable,    // tokens_of(): a stored token does not open (altered, moved, other key)
     database_in_use,     // rotate_token_key(): another process has the database open
-    storage,             // SQLite failed (disk full, I/O error, busy past the timeout, ...)
+    storage,             // the database failed (disk full, I/O error, busy past the timeout, ...)
+    unavailable,         // a database server (PostgreSQL) could not be reached in time
 };
 
 // "already_registered", "username_taken", ... (usable as a JSON error code).

@@ -23,7 +23,7 @@ void InMemoryConsumedFlows::drop_soonest() {
     by_expiry_.pop();
 }
 
-bool InMemoryConsumedFlows::consume(const FlowKey& flow, std::int64_t expires_unix) {
+StoreResult<bool> InMemoryConsumedFlows::consume(const FlowKey& flow, std::int64_t expires_unix) {
     const std::int64_t now = clock_.unix_seconds();
     std::lock_guard<std::mutex> lock(mutex_);
     drop_expired(now);

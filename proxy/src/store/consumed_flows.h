@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "base/clock.h"
+#include "store/store_result.h"
 
 namespace perch {
 
@@ -30,8 +31,9 @@ public:
 
     // Records `flow` as consumed until `expires_unix` (the flow's own expiry,
     // Clock::unix_seconds). True for the first caller only: of any number of
-    // concurrent calls with one key, exactly one gets true.
-    virtual bool consume(const FlowKey& flow, std::int64_t expires_unix) = 0;
+    // concurrent calls with one key (on any proxy sharing the store), exactly
+    // one gets true.
+    virtual StoreResult<bool> consume(const FlowKey& flow, std::int64_t expires_unix) = 0;
 };
 
 // One process's memory, at most `capacity` records. A record is dropped once
@@ -43,7 +45,7 @@ class InMemoryConsumedFlows final : public ConsumedFlows {
 public:
     InMemoryConsumedFlows(std::size_t capacity, const Clock& clock);
 
-    bool consume(const FlowKey& flow, std::int64_t expires_unix) override;
+    StoreResult<bool> consume(const FlowKey& flow, std::int64_t expires_unix) override;
 
     // Drops the records of expired flows now (consume() also does, as it goes).
     void sweep();

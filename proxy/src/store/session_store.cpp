@@ -54,7 +54,7 @@ std::size_t InMemorySessionStore::sweep() {
     return sweep_locked(clock_.monotonic());
 }
 
-std::optional<std::string> InMemorySessionStore::create(NewSession session) {
+StoreResult<std::optional<std::string>> InMemorySessionStore::create(NewSession session) {
     std::lock_guard<std::mutex> lock(mutex_);
     const TimePoint now = clock_.monotonic();
     if (now - last_sweep_ >= limits_.sweep_interval) sweep_locked(now);
@@ -62,58 +62,58 @@ std::optional<std::string> InMemorySessionStore::create(NewSession session) {
         // Expired sessions make room; live ones never do. A full store must
         // not buy an O(sessions) sweep per request: at most one a second.
         if (now - last_sweep_ >= std::chrono::seconds(1)) sweep_locked(now);
-        if (sessions_.size() >= limits_.max_sessions) return std::nullopt;
+        if (sessions_.size() >= limits_.max_sessions) return std::optional<std::string>();
     }
     std::string id = fresh_id();
     sessions_.emplace(id, Session{now, now, std::move(session.identity), session.account_id, session.flow});
-    return id;
+    return std::optional<std::string>(std::move(id));
 }
 
-bool InMemorySessionStore::touch(const std::string& id) {
+StoreResult<bool> InMemorySessionStore::touch(const std::string& id) {
     std::lock_guard<std::mutex> lock(mutex_);
     return live_session(id, clock_.monotonic()) != nullptr;
 }
 
-bool InMemorySessionStore::made_by(const std::string& id, const FlowKey& flow) {
+StoreResult<bool> InMemorySessionStore::made_by(const std::string& id, const FlowKey& flow) {
     std::lock_guard<std::mutex> lock(mutex_);
     const Session* session = live_session(id, clock_.monotonic());
     return session != nullptr && session->flow == flow;
 }
 
-std::optional<TwitterIdentity> InMemorySessionStore::identity(const std::string& id) {
+StoreResult<std::optional<TwitterIdentity>> InMemorySessionStore::identity(const std::string& id) {
     std::lock_guard<std::mutex> lock(mutex_);
     const Session* session = live_session(id, clock_.monotonic());
-    if (session == nullptr) return std::nullopt;
-    return session->identity;
+    if (session == nullptr) return std::optional<TwitterIdentity>();
+    return std::optional<TwitterIdentity>(session->identity);
 }
 
-std::optional<std::string> InMemorySessionStore::sign_in(const std::string& id, std::int64_t account_id) {
+StoreResult<std::optional<std::string>> InMemorySessionStore::sign_in(const std::string& id, std::int64_t account_id) {
     std::lock_guard<std::mutex> lock(mutex_);
     const TimePoint now = clock_.monotonic();
     Session* session = live_session(id, now);
-    if (session == nullptr) return std::nullopt;
+    if (session == nullptr) return std::optional<std::string>();
     Session moved = std::move(*session);
     sessions_.erase(id);
     moved.account_id = account_id;
     moved.created = now;  // a new authentication starts a new absolute lifetime
     std::string new_id = fresh_id();
     sessions_.emplace(new_id, std::move(moved));
-    return new_id;
+    return std::optional<std::string>(std::move(new_id));
 }
 
-std::optional<std::int64_t> InMemorySessionStore::signed_in_account(const std::string& id) {
+StoreResult<std::optional<std::int64_t>> InMemorySessionStore::signed_in_account(const std::string& id) {
     std::lock_guard<std::mutex> lock(mutex_);
     const Session* session = live_session(id, clock_.monotonic());
-    if (session == nullptr) return std::nullopt;
+    if (session == nullptr) return std::optional<std::int64_t>();
     return session->account_id;
 }
 
-void InMemorySessionStore::destroy(const std::string& id) {
+StoreResult<bool> InMemorySessionStore::destroy(const std::string& id) {
     std::lock_guard<std::mutex> lock(mutex_);
-    sessions_.erase(id);
+    return sessions_.erase(id) > 0;
 }
 
-std::size_t InMemorySessionStore::size() {
+StoreResult<std::size_t> InMemorySessionStore::size() {
     std::lock_guard<std::mutex> lock(mutex_);
     sweep_locked(clock_.monotonic());
     return sessions_.size();

@@ -18,6 +18,7 @@
 #include "base/clock.h"
 #include "store/consumed_flows.h"
 #include "base/crypto.h"
+#include "store/store_result.h"
 
 namespace perch {
 
@@ -58,37 +59,40 @@ struct NewSession {
 };
 
 // Thread-safe. Every method also enforces expiry: an idle or too old session
-// is gone, whatever the caller holds.
+// is gone, whatever the caller holds. A store on another server (Redis) may
+// fail to answer: every method then returns StoreUnavailable and changes
+// nothing the caller can observe; the in-memory store never does.
 class SessionStore {
 public:
     virtual ~SessionStore() = default;
 
     // A new session's id, or nullopt when the store is full of live sessions
     // (live users are never evicted to make room).
-    virtual std::optional<std::string> create(NewSession session) = 0;
+    virtual StoreResult<std::optional<std::string>> create(NewSession session) = 0;
 
     // Whether `id` names a live session; refreshes its idle timer.
-    virtual bool touch(const std::string& id) = 0;
+    virtual StoreResult<bool> touch(const std::string& id) = 0;
 
     // Whether `id` is a live session that `flow`'s exchange made.
-    virtual bool made_by(const std::string& id, const FlowKey& flow) = 0;
+    virtual StoreResult<bool> made_by(const std::string& id, const FlowKey& flow) = 0;
 
     // The identity established in this session, if it is live.
-    virtual std::optional<TwitterIdentity> identity(const std::string& id) = 0;
+    virtual StoreResult<std::optional<TwitterIdentity>> identity(const std::string& id) = 0;
 
     // Marks the session signed in to an account and rotates the id: returns
     // the new id (the old one is invalid from now on), or nullopt if `id` is
-    // not live.
-    virtual std::optional<std::string> sign_in(const std::string& id, std::int64_t account_id) = 0;
+    // not live. Of concurrent calls with one id, at most one gets a new id.
+    virtual StoreResult<std::optional<std::string>> sign_in(const std::string& id, std::int64_t account_id) = 0;
 
     // The account this session is signed in to, if any.
-    virtual std::optional<std::int64_t> signed_in_account(const std::string& id) = 0;
+    virtual StoreResult<std::optional<std::int64_t>> signed_in_account(const std::string& id) = 0;
 
-    // Ends the session (sign-out, or a new sign-in in the same browser).
-    virtual void destroy(const std::string& id) = 0;
+    // Ends the session (sign-out, or a new sign-in in the same browser);
+    // whether there was one.
+    virtual StoreResult<bool> destroy(const std::string& id) = 0;
 
     // Live sessions right now (after expiry).
-    virtual std::size_t size() = 0;
+    virtual StoreResult<std::size_t> size() = 0;
 };
 
 // One process's memory. A single mutex: every operation is a few map lookups.
@@ -96,14 +100,14 @@ class InMemorySessionStore final : public SessionStore {
 public:
     InMemorySessionStore(const SessionLimits& limits, const Clock& clock, RandomSource& random);
 
-    std::optional<std::string> create(NewSession session) override;
-    bool touch(const std::string& id) override;
-    bool made_by(const std::string& id, const FlowKey& flow) override;
-    std::optional<TwitterIdentity> identity(const std::string& id) override;
-    std::optional<std::string> sign_in(const std::string& id, std::int64_t account_id) override;
-    std::optional<std::int64_t> signed_in_account(const std::string& id) override;
-    void destroy(const std::string& id) override;
-    std::size_t size() override;
+    StoreResult<std::optional<std::string>> create(NewSession session) override;
+    StoreResult<bool> touch(const std::string& id) override;
+    StoreResult<bool> made_by(const std::string& id, const FlowKey& flow) override;
+    StoreResult<std::optional<TwitterIdentity>> identity(const std::string& id) override;
+    StoreResult<std::optional<std::string>> sign_in(const std::string& id, std::int64_t account_id) override;
+    StoreResult<std::optional<std::int64_t>> signed_in_account(const std::string& id) override;
+    StoreResult<bool> destroy(const std::string& id) override;
+    StoreResult<std::size_t> size() override;
 
     // Drops every expired session now; returns how many went.
     std::size_t sweep();

@@ -116,15 +116,15 @@ TEST_CASE("Register creates the account from the proxy's own Twitter identity: 2
     const std::string signed_in = cookie_session(created);
     CHECK(signed_in.size() == 43);
     CHECK(signed_in != exchanged.session);
-    CHECK_FALSE(app.sessions->touch(exchanged.session));
-    REQUIRE(app.sessions->signed_in_account(signed_in).has_value());
+    CHECK_FALSE(app.sessions->touch(exchanged.session).value());
+    REQUIRE(app.sessions->signed_in_account(signed_in).value().has_value());
 
     // The stored row: the verified id and original-size picture, tokens sealed.
     auto stored = app.accounts->find_by_twitter_id(twitter_id);
     REQUIRE(stored.ok());
     REQUIRE(stored.value().has_value());
     const Account& account = *stored.value();
-    CHECK(account.id == *app.sessions->signed_in_account(signed_in));
+    CHECK(account.id == *app.sessions->signed_in_account(signed_in).value());
     CHECK(account.picture == original_picture);
     CHECK(account.sealed_access_token.find("at-rt1") == std::string::npos);
     CHECK(account.sealed_access_token_secret.find(access_secret_prefix) == std::string::npos);
@@ -219,8 +219,8 @@ TEST_CASE("Register validates with the core's rules: 422 invalid with every fiel
                    {"email", "Email address must contain one @, like name@example.com."},
                    {"timezone", "Choose a time zone like Europe/Berlin, UTC or UTC+05:30."}}}}}});
     CHECK(account_count(app) == 0);
-    CHECK_FALSE(app.sessions->signed_in_account(exchanged.session).has_value());
-    CHECK(app.sessions->touch(exchanged.session));  // not rotated: nothing happened
+    CHECK_FALSE(app.sessions->signed_in_account(exchanged.session).value().has_value());
+    CHECK(app.sessions->touch(exchanged.session).value());  // not rotated: nothing happened
 }
 
 TEST_CASE("Register refuses what looks blank or reorders text, Unicode domains and unknown zones") {
@@ -339,7 +339,7 @@ TEST_CASE("A returning user's exchange answers signed_in, refreshes the stored t
     const std::string rotated = cookie_session(response);
     CHECK(rotated.size() == 43);
     CHECK(rotated != first_session);
-    CHECK(app.sessions->signed_in_account(rotated).has_value());
+    CHECK(app.sessions->signed_in_account(rotated).value().has_value());
     CHECK(me(app, rotated).status == 200);
 
     // Still one account, now holding this sign-in's tokens.
@@ -364,7 +364,7 @@ TEST_CASE("Logout destroys the session and expires the cookie: 204, then 401") {
     CHECK(response.content_type.empty());
     CHECK(header(response, "Set-Cookie") == "perch_session=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax");
     CHECK(header(response, "Cache-Control") == "no-store");
-    CHECK_FALSE(app.sessions->touch(session));
+    CHECK_FALSE(app.sessions->touch(session).value());
     check_not_authenticated(me(app, session));
     // Signing out twice, or without any session, is still a sign-out.
     CHECK(logout(app, session).status == 204);
@@ -425,12 +425,12 @@ TEST_CASE("A storage failure is 500 internal: the detail goes to the log, never 
     CHECK(app.log_text.str().find("account store failed at register (storage): register account: ") !=
           std::string::npos);
     CHECK(account_count(app) == 0);
-    CHECK_FALSE(app.sessions->signed_in_account(exchanged.session).has_value());
+    CHECK_FALSE(app.sessions->signed_in_account(exchanged.session).value().has_value());
     // Once the lock is gone the same session registers.
     CHECK(register_form(app, exchanged.session, form()).status == 201);
 
     // A returning user's token refresh fails the same way, without signing in.
-    const std::size_t sessions = app.sessions->size();
+    const std::size_t sessions = app.sessions->size().value();
     Started s = start(app);
     {
         WriteLock lock(app);
@@ -440,7 +440,7 @@ TEST_CASE("A storage failure is 500 internal: the detail goes to the log, never 
     CHECK(error_code(response) == "internal");
     CHECK(app.log_text.str().find("account store failed at exchange (storage): sign in account: ") != std::string::npos);
     CHECK(cookie_session(response).empty());
-    CHECK(app.sessions->size() == sessions);
+    CHECK(app.sessions->size().value() == sessions);
     check_no_secrets(app.seen);
 }
 
@@ -467,10 +467,10 @@ TEST_CASE("A profile the core cannot map is registered without a picture, and th
     App app;
     Exchanged exchanged = sign_in_with_twitter(app);
     // Replace the identity's user object with one lacking "name".
-    auto identity = app.sessions->identity(exchanged.session);
+    auto identity = app.sessions->identity(exchanged.session).value();
     REQUIRE(identity.has_value());
     identity->user.erase("name");
-    const auto rotated = app.sessions->create(NewSession{*identity, std::nullopt, {}});
+    const auto rotated = app.sessions->create(NewSession{*identity, std::nullopt, {}}).value();
     REQUIRE(rotated.has_value());
     HttpResponse created = register_form(app, *rotated, form());
     REQUIRE(created.status == 201);

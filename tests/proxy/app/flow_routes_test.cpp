@@ -37,7 +37,7 @@ TEST_CASE("Start keeps nothing on the server: the flow goes to the browser in on
     CHECK(flow->secret == "RT-SECRET-1");
     CHECK(flow->expires_unix == app.clock.unix_seconds() + 600);
     CHECK_FALSE(app.flow_seal.open(value, "perch_flow_AAAAAAAAAAA"));  // bound to its own name
-    CHECK(app.sessions->size() == 0);
+    CHECK(app.sessions->size().value() == 0);
     CHECK(app.consumed->size() == 0);
     CHECK(app.twitter.request_token_calls == 1);
     check_no_secrets(app.seen);
@@ -64,8 +64,8 @@ TEST_CASE("Start neither reads nor makes a session: a signed-in browser gets a f
     CHECK(again.status == 200);
     CHECK_FALSE(set_cookie_value(again, "perch_session"));
     CHECK(browser.session() == session);
-    CHECK(app.sessions->touch(session));
-    CHECK(app.sessions->size() == 1);
+    CHECK(app.sessions->touch(session).value());
+    CHECK(app.sessions->size().value() == 1);
 }
 
 TEST_CASE("A browser keeps at most max_flows_per_session flows: a start clears the oldest beyond it") {
@@ -193,7 +193,7 @@ TEST_CASE("However many sign-ins are started, a start is never refused for room:
         config.max_pending_flows = 1;
     });
     for (int i = 0; i < 2000; ++i) REQUIRE(app.handle(post("/api/twitter/start", "")).status == 200);
-    CHECK(app.sessions->size() == 0);
+    CHECK(app.sessions->size().value() == 0);
     CHECK(app.consumed->size() == 0);
     Browser late(app);
     CHECK(late.approve(late.start()).status == 200);

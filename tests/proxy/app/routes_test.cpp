@@ -234,14 +234,14 @@ TEST_CASE("A full flow: exchange answers new with the provider's user, makes the
     CHECK(set_cookies(response) ==
           std::vector<std::string>{"perch_session=" + session + "; Path=/; Max-Age=86400; HttpOnly; SameSite=Lax",
                                    flow_name + "=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax"});
-    auto identity = app.sessions->identity(session);
+    auto identity = app.sessions->identity(session).value();
     REQUIRE(identity);
     CHECK(identity->user_id == "1234567890123456789");
     CHECK(identity->screen_name == "perch_tester");
     CHECK(identity->access_token == "at-rt1");
     CHECK(identity->access_token_secret == "AT-SECRET-rt1");
     CHECK(identity->user.at("name") == "Zoë Tester");
-    CHECK(app.sessions->size() == 1);
+    CHECK(app.sessions->size().value() == 1);
     CHECK(app.consumed->size() == 1);
     check_no_secrets(app.seen);
 }
@@ -254,8 +254,8 @@ TEST_CASE("A browser that already had a session gets a new id on the exchange, a
     REQUIRE(browser.approve(browser.start()).status == 200);
     CHECK(browser.session().size() == 43);
     CHECK(browser.session() != first);
-    CHECK_FALSE(app.sessions->touch(first));
-    CHECK(app.sessions->size() == 1);
+    CHECK_FALSE(app.sessions->touch(first).value());
+    CHECK(app.sessions->size().value() == 1);
 }
 
 TEST_CASE("A replayed callback is 409 in the browser that used it, and reaches no provider") {
@@ -306,7 +306,7 @@ TEST_CASE("A double-clicked callback racing on many threads is exchanged exactly
     CHECK(replayed == 7);
     CHECK(other == 0);
     CHECK(app.twitter.access_token_calls == 1);
-    CHECK(app.sessions->size() == 1);
+    CHECK(app.sessions->size().value() == 1);
 }
 
 TEST_CASE("Two tabs in one browser both complete and never cross-complete") {
@@ -431,7 +431,7 @@ TEST_CASE("Provider failures during the exchange are 502 or 504; the flow is use
     CHECK(app.log_text.str().find("provider_error at verify_credentials: verify_credentials returned a different user") !=
           std::string::npos);
     CHECK_FALSE(set_cookie_value(response, "perch_session"));
-    CHECK(app.sessions->size() == 0);
+    CHECK(app.sessions->size().value() == 0);
 }
 
 TEST_CASE("With the session store full, an exchange X identified is 503 busy; starts go on") {

@@ -24,41 +24,41 @@ TEST_CASE("A flow is consumed once: the first caller wins, every later one is re
     FakeClock clock;
     InMemoryConsumedFlows consumed(10, clock);
     const std::int64_t expires = clock.unix_seconds() + 600;
-    CHECK(consumed.consume(key(1), expires));
-    CHECK_FALSE(consumed.consume(key(1), expires));
-    CHECK_FALSE(consumed.consume(key(1), expires + 100));
-    CHECK(consumed.consume(key(2), expires));
+    CHECK(consumed.consume(key(1), expires).value());
+    CHECK_FALSE(consumed.consume(key(1), expires).value());
+    CHECK_FALSE(consumed.consume(key(1), expires + 100).value());
+    CHECK(consumed.consume(key(2), expires).value());
     CHECK(consumed.size() == 2);
 }
 
 TEST_CASE("A record lasts until its flow expires, then it is dropped") {
     FakeClock clock;
     InMemoryConsumedFlows consumed(10, clock);
-    REQUIRE(consumed.consume(key(1), clock.unix_seconds() + 60));
-    REQUIRE(consumed.consume(key(2), clock.unix_seconds() + 600));
+    REQUIRE(consumed.consume(key(1), clock.unix_seconds() + 60).value());
+    REQUIRE(consumed.consume(key(2), clock.unix_seconds() + 600).value());
     clock.advance(std::chrono::seconds(59));
     CHECK(consumed.size() == 2);
-    CHECK_FALSE(consumed.consume(key(1), clock.unix_seconds() + 1));
+    CHECK_FALSE(consumed.consume(key(1), clock.unix_seconds() + 1).value());
     clock.advance(std::chrono::seconds(1));
     CHECK(consumed.size() == 1);
     consumed.sweep();
     CHECK(consumed.size() == 1);
-    CHECK_FALSE(consumed.consume(key(2), clock.unix_seconds() + 540));
+    CHECK_FALSE(consumed.consume(key(2), clock.unix_seconds() + 540).value());
 }
 
 TEST_CASE("Memory is bounded: when full the records closest to expiry go first, and a consume is never refused") {
     FakeClock clock;
     InMemoryConsumedFlows consumed(3, clock);
     const std::int64_t now = clock.unix_seconds();
-    REQUIRE(consumed.consume(key(1), now + 300));
-    REQUIRE(consumed.consume(key(2), now + 100));
-    REQUIRE(consumed.consume(key(3), now + 200));
-    CHECK(consumed.consume(key(4), now + 400));  // key(2), the soonest to expire, makes room
+    REQUIRE(consumed.consume(key(1), now + 300).value());
+    REQUIRE(consumed.consume(key(2), now + 100).value());
+    REQUIRE(consumed.consume(key(3), now + 200).value());
+    CHECK(consumed.consume(key(4), now + 400).value());  // key(2), the soonest to expire, makes room
     CHECK(consumed.size() == 3);
-    CHECK(consumed.consume(key(2), now + 100));
-    CHECK_FALSE(consumed.consume(key(1), now + 300));
-    CHECK_FALSE(consumed.consume(key(4), now + 400));
-    for (int i = 10; i < 10000; ++i) CHECK(consumed.consume(key(i), now + 500));
+    CHECK(consumed.consume(key(2), now + 100).value());
+    CHECK_FALSE(consumed.consume(key(1), now + 300).value());
+    CHECK_FALSE(consumed.consume(key(4), now + 400).value());
+    for (int i = 10; i < 10000; ++i) CHECK(consumed.consume(key(i), now + 500).value());
     CHECK(consumed.size() == 3);
 }
 
@@ -72,7 +72,7 @@ TEST_CASE("Of many threads consuming one flow at once, exactly one wins") {
         for (int t = 0; t < 8; ++t) {
             threads.emplace_back([&] {
                 while (!go.load()) std::this_thread::yield();
-                if (consumed.consume(key(round), clock.unix_seconds() + 600)) ++winners;
+                if (consumed.consume(key(round), clock.unix_seconds() + 600).value()) ++winners;
             });
         }
         go = true;
