@@ -27,12 +27,13 @@ const stopDeadlineMs = 8000;
 
 // A child process whose output we keep, and whose "... listening on URL" line we wait for.
 export class Child {
-  constructor(name, file, args, env) {
+  // `spawnOptions`: e.g. {uid, gid} to run a server as another user.
+  constructor(name, file, args, env, spawnOptions = {}) {
     this.name = name;
     this.stdout = '';
     this.stderr = '';
     this.exit = null;
-    this.proc = spawn(file, args, { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.proc = spawn(file, args, { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'], ...spawnOptions });
     this.exited = new Promise((resolve) => {
       this.proc.on('exit', (code, signal) => {
         this.exit = { code, signal };
