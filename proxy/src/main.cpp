@@ -20,7 +20,6 @@
 #include <pthread.h>
 
 #include "store/account_store.h"
-#include "store/sqlite_account_store.h"
 #include "app/api_handlers.h"
 #include "base/clock.h"
 #include "app/config.h"
@@ -29,7 +28,7 @@
 #include "net/http_client.h"
 #include "net/http_server.h"
 #include "base/log.h"
-#include "app/rate_limiter.h"
+#include "app/stores.h"
 #include "app/rotate_command.h"
 #include "app/routes.h"
 #include "app/sealed_flow.h"
@@ -49,8 +48,7 @@ using namespace perch;
 // Waits for SIGTERM/SIGINT with sigtimedwait (no async handler, so nothing
 // signal-unsafe runs) and sweeps expired sessions and consumed-flow records
 // now and then meanwhile, so memory is reclaimed even when no one signs in.
-void watch_signals(const sigset_t& signals, std::atomic<bool>& done, HttpServer& server,
-                   InMemorySessionStore& sessions, InMemoryConsumedFlows& consumed, Log& log) {
+void watch_signals(const sigset_t& signals, std::atomic<bool>& done, HttpServer& server, Stores& stores, Log& log) {
     const timespec tick{0, 200 * 1000 * 1000};
     const auto sweep_every = std::chrono::seconds(10);
     auto last_sweep = std::chrono::steady_clock::now();
@@ -65,8 +63,9 @@ void watch_signals(const sigset_t& signals, std::atomic<bool>& done, HttpServer&
         if (std::chrono::steady_clock::now() - last_sweep >= sweep_every) {
             // glibc keeps freed session memory mapped; hand it back once a
             // sweep freed some, so RSS falls after a wave of flows expires.
-            consumed.sweep();
-            if (sessions.sweep() > 0) malloc_trim(0);
+            // (Redis expires its own keys.)
+            if (stores.memory_flows != nullptr) stores.memory_flows->sweep();
+            if (stores.memory_sessions != nullptr && stores.memory_sessions->sweep() > 0) malloc_trim(0);
             last_sweep = std::chrono::steady_clock::now();
         }
     }
@@ -83,25 +82,6 @@ void raise_open_file_limit(Log& log) {
     if (::setrlimit(RLIMIT_NOFILE, &limit) == 0) {
         log.info("open files limit " + std::to_string(was) + " -> " + std::to_string(limit.rlim_cur));
     }
-}
-
-// One line on stderr naming the setting at fault; the exit status: 2 for a
-// token key that is not the database's (a configuration error), else 1.
-int report_open_failure(const AccountError& error, const std::string& database) {
-    std::string line;
-    if (error.kind == AccountErrorKind::token_key_mismatch) {
-        line = "PERCH_TOKEN_KEY does not match the key this database's tokens are sealed with (see "
-               "perch-proxy rotate-token-key)";
-    } else if (error.kind == AccountErrorKind::schema_refused) {
-        line = "PERCH_DATABASE " + database + " refused: " + error.message +
-               "; give perch-proxy its own database file (a new or empty one is set up)";
-    } else {
-        line = error.message + " (PERCH_DATABASE)";
-    }
-    std::replace(line.begin(), line.end(), '\n', ' ');
-    std::replace(line.begin(), line.end(), '\r', ' ');
-    std::cerr << "perch-proxy: " << line << std::endl;
-    return error.kind == AccountErrorKind::token_key_mismatch ? 2 : 1;
 }
 
 int serve(ProxyConfig& config) {
@@ -127,21 +107,21 @@ int serve(ProxyConfig& config) {
     const TokenCipher cipher(*config.token_key, random);
     // Sign-ins in progress are sealed under keys derived from the token key.
     const FlowSeal flow_seal(*config.token_key, random);
-    // The cipher keeps its own copy (wiped on destruction); no other copy stays.
+    auto opened = open_stores(config, *config.token_key, cipher, clock, random);
+    // The cipher and the stores keep their own copies or derived keys; no other copy stays.
     OPENSSL_cleanse(config.token_key->data(), config.token_key->size());
     config.token_key.reset();
-
-    auto opened = SqliteAccountStore::open(AccountStoreOptions{config.database}, cipher, clock);
-    if (!opened) return report_open_failure(opened.error(), config.database);
-    AccountStore& accounts = *opened.value();
-    log->info("accounts: " + config.database);
+    if (!opened) {
+        std::cerr << "perch-proxy: " << opened.error().line << std::endl;
+        return opened.error().exit_code;
+    }
+    Stores& stores = opened.value();
+    log->info(stores.description);
 
     HttplibTransport transport(config.upstream);
     TwitterHttpClient twitter({config.consumer_key, config.consumer_secret, config.callback_url, config.twitter_api,
                                config.upstream.max_response_bytes},
                               transport, clock, random);
-    InMemorySessionStore sessions(session_limits(config), clock, random);
-    InMemoryConsumedFlows consumed_flows(config.max_pending_flows, clock);
 
     ServerOptions options;
     options.host = config.listen_host;
@@ -153,14 +133,6 @@ int serve(ProxyConfig& config) {
     options.error_headers = security_headers(config);
     options.log = log.get();
 
-    // per_minute 0: that route is not limited (e.g. for benchmarks from one address).
-    std::unique_ptr<RateLimiter> start_limiter;
-    std::unique_ptr<RateLimiter> exchange_limiter;
-    if (config.start_limit.per_minute > 0) start_limiter = std::make_unique<RateLimiter>(config.start_limit, clock);
-    if (config.exchange_limit.per_minute > 0) {
-        exchange_limiter = std::make_unique<RateLimiter>(config.exchange_limit, clock);
-    }
-
     // The router is made after bind(): with port 0 the public origin is only known then.
     std::unique_ptr<Router> router;
     HttpServer server(options, [&router](const HttpRequest& request) { return router->handle(request); });
@@ -170,8 +142,9 @@ int serve(ProxyConfig& config) {
         return 1;
     }
     if (config.public_origin_from_listen) config.public_origin = listen_origin(config.listen_host, port.value());
-    router = std::make_unique<Router>(AppContext{config, twitter, sessions, flow_seal, consumed_flows, accounts, clock, random, log.get(),
-                                                 start_limiter.get(), exchange_limiter.get()},
+    router = std::make_unique<Router>(AppContext{config, twitter, *stores.sessions, flow_seal, *stores.consumed_flows,
+                                                 *stores.accounts, clock, random, log.get(), stores.start_limiter.get(),
+                                                 stores.exchange_limiter.get(), stores.dependencies},
                                       api_routes());
 
     std::error_code error;
@@ -182,8 +155,8 @@ int serve(ProxyConfig& config) {
     std::cout << "perch-proxy listening on " << listen_origin(config.listen_host, port.value()) << std::endl;
 
     std::atomic<bool> done{false};
-    std::thread watcher(watch_signals, std::cref(signals), std::ref(done), std::ref(server),
-                        std::ref(sessions), std::ref(consumed_flows), std::ref(*log));
+    std::thread watcher(watch_signals, std::cref(signals), std::ref(done), std::ref(server), std::ref(stores),
+                        std::ref(*log));
     server.run();
     done = true;
     watcher.join();

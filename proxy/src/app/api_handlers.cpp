@@ -202,8 +202,23 @@ RouteResult exchange_route(const HttpRequest& request, AppContext& context) {
     return forgetting(flow, context, complete_sign_in(context, flow->flow, callback.oauth_verifier, key, session));
 }
 
-RouteResult healthz_route(const HttpRequest&, AppContext&) {
-    return json_response(nlohmann::json{{"status", "ok"}});
+// 200 when every shared store answers; else 503 naming the ones that do not
+// (why goes to the log: it names servers, not for every caller to read).
+RouteResult healthz_route(const HttpRequest&, AppContext& context) {
+    nlohmann::json dependencies = nlohmann::json::object();
+    std::vector<std::string> failed;
+    for (const DependencyCheck& dependency : context.dependencies) {
+        const std::optional<std::string> failure = dependency.failure();
+        dependencies[dependency.name] = failure ? "unavailable" : "ok";
+        if (failure) {
+            failed.push_back(dependency.name);
+            if (context.log != nullptr) context.log->error("healthz: " + dependency.name + ": " + *failure);
+        }
+    }
+    nlohmann::json body{{"status", failed.empty() ? "ok" : "unavailable"}};
+    if (!context.dependencies.empty()) body["dependencies"] = dependencies;
+    if (!failed.empty()) body["failed"] = failed;
+    return json_response(body, failed.empty() ? 200 : 503);
 }
 
 std::vector<Route> api_routes() {

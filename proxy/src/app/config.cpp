@@ -10,6 +10,8 @@
 
 #include "app/settings.h"
 #include "core/text.h"
+#include "app/store_settings.h"
+#include "store/service_url.h"
 #include "store/token_cipher.h"
 
 namespace perch {
@@ -220,9 +222,24 @@ const std::vector<ProxySetting>& proxy_settings() {
         text("PERCH_WEB_ROOT", "--web-root", "folder of static files",
              [](ProxyConfig& c, const Value& v) { return parse_path(c.web_root, v); },
              [](const ProxyConfig& c) { return c.web_root; }),
-        text("PERCH_DATABASE", "--database", "SQLite database file",
-             [](ProxyConfig& c, const Value& v) { return parse_path(c.database, v); },
-             [](const ProxyConfig& c) { return c.database; }),
+        text("PERCH_DATABASE", "--database", "accounts: a SQLite file, or postgresql://user[:password]@host[:port]/db",
+             parse_database_setting, [](const ProxyConfig& c) { return c.database; }),
+        text("PERCH_DATABASE_PASSWORD_FILE", "--database-password-file",
+             "file holding the PostgreSQL password (instead of one in the URL)",
+             [](ProxyConfig& c, const Value& v) { return read_password_file(c.database_password, v); }),
+        integer("PERCH_DATABASE_POOL_SIZE", "--database-pool-size", "PostgreSQL connections per proxy", 1, 100,
+                [](const ProxyConfig& c) -> long long { return static_cast<long long>(c.database_pool_size); },
+                [](ProxyConfig& c, long long v) { c.database_pool_size = static_cast<std::size_t>(v); }),
+        text("PERCH_SESSION_STORE", "--session-store",
+             "sessions: memory, or redis://[[user]:password@]host[:port][/db] shared by several proxies",
+             parse_session_store_setting, [](const ProxyConfig& c) { return c.session_store; }),
+        text("PERCH_SESSION_STORE_PASSWORD_FILE", "--session-store-password-file",
+             "file holding the Redis password (instead of one in the URL)",
+             [](ProxyConfig& c, const Value& v) { return read_password_file(c.session_store_password, v); }),
+        integer("PERCH_STORE_TIMEOUT_MS", "--store-timeout-ms",
+                "longest wait for Redis or PostgreSQL (connect, a free connection, an answer) before 503", 100, 60000,
+                [](const ProxyConfig& c) -> long long { return count_of(c.store_timeout); },
+                [](ProxyConfig& c, long long v) { c.store_timeout = std::chrono::milliseconds(v); }),
         secret("PERCH_TOKEN_KEY", "--token-key", "64 hex digits: key encrypting stored Twitter tokens (required)",
                read_token_key),
         secret_file("PERCH_TOKEN_KEY_FILE", "--token-key-file",
@@ -332,6 +349,7 @@ std::optional<Error> check_together(ProxyConfig& config, const Settings& s,
         return Error{ErrorCode::invalid_field,
                      "PERCH_SESSION_MAX_AGE_SECONDS must not be shorter than PERCH_SESSION_IDLE_SECONDS"};
     }
+    if (auto error = check_store_passwords(config)) return error;
     if (config.trust_forwarded_for && !value_of("PERCH_MAX_CONNECTIONS_PER_CLIENT")) {
         config.max_connections_per_client = 0;  // every connection comes from the reverse proxy
     }

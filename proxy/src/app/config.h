@@ -37,7 +37,22 @@ struct ProxyConfig {
     bool secure_cookies = false;  // public origin is https
 
     std::string web_root = "build/site";  // PERCH_WEB_ROOT
-    std::string database = "perch.db";    // PERCH_DATABASE
+    // PERCH_DATABASE: a SQLite file, or postgresql://user[:password]@host[:port]/db
+    // (postgres:// too) shared by several proxies. Never printed as given:
+    // store/service_url.h's masked_url().
+    std::string database = "perch.db";
+    // PERCH_DATABASE_PASSWORD_FILE: the PostgreSQL password, kept out of the URL.
+    std::string database_password;
+    // PERCH_DATABASE_POOL_SIZE (1..100): PostgreSQL connections per proxy.
+    std::size_t database_pool_size = 8;
+    // PERCH_SESSION_STORE: "memory" (this process), or
+    // redis://[[user]:password@]host[:port][/db] shared by several proxies.
+    std::string session_store = "memory";
+    // PERCH_SESSION_STORE_PASSWORD_FILE: the Redis password, kept out of the URL.
+    std::string session_store_password;
+    // PERCH_STORE_TIMEOUT_MS (100..60000): the longest a request waits for Redis
+    // or PostgreSQL (connecting, a free connection, an answer) before 503.
+    std::chrono::milliseconds store_timeout{2000};
     // PERCH_TOKEN_KEY / PERCH_TOKEN_KEY_FILE: 64 hex digits -> 32 bytes (AES-256-GCM key for
     // the access tokens stored with accounts). Required: load_config always sets it; main
     // wipes this copy once the TokenCipher holds its own.

@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -29,6 +30,13 @@ class AccountStore;
 class Log;
 class RequestLimiter;
 
+// A server /healthz asks about (Redis, PostgreSQL): why it failed, for the
+// operator's log, or nullopt when it answers.
+struct DependencyCheck {
+    std::string name;  // "redis", "postgresql"
+    std::function<std::optional<std::string>()> failure;
+};
+
 // Everything a route may use, injected; one per proxy.
 struct AppContext {
     const ProxyConfig& config;
@@ -43,6 +51,8 @@ struct AppContext {
     // Per-client limits for start and exchange; null = no limit.
     RequestLimiter* start_limiter = nullptr;
     RequestLimiter* exchange_limiter = nullptr;
+    // The shared stores /healthz checks; none with the embedded defaults.
+    std::vector<DependencyCheck> dependencies;
 };
 
 // An error a route returns; the wrapper renders {"error":{"code","message"}},
