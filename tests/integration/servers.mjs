@@ -40,24 +40,35 @@ function accepts(port) {
   });
 }
 
-// redis-server with no persistence; `password` sets requirepass. Returns the
-// child with `port`, `url` (redis://[:password@]127.0.0.1:port/0) and `cli(...args)`.
+// redis-server with no persistence; `password` sets requirepass. Returns
+// {port, url (redis://[:password@]127.0.0.1:port/0), cli(...args) (its text
+// answer), stopServer(), startServer() (same port, empty again)}.
 export async function startRedis(stack, { password = '' } = {}) {
   const dir = stack.tempDir();
   const port = await freePort();
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir];
   if (password) args.push('--requirepass', password);
-  const child = stack.add(new Child('redis-server', '/usr/bin/redis-server', args, {}));
-  await waitFor('redis-server', child, () => accepts(port));
-  child.port = port;
-  child.url = `redis://${password ? `:${encodeURIComponent(password)}@` : ''}127.0.0.1:${port}/0`;
-  child.cli = (...command) => {
-    const auth = password ? ['-a', password, '--no-auth-warning'] : [];
-    const result = spawnSync('/usr/bin/redis-cli', ['-p', String(port), ...auth, '--raw', ...command], { encoding: 'utf8', timeout: 10000 });
-    if (result.status !== 0) throw new Error(`redis-cli ${command.join(' ')}: ${result.stderr}`);
-    return result.stdout;
+  let child = null;
+  const handle = {
+    port,
+    url: `redis://${password ? `:${encodeURIComponent(password)}@` : ''}127.0.0.1:${port}/0`,
+    cli(...command) {
+      const auth = password ? ['-a', password, '--no-auth-warning'] : [];
+      const result = spawnSync('/usr/bin/redis-cli', ['-p', String(port), ...auth, '--raw', ...command], { encoding: 'utf8', timeout: 10000 });
+      if (result.status !== 0) throw new Error(`redis-cli ${command.join(' ')}: ${result.stderr}`);
+      return result.stdout;
+    },
+    async startServer() {
+      child = stack.add(new Child('redis-server', '/usr/bin/redis-server', args, {}));
+      await waitFor('redis-server', child, () => accepts(port));
+    },
+    async stopServer() {
+      await child.stop();
+      stack.children = stack.children.filter((c) => c !== child);
+    },
   };
-  return child;
+  await handle.startServer();
+  return handle;
 }
 
 // PostgreSQL 15 with a SCRAM password for user perch and a database perch.
@@ -96,12 +107,18 @@ export async function startPostgres(stack, { password = `pg-${process.pid}-${Dat
     url: `postgresql://perch:${encodeURIComponent(password)}@127.0.0.1:${port}/perch`,
     psql,
     get child() { return child; },
-    // Fast shutdown and start again on the same data and port.
-    async restart() {
+    // Fast shutdown, and start again on the same data and port.
+    async stopServer() {
       await child.stop();
       stack.children = stack.children.filter((c) => c !== child);
+    },
+    async startServer() {
       child = await launch();
       await waitFor('postgres', child, ready);
+    },
+    async restart() {
+      await this.stopServer();
+      await this.startServer();
     },
   };
   return handle;

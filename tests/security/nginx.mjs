@@ -12,7 +12,7 @@ export const nginxBinary = process.env.PERCH_NGINX ?? '/usr/sbin/nginx';
 
 const readyDeadlineMs = 10000;
 
-function freePort() {
+export function freePort() {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.on('error', reject);
@@ -23,7 +23,7 @@ function freePort() {
   });
 }
 
-function configuration(dir, port, upstream, keepalive) {
+function configuration(dir, port, upstreams, keepalive) {
   const at = (name) => path.join(dir, name);
   return `daemon off;
 worker_processes 1;
@@ -38,7 +38,7 @@ http {
   uwsgi_temp_path ${at('uwsgi')};
   scgi_temp_path ${at('scgi')};
   upstream perch {
-    server ${upstream};
+${upstreams.map((upstream) => `    server ${upstream};`).join('\n')}
     keepalive ${keepalive};
   }
   server {
@@ -72,14 +72,16 @@ async function waitUntilServing(child, url) {
 // nginx on 127.0.0.1 proxying everything to `proxyUrl` over HTTP/1.1 with
 // `keepalive` idle upstream connections kept for reuse (one worker process,
 // so the next request reuses the connection the previous one left).
+// `proxyUrl` may be a list: nginx then takes turns among them (round robin).
+// `port`: listen there (e.g. a public origin the proxies already know).
 // Returns the child with `url` and `dir`.
-export async function startNginx(stack, proxyUrl, { keepalive = 1 } = {}) {
-  const upstream = new URL(proxyUrl).host;
+export async function startNginx(stack, proxyUrl, { keepalive = 1, port: fixedPort = null } = {}) {
+  const upstreams = [proxyUrl].flat().map((url) => new URL(url).host);
   for (let attempt = 1; ; attempt += 1) {
     const dir = stack.tempDir();
-    const port = await freePort();
+    const port = fixedPort ?? await freePort();
     const conf = path.join(dir, 'nginx.conf');
-    fs.writeFileSync(conf, configuration(dir, port, upstream, keepalive));
+    fs.writeFileSync(conf, configuration(dir, port, upstreams, keepalive));
     const child = stack.add(new Child('nginx', nginxBinary, ['-p', dir, '-c', conf, '-e', path.join(dir, 'error.log')], {}));
     child.url = `http://127.0.0.1:${port}`;
     child.dir = dir;
@@ -89,7 +91,7 @@ export async function startNginx(stack, proxyUrl, { keepalive = 1 } = {}) {
     } catch (error) {
       // Another process took the free port between our probe and nginx's bind: try another.
       const log = fs.existsSync(path.join(dir, 'error.log')) ? fs.readFileSync(path.join(dir, 'error.log'), 'utf8') : '';
-      if (attempt >= 3 || !log.includes('Address already in use')) throw new Error(`${error.message}\n${log}`);
+      if (attempt >= 3 || fixedPort !== null || !log.includes('Address already in use')) throw new Error(`${error.message}\n${log}`);
     }
   }
 }
