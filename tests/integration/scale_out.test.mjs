@@ -79,6 +79,25 @@ describe('scale-out: two proxies on Redis + PostgreSQL behind nginx', { timeout:
     assert.equal((await via(person, a, '/api/me', '', 'GET')).status, 401);
   });
 
+  test('an instance killed (-9) mid-flow: the other finishes the sign-in through nginx', async () => {
+    const [a] = instances;
+    const person = browser();
+    const started = await via(person, a, '/api/twitter/start');
+    assert.equal(started.status, 200, started.body);
+    const callback = await consent(started.json.authorize_url);
+    a.proc.kill('SIGKILL');
+    await a.exited;
+    stack.children = stack.children.filter((c) => c !== a);
+    person.proxyUrl = nginx.url;  // nginx finds the dead upstream refusing and asks the other
+    const exchanged = await person.exchange(callback);
+    assert.equal(exchanged.status, 200, exchanged.body);
+    assert.ok(['new', 'signed_in'].includes(exchanged.json.status), exchanged.body);
+    assert.equal((await person.me()).status, exchanged.json.status === 'signed_in' ? 200 : 401);
+    // The same port again, so nginx's upstream list holds.
+    const port = new URL(a.url).port;
+    instances[0] = await startInstance({ '--listen': `127.0.0.1:${port}` });
+  });
+
   test('Redis holds no session id and no token in clear', async () => {
     const person = browser();
     person.proxyUrl = nginx.url;
