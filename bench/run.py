@@ -130,12 +130,15 @@ def start_emulator(bench, *flags):
     return svc
 
 
-def start_proxy(bench, emulator, *flags):
+def start_proxy(bench, emulator, *flags, token_key=None, public_origin=None):
+    """`public_origin`: the site's origin when the proxy sits behind another
+    server (several instances behind nginx share it, and `token_key`)."""
     for attempt in range(3):
         port = free_port()
-        origin = f"http://127.0.0.1:{port}"
+        origin = public_origin or f"http://127.0.0.1:{port}"
         argv = [os.path.join(bench.bin, "perch-proxy"),
                 "--listen", f"127.0.0.1:{port}",
+                "--public-origin", origin,
                 "--callback-url", f"{origin}/signup/callback",
                 "--twitter-api", emulator.origin,
                 # A fresh file each start: each start has a fresh token key, and a
@@ -145,7 +148,7 @@ def start_proxy(bench, emulator, *flags):
                 *flags]
         # Secrets through the environment, as in production (not in ps output).
         env = dict(os.environ, PERCH_CONSUMER_KEY=CONSUMER_KEY, PERCH_CONSUMER_SECRET=CONSUMER_SECRET,
-                   PERCH_TOKEN_KEY=secrets.token_hex(32))
+                   PERCH_TOKEN_KEY=token_key or secrets.token_hex(32))
         try:
             svc = Service("perch-proxy", argv, r"listening on (http://127\.0\.0\.1:\d+)",
                           os.path.join(bench.logs, "proxy.log"), env=env)
@@ -153,7 +156,7 @@ def start_proxy(bench, emulator, *flags):
             if attempt == 2:
                 raise
             continue  # the port was taken between probing and binding
-        svc.origin = origin
+        svc.origin = f"http://127.0.0.1:{port}"
         return svc
     raise RuntimeError("unreachable")
 
@@ -281,12 +284,7 @@ def bench_http(bench, rows):
         for c in LEVELS:
             with start_proxy(bench, emulator, *bench.proxy_flags) as proxy:
                 with Measured(proxy, emulator) as m:
-                    done = subprocess.run([os.path.join(bench.bin, "perch-bench-flows"), "flows", "--proxy",
-                                           proxy.origin, "--concurrency", str(c), "--seconds", str(bench.seconds)],
-                                          capture_output=True, text=True, timeout=bench.seconds + 60)
-            if done.returncode != 0:
-                raise RuntimeError("perch-bench-flows failed: " + done.stderr)
-            f = json.loads(done.stdout)
+                    f = sign_ins(bench, proxy.origin, c)
             steps = " / ".join(f"{name} {fmt_ms(f['steps'][name]['p50_ms'])}"
                                for name in ("start", "authenticate", "exchange") if name in f["steps"])
             kinds = ", ".join(f"{k}: {v}" for k, v in f["error_kinds"].items())
@@ -329,6 +327,69 @@ def idle_connections_row(proxy, idle_count=1000):
             f"{idle_count} idle connections, shipped --threads 64",
             f"answered after {fmt_ms(waited * 1000)}" + ("" if answered else " (no 200)"),
             "keep-alive timeout 5 s; a browser keeps up to 6 connections per site open")
+
+
+def sign_ins(bench, origin, concurrency):
+    done = subprocess.run([os.path.join(bench.bin, "perch-bench-flows"), "flows", "--proxy", origin,
+                           "--concurrency", str(concurrency), "--seconds", str(bench.seconds)],
+                          capture_output=True, text=True, timeout=bench.seconds + 60)
+    if done.returncode != 0:
+        raise RuntimeError("perch-bench-flows failed: " + done.stderr)
+    return json.loads(done.stdout)
+
+
+def bench_shared_stores(bench, rows):
+    sys.path.insert(0, HERE)
+    from shared_stores import Postgres, Redis, nginx_round_robin
+    c = 16
+    log("5. Redis + PostgreSQL, one and two instances, next to memory + SQLite")
+    redis = Redis(bench.scratch, free_port())
+    postgres = Postgres(bench.scratch, free_port())
+    try:
+        with start_emulator(bench) as emulator:
+            shared = ["--session-store", redis.url, "--database", postgres.url]
+            for label, flags, count in (("memory + SQLite, 1 instance", [], 1),
+                                        ("Redis + PostgreSQL, 1 instance", shared, 1),
+                                        ("Redis + PostgreSQL, 2 instances behind nginx (round robin)", shared, 2)):
+                front_port = free_port()
+                front = f"http://127.0.0.1:{front_port}" if count > 1 else None
+                key = secrets.token_hex(32)
+                proxies = [start_proxy(bench, emulator, *bench.proxy_flags, *flags, token_key=key, public_origin=front)
+                           for _ in range(count)]
+                nginx = None
+                try:
+                    if count > 1:
+                        nginx = nginx_round_robin(bench.scratch, front_port, [p.origin[len("http://"):] for p in proxies])
+                        deadline = time.monotonic() + 10
+                        while post_start(front) != 200:
+                            if time.monotonic() > deadline:
+                                raise RuntimeError("nginx did not serve")
+                            time.sleep(0.05)
+                    origin = front or proxies[0].origin
+                    with Measured(*proxies) as m:
+                        r = run_wrk(bench, origin + "/api/twitter/start", "start.lua", c, {"PERCH_BENCH_ORIGIN": origin})
+                    rows.append(("5", f"POST /api/twitter/start, wrk — {label}", f"c={c}", f"{r['rps']:,.0f} req/s",
+                                 f"p50 {fmt_ms(r['p50_ms'])} · p99 {fmt_ms(r['p99_ms'])} · errors {r['non2xx']} non-2xx · "
+                                 f"proxies {cpu_us(sum(m.cpu), r['requests'])} CPU/req" + busy_note(m)))
+                    calls0 = redis.calls()
+                    with Measured(*proxies) as m:
+                        f = sign_ins(bench, origin, c)
+                    trips = (redis.calls() - calls0) / max(f["completed"], 1)
+                    rows.append(("5", f"full sign-ins, perch-bench-flows — {label}", f"c={c}",
+                                 f"{f['per_second']:,.0f} sign-ins/s",
+                                 f"p50 {fmt_ms(f['latency']['p50_ms'])} · p99 {fmt_ms(f['latency']['p99_ms'])} · "
+                                 f"errors {f['errors']} · "
+                                 + (f"{trips:.1f} Redis commands/sign-in · " if flags else "")
+                                 + f"proxies {cpu_us(sum(m.cpu), f['completed'])} CPU/sign-in" + busy_note(m)))
+                finally:
+                    if nginx:
+                        nginx.terminate()
+                        nginx.wait(timeout=10)
+                    for proxy in proxies:
+                        proxy.stop()
+    finally:
+        redis.stop()
+        postgres.stop()
 
 
 def bench_memory(bench, rows):
@@ -540,7 +601,7 @@ def main():
     parser.add_argument("--out", default=os.path.join(ROOT, "build/bench/results.md"))
     parser.add_argument("--seconds", type=int, default=8, help="length of each load run")
     parser.add_argument("--quick", action="store_true", help="short runs (3 s, 20,000 flows) to try the script")
-    parser.add_argument("--only", default="1234", help="sections to run, e.g. 14")
+    parser.add_argument("--only", default="12345", help="sections to run, e.g. 14")
     parser.add_argument("--proxy-flag", action="append", default=[],
                         help="extra perch-proxy flag for section 1 (repeatable), e.g. --proxy-flag=--threads=64")
     args = parser.parse_args()
@@ -567,7 +628,8 @@ def main():
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="perch-bench-") as scratch:
         bench.scratch = scratch
-        sections = {"1": bench_http, "2": bench_memory, "3": bench_accounts, "4": bench_browser}
+        sections = {"1": bench_http, "2": bench_memory, "3": bench_accounts, "4": bench_browser,
+                    "5": bench_shared_stores}
         for key in args.only:
             sections[key](bench, rows)
     load = " ".join(open("/proc/loadavg").read().split()[:3])
