@@ -77,10 +77,10 @@ export class Child {
     return `--- ${this.name} stdout\n${this.stdout}--- ${this.name} stderr\n${this.stderr}`;
   }
 
-  // SIGTERM, then wait (bounded) for the exit; returns {code, signal, ms}.
-  async stop() {
+  // SIGTERM (or `signal`), then wait (bounded) for the exit; returns {code, signal, ms}.
+  async stop(signal = 'SIGTERM') {
     const started = performance.now();
-    if (this.exit === null) this.proc.kill('SIGTERM');
+    if (this.exit === null) this.proc.kill(signal);
     let timer;
     const timeout = new Promise((resolve) => { timer = setTimeout(() => resolve(null), stopDeadlineMs); });
     const exit = await Promise.race([this.exited, timeout]);

@@ -39,7 +39,7 @@ http {
   scgi_temp_path ${at('scgi')};
   upstream perch {
 ${upstreams.map((upstream) => `    server ${upstream};`).join('\n')}
-    keepalive ${keepalive};
+${keepalive > 0 ? `    keepalive ${keepalive};` : ''}
   }
   server {
     listen 127.0.0.1:${port};

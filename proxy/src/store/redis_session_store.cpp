@@ -15,10 +15,15 @@ namespace {
 
 constexpr const char* index_key = "perch:sessions";
 
-// Milliseconds on Redis's own clock, so every instance judges expiry alike.
-#define PERCH_REDIS_NOW                                   \
-    "local t = redis.call('TIME')\n"                      \
-    "local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
+// Milliseconds on Redis's own clock, so every instance judges expiry alike;
+// and keep_index(key, ttl): the index lives as long as its longest-lived
+// session, and no longer.
+#define PERCH_REDIS_NOW                                                                         \
+    "local t = redis.call('TIME')\n"                                                            \
+    "local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"                   \
+    "local function keep_index(key, ttl)\n"                                                     \
+    "  if redis.call('PTTL', key) < tonumber(ttl) then redis.call('PEXPIRE', key, ttl) end\n"  \
+    "end\n"
 
 // KEYS: session, index. ARGV: sealed value, ttl ms, max sessions.
 // 1 made, 0 full, -1 the key exists (a fresh id collided: never in practice).
@@ -29,6 +34,7 @@ if redis.call('EXISTS', KEYS[1]) == 1 then return -1 end
 redis.call('HSET', KEYS[1], 'v', ARGV[1], 'c', now)
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), KEYS[1])
+keep_index(KEYS[2], ARGV[2])
 return 1
 )lua");
 
@@ -49,6 +55,7 @@ end
 local ttl = math.min(tonumber(ARGV[1]), left)
 redis.call('PEXPIRE', KEYS[1], ttl)
 redis.call('ZADD', KEYS[2], now + ttl, KEYS[1])
+keep_index(KEYS[2], ttl)
 return redis.call('HGET', KEYS[1], 'v')
 )lua");
 
@@ -69,6 +76,7 @@ redis.call('ZREM', KEYS[3], KEYS[1])
 redis.call('HSET', KEYS[2], 'v', ARGV[1], 'c', now)
 redis.call('PEXPIRE', KEYS[2], ARGV[2])
 redis.call('ZADD', KEYS[3], now + tonumber(ARGV[2]), KEYS[2])
+keep_index(KEYS[3], ARGV[2])
 return 1
 )lua");
 

@@ -106,6 +106,9 @@ TEST_CASE("redis sessions: Redis holds no session id and no token in clear") {
         CHECK(dump.value().text.find("at-secret") == std::string::npos);
         CHECK(dump.value().text.find("at-value") == std::string::npos);
         CHECK(dump.value().text.find("perch_tester") == std::string::npos);
+        auto ttl = f.client.command({"PTTL", key.text});  // the index too: nothing kept forever
+        REQUIRE(ttl);
+        CHECK(ttl.value().integer > 0);
     }
     CHECK(f.store.key_of(*id).rfind("perch:session:", 0) == 0);
 }
