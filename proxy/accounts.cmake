@@ -8,6 +8,7 @@ list(APPEND PERCH_PROXY_ACCOUNTS_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/src/migrations.cpp
   ${CMAKE_CURRENT_LIST_DIR}/src/account_store.cpp
   ${CMAKE_CURRENT_LIST_DIR}/src/stored_tokens.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/src/store/oauth2_grant.cpp
   ${CMAKE_CURRENT_LIST_DIR}/src/token_key_check.cpp
   ${CMAKE_CURRENT_LIST_DIR}/src/token_key_rotation.cpp
   ${CMAKE_CURRENT_LIST_DIR}/src/rotate_command.cpp

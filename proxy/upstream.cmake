@@ -10,5 +10,7 @@ set(PERCH_PROXY_UPSTREAM_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/src/sign_command.cpp
   ${CMAKE_CURRENT_LIST_DIR}/src/signer.cpp
   ${CMAKE_CURRENT_LIST_DIR}/src/twitter_http_client.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/src/provider/oauth2_client.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/src/provider/pkce.cpp
 )
 list(APPEND PERCH_PROXY_LIBS CLI11::CLI11 spdlog::spdlog)

@@ -27,6 +27,7 @@
 #include "api_types.h"
 #include "clock.h"
 #include "registration_form.h"
+#include "store/oauth2_grant.h"
 #include "stored_tokens.h"
 #include "token_cipher.h"
 
@@ -87,8 +88,10 @@ struct NewAccount {
     std::string twitter_id;  // from the proxy's own exchange with Twitter, never from the browser
     RegistrationForm form;
     std::string picture;     // profile image URL ("" if none)
-    std::string access_token;
+    std::string access_token;         // OAuth 1.0a; both empty for an OAuth 2.0 sign-up
     std::string access_token_secret;
+    // OAuth 2.0 sign-ups: access token 1..4096 bytes, refresh token 0..4096.
+    std::optional<OAuth2Grant> oauth2;
 };
 
 struct Account {
@@ -105,6 +108,8 @@ struct Account {
     // Sealed (encrypted) tokens as stored; open them with tokens_of() or decrypt_tokens().
     std::string sealed_access_token;
     std::string sealed_access_token_secret;
+    // The OAuth 2.0 grant as stored (empty when none); open with oauth2_grant_of().
+    SealedOAuth2Grant sealed_oauth2;
 };
 
 // The account as the browser may see it: no tokens, sealed or not.
@@ -152,6 +157,15 @@ public:
     AccountResult<Account> refresh_tokens_and_sign_in(std::string_view twitter_id,
                                                       std::string_view access_token,
                                                       std::string_view access_token_secret);
+
+    // A returning OAuth 2.0 user: stores the new grant (replacing the old one)
+    // and, when `signing_in`, sets last_sign_in_at = now; one statement.
+    // Errors: not_found, invalid, storage.
+    AccountResult<Account> store_oauth2_grant(std::string_view twitter_id, const OAuth2Grant& grant, bool signing_in);
+
+    // The account's OAuth 2.0 grant, opened. Errors: not_found (no account, or
+    // no grant), token_unreadable, storage.
+    AccountResult<OAuth2Grant> oauth2_grant_of(std::string_view twitter_id);
 
     // The account's Twitter tokens, opened: for the proxy's own use of them
     // (e.g. calling Twitter as that person). Errors: not_found; token_unreadable

@@ -7,6 +7,9 @@
 #include <string>
 #include <vector>
 
+#include "account_store.h"
+#include "callback.h"
+#include "flow_cookies.h"
 #include "routes.h"
 
 namespace perch {
@@ -44,7 +47,39 @@ std::optional<ApiError> check_empty_body(const std::string& body);
 // config.trust_forwarded_for): 429 rate_limited with Retry-After. Null: no limit.
 std::optional<ApiError> check_rate_limit(const HttpRequest& request, const AppContext& context, RateLimiter* limiter);
 
+// Shared by both protocols' start and exchange routes.
+
+// A provider failure as the person sees it; the operator's detail goes to
+// context.log. error -> 502 provider_error, timeout -> 504 provider_timeout,
+// grant_refused -> 400 grant_refused, rate_limited -> 503
+// provider_rate_limited with Retry-After.
+ApiError provider_error(AppContext& context, std::string_view step, const ProviderFailure& failure);
+
+// A callback outcome other than approved as its 400 error.
+ApiError callback_error(CallbackOutcome outcome);
+
+// 409 replayed.
+ApiError replayed();
+
+// This browser's flow of `protocol` whose id is `token` (compared in constant
+// time), or null.
+const BrowserFlow* find_flow(const BrowserFlows& flows, FlowProtocol protocol, std::string_view token);
+
+// `result`, also clearing `flow`'s cookie when there is a flow.
+RouteResult forgetting(const BrowserFlow* flow, const AppContext& context, RouteResult result);
+
+// The session for the person the provider identified: 200 {"status":"new",
+// "twitter_user"} or {"status":"signed_in","user"} with its cookie, or 503 busy.
+RouteResult start_session(AppContext& context, TwitterIdentity identity, const std::optional<Account>& account,
+                          const FlowKey& key, const std::optional<std::string>& previous_session);
+
+// Adds `flow`'s new cookie to `response`, clearing this browser's oldest
+// flows beyond config.max_flows_per_session.
+void add_flow_cookies(const HttpRequest& request, const AppContext& context, const PendingFlow& flow,
+                      HttpResponse& response);
+
 // POST /api/twitter/start  (body: empty or {})
+// With config.protocol oauth2 this is oauth2_start_route (app/oauth2_handlers.h).
 //   429 rate_limited (Retry-After) before anything else, when the client is over its limit;
 //   200 {"authorize_url","oauth_token"} + a new flow cookie (flow_cookies.h) holding
 //       the sealed flow: the server keeps nothing for it. The browser's oldest
@@ -55,6 +90,7 @@ std::optional<ApiError> check_rate_limit(const HttpRequest& request, const AppCo
 RouteResult start_route(const HttpRequest& request, AppContext& context);
 
 // POST /api/twitter/exchange  {"callback_query": "<location.search>"}
+// With config.protocol oauth2 this is oauth2_exchange_route (app/oauth2_handlers.h).
 // Finds this browser's flow (flow cookie) for the callback's oauth_token (or
 // `denied` value), in this order:
 //   429 rate_limited (Retry-After) when the client is over its limit;

@@ -265,6 +265,13 @@ std::optional<Result<Loaded<Config>>> parse_command_line(CLI::App& app, int argc
 
 // Every setting, by name.
 struct Declared {
+    const Setting* protocol;
+    const Setting* client_id;
+    const Setting* client_secret;
+    const Setting* client_secret_file;
+    const Setting* x_api;
+    const Setting* authorize_url;
+    const Setting* scopes;
     const Setting* key;
     const Setting* secret;
     const Setting* secret_file;
@@ -295,9 +302,29 @@ struct Declared {
     const Setting* max_connections_per_client;
 };
 
-Result<ProxyConfig> build(const Settings& s, const Declared& d) {
-    ProxyConfig config;
+// PERCH_PROTOCOL, or inferred from which client credentials are set.
+Result<Protocol> protocol_setting(const Settings& s, const Declared& d) {
+    if (auto value = s.get(*d.protocol)) {
+        if (value->text == "oauth2") return Protocol::oauth2;
+        if (value->text == "oauth1") return Protocol::oauth1;
+        return bad(value->source, "must be oauth2 or oauth1");
+    }
+    const auto client_id = s.get(*d.client_id);
+    const auto consumer_key = s.get(*d.key);
+    const bool oauth2 = client_id && !client_id->text.empty();
+    const bool oauth1 = consumer_key && !consumer_key->text.empty();
+    if (oauth2 && oauth1) {
+        return Error{ErrorCode::invalid_field,
+                     "both PERCH_CLIENT_ID and PERCH_CONSUMER_KEY are set: set PERCH_PROTOCOL to oauth2 or oauth1"};
+    }
+    if (oauth2) return Protocol::oauth2;
+    if (oauth1) return Protocol::oauth1;
+    return Error{ErrorCode::missing_field,
+                 "set PERCH_CLIENT_ID (OAuth 2.0, recommended) or PERCH_CONSUMER_KEY (OAuth 1.0a), "
+                 "or PERCH_PROTOCOL"};
+}
 
+Result<bool> oauth1_credentials(const Settings& s, const Declared& d, ProxyConfig& config) {
     auto consumer_key = s.get(*d.key);
     if (!consumer_key || consumer_key->text.empty()) {
         return Error{ErrorCode::missing_field, "PERCH_CONSUMER_KEY (--consumer-key) is required"};
@@ -319,20 +346,102 @@ Result<ProxyConfig> build(const Settings& s, const Declared& d) {
                      "the consumer secret must be 1 to 256 printable ASCII characters without spaces"};
     }
     config.consumer_secret = *consumer_secret.value();
+    return true;
+}
 
-    if (auto value = s.get(*d.api)) {
-        auto url = parse_http_url(value->text);
-        if (!url || url.value().target.find('?') != std::string::npos) {
-            return bad(value->source, "must be an absolute http(s) URL without query, e.g. https://api.twitter.com");
-        }
-        if (url.value().scheme == "http" && !is_loopback_host(url.value().host)) {
-            return bad(value->source, "may use plain http only for a loopback host (127.0.0.1, ::1, localhost)");
-        }
-        std::string base = url_origin(url.value());
-        std::string path = url.value().target;
-        while (!path.empty() && path.back() == '/') path.pop_back();
-        config.twitter_api = base + path;
+// An http(s) URL without query or fragment, http only for loopback; "" when unset.
+Result<std::string> base_url(const Value& value, const char* example) {
+    auto url = parse_http_url(value.text);
+    if (!url || url.value().target.find('?') != std::string::npos) {
+        return bad(value.source, std::string("must be an absolute http(s) URL without query, e.g. ") + example);
     }
+    if (url.value().scheme == "http" && !is_loopback_host(url.value().host)) {
+        return bad(value.source, "may use plain http only for a loopback host (127.0.0.1, ::1, localhost)");
+    }
+    std::string path = url.value().target;
+    while (!path.empty() && path.back() == '/') path.pop_back();
+    return url_origin(url.value()) + path;
+}
+
+// PERCH_X_API, or its older name PERCH_TWITTER_API; both only when they agree.
+Result<std::string> api_setting(const Settings& s, const Declared& d) {
+    const auto current = s.get(*d.x_api);
+    const auto older = s.get(*d.api);
+    if (current && older && current->text != older->text) {
+        return Error{ErrorCode::invalid_field, current->source + " and " + older->source +
+                                                   " (its older name) differ: set only " + current->source};
+    }
+    const auto& value = current ? current : older;
+    if (!value) return std::string();
+    return base_url(*value, "https://api.x.com");
+}
+
+// Scopes are RFC 6749 scope-tokens; X's are words like users.read.
+bool valid_scopes(std::string_view text) {
+    if (text.empty() || text.size() > 1024 || text.front() == ' ' || text.back() == ' ' ||
+        text.find("  ") != std::string_view::npos) {
+        return false;
+    }
+    return std::all_of(text.begin(), text.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == ' ' || c == '.' || c == '_' || c == '-' ||
+               c == ':';
+    });
+}
+
+Result<bool> oauth2_settings(const Settings& s, const Declared& d, ProxyConfig& config) {
+    auto client_id = s.get(*d.client_id);
+    if (!client_id || client_id->text.empty()) {
+        return Error{ErrorCode::missing_field, "PERCH_CLIENT_ID (--client-id) is required for OAuth 2.0"};
+    }
+    if (client_id->text.size() > max_credential_length || !printable_without_space(client_id->text) ||
+        client_id->text.find(':') != std::string::npos) {
+        return bad(client_id->source, "must be 1 to 256 printable ASCII characters without spaces or ':'");
+    }
+    config.client_id = client_id->text;
+
+    auto client_secret = secret_value(s, *d.client_secret, *d.client_secret_file);
+    if (!client_secret) return client_secret.error();
+    if (client_secret.value()) {
+        if (client_secret.value()->empty() || client_secret.value()->size() > max_credential_length ||
+            !printable_without_space(*client_secret.value())) {
+            return Error{ErrorCode::invalid_field,
+                         "the client secret must be 1 to 256 printable ASCII characters without spaces"};
+        }
+        config.client_secret = *client_secret.value();
+    }
+
+    if (auto value = s.get(*d.authorize_url)) {
+        auto url = base_url(*value, "https://x.com/i/oauth2/authorize");
+        if (!url) return url.error();
+        config.x_authorize_url = url.value();
+    }
+    if (auto value = s.get(*d.scopes)) {
+        if (!valid_scopes(value->text)) {
+            return bad(value->source, "must be scopes separated by single spaces, e.g. "
+                                      "\"tweet.read users.read offline.access\"");
+        }
+        config.scopes = value->text;
+    }
+    return true;
+}
+
+Result<ProxyConfig> build(const Settings& s, const Declared& d) {
+    ProxyConfig config;
+
+    auto protocol = protocol_setting(s, d);
+    if (!protocol) return protocol.error();
+    config.protocol = protocol.value();
+    if (config.protocol == Protocol::oauth1) {
+        auto credentials = oauth1_credentials(s, d, config);
+        if (!credentials) return credentials.error();
+    } else {
+        auto credentials = oauth2_settings(s, d, config);
+        if (!credentials) return credentials.error();
+    }
+
+    auto api = api_setting(s, d);
+    if (!api) return api.error();
+    if (!api.value().empty()) config.twitter_api = api.value();
 
     if (auto value = s.get(*d.listen)) {
         auto parsed = parse_listen(value->text);
@@ -473,6 +582,10 @@ Result<ProxyConfig> build(const Settings& s, const Declared& d) {
 
 }  // namespace
 
+std::string_view to_string(Protocol protocol) {
+    return protocol == Protocol::oauth1 ? "oauth1" : "oauth2";
+}
+
 EnvLookup process_env() {
     return [](const char* name) -> std::optional<std::string> {
         const char* value = std::getenv(name);
@@ -558,8 +671,8 @@ bool is_loopback_host(const std::string& raw_host) {
 
 Result<LoadedConfig> load_config(int argc, const char* const* argv, const EnvLookup& env,
                                  const std::string& version) {
-    CLI::App app{"perch-proxy: signs Twitter (X) OAuth 1.0a sign-ins for a single-page site; "
-                 "the only place the consumer secret lives."};
+    CLI::App app{"perch-proxy: runs \"Sign up with X\" (OAuth 2.0 with PKCE, or OAuth 1.0a) for a "
+                 "single-page site; the only place the client secret lives."};
     app.name("perch-proxy");
     app.footer("Flags win over environment variables. Prefer *_FILE variables for secrets.\n"
                "Key rotation: perch-proxy rotate-token-key  (re-seals every stored token under a new "
@@ -569,11 +682,23 @@ Result<LoadedConfig> load_config(int argc, const char* const* argv, const EnvLoo
 
     Settings settings(app, env);
     Declared declared{
-        &settings.add("PERCH_CONSUMER_KEY", "--consumer-key", "Twitter app consumer key (required)"),
+        &settings.add("PERCH_PROTOCOL", "--protocol",
+                      "oauth2 or oauth1 (default: oauth2 when PERCH_CLIENT_ID is set, oauth1 when "
+                      "PERCH_CONSUMER_KEY is)"),
+        &settings.add("PERCH_CLIENT_ID", "--client-id", "X app OAuth 2.0 client ID (required for oauth2)"),
+        &settings.add("PERCH_CLIENT_SECRET", "--client-secret",
+                      "OAuth 2.0 client secret: set for a confidential client (Web App), unset for a public one"),
+        &settings.add("PERCH_CLIENT_SECRET_FILE", "--client-secret-file", "file holding the client secret"),
+        &settings.add("PERCH_X_API", "--x-api", "X API base URL (default https://api.x.com)"),
+        &settings.add("PERCH_X_AUTHORIZE_URL", "--x-authorize-url",
+                      "OAuth 2.0 consent page (default https://x.com/i/oauth2/authorize)"),
+        &settings.add("PERCH_SCOPES", "--scopes",
+                      "OAuth 2.0 scopes (default \"tweet.read users.read offline.access\"; add users.email for email)"),
+        &settings.add("PERCH_CONSUMER_KEY", "--consumer-key", "X app OAuth 1.0a consumer key (required for oauth1)"),
         &settings.add("PERCH_CONSUMER_SECRET", "--consumer-secret", "consumer secret (or use the _FILE form)"),
         &settings.add("PERCH_CONSUMER_SECRET_FILE", "--consumer-secret-file", "file holding the consumer secret"),
         &settings.add("PERCH_CALLBACK_URL", "--callback-url", "absolute URL of the page's callback route (required)"),
-        &settings.add("PERCH_TWITTER_API", "--twitter-api", "provider base URL (default https://api.twitter.com)"),
+        &settings.add("PERCH_TWITTER_API", "--twitter-api", "older name of PERCH_X_API"),
         &settings.add("PERCH_LISTEN", "--listen", "host:port to listen on (default 127.0.0.1:8080; port 0 = any)"),
         &settings.add("PERCH_PUBLIC_ORIGIN", "--public-origin", "the site's origin; https means Secure cookies"),
         &settings.add("PERCH_WEB_ROOT", "--web-root", "folder of static files (default build/site)"),
@@ -619,6 +744,8 @@ Result<LoadedConfig> load_config(int argc, const char* const* argv, const EnvLoo
     // PERCH_TOKEN_KEY_FILE keeps the key out of the environment altogether).
     if (config.value().token_key) OPENSSL_cleanse(config.value().token_key->data(), config.value().token_key->size());
     settings.wipe(*declared.token_key);
+    settings.wipe(*declared.secret);
+    settings.wipe(*declared.client_secret);
     return loaded;
 }
 

@@ -28,6 +28,7 @@
 #include "http_client.h"
 #include "http_server.h"
 #include "log.h"
+#include "provider/oauth2_client.h"
 #include "rate_limiter.h"
 #include "rotate_command.h"
 #include "routes.h"
@@ -137,6 +138,17 @@ int serve(ProxyConfig& config) {
 
     HttplibTransport transport(config.upstream);
     TwitterHttpClient twitter(config, transport, clock, random);
+    std::unique_ptr<OAuth2HttpClient> oauth2;
+    if (config.protocol == Protocol::oauth2) {
+        oauth2 = std::make_unique<OAuth2HttpClient>(config, transport, clock);
+        log->info(std::string("OAuth 2.0 with PKCE, ") + (config.client_secret.empty() ? "public" : "confidential") +
+                  " client; scopes: " + config.scopes);
+        if (!has_scope(config.scopes, "tweet.read") || !has_scope(config.scopes, "users.read")) {
+            log->warn("PERCH_SCOPES lacks tweet.read or users.read: X's /2/users/me needs both, so sign-ins will fail");
+        }
+    } else {
+        log->info("OAuth 1.0a");
+    }
     InMemorySessionStore sessions(session_limits(config), clock, random);
     InMemoryConsumedFlows consumed_flows(config.max_pending_flows, clock);
 
@@ -168,7 +180,7 @@ int serve(ProxyConfig& config) {
     }
     if (config.public_origin_from_listen) config.public_origin = listen_origin(config.listen_host, port.value());
     router = std::make_unique<Router>(AppContext{config, twitter, sessions, flow_seal, consumed_flows, accounts, clock, random, log.get(),
-                                                 start_limiter.get(), exchange_limiter.get()},
+                                                 start_limiter.get(), exchange_limiter.get(), oauth2.get()},
                                       api_routes());
 
     std::error_code error;

@@ -14,19 +14,22 @@ namespace perch {
 // Why a provider call failed, in the terms the API reports.
 struct ProviderFailure {
     enum class Kind {
-        error,    // provider answered with an error or an unusable body -> 502 provider_error
-        timeout,  // no answer in time -> 504 provider_timeout
+        error,          // provider answered with an error or an unusable body -> 502 provider_error
+        timeout,        // no answer in time -> 504 provider_timeout
+        grant_refused,  // OAuth 2.0: X refused the code (expired, used, PKCE) -> 400 grant_refused
+        rate_limited,   // X answered 429 -> 503 with Retry-After
     };
     Kind kind;
     std::string message;  // for operators and the JSON error: never a secret or token
+    long long retry_after_seconds = 0;  // rate_limited: from x-rate-limit-reset, at least 1
 };
 
 template <typename T>
 using ProviderResult = std::variant<T, ProviderFailure>;
 
 struct VerifiedUser {
-    nlohmann::json user;  // the provider's user object, as received
-    std::string user_id;  // its id_str
+    nlohmann::json user;  // the provider's user object, as received (v1.1, or v2's `data`)
+    std::string user_id;  // its id_str (v2: id)
 };
 
 // One object per proxy; thread-safe. Every call is made at most once (never retried).
