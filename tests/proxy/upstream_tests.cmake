@@ -10,6 +10,7 @@ set(PERCH_PROXY_UPSTREAM_TESTS
   ${CMAKE_CURRENT_LIST_DIR}/socket_io_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/signer_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/twitter_http_client_test.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/oauth2_client_test.cpp
 )
 
 # perch-sign: `perch-proxy sign` as a standalone tool, so oauthlib_check.py does
