@@ -4,6 +4,7 @@ list(APPEND PERCH_PROXY_APP_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/src/account_handlers.cpp
   ${CMAKE_CURRENT_LIST_DIR}/src/api_handlers.cpp
   ${CMAKE_CURRENT_LIST_DIR}/src/app/oauth2_handlers.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/src/app/oauth2_refresh.cpp
   ${CMAKE_CURRENT_LIST_DIR}/src/consumed_flows.cpp
   ${CMAKE_CURRENT_LIST_DIR}/src/cookies.cpp
   ${CMAKE_CURRENT_LIST_DIR}/src/flow_cookies.cpp
