@@ -165,7 +165,8 @@ export async function startProxy({ emulatorUrl, database, tokenKey, env = {} }) 
 }
 
 // An emulator, a proxy in front of it, and a fresh database — or the given
-// one (and its key), for tests where two stacks share accounts.
+// one (and its key), for tests where two stacks share accounts. `proxyEnv`
+// may be a function of the started emulator.
 export async function startStack({ emulatorArgs = [], proxyEnv = {}, database, tokenKey } = {}) {
   requireBuilt();
   const dir = tempDir('stack');
@@ -174,7 +175,8 @@ export async function startStack({ emulatorArgs = [], proxyEnv = {}, database, t
   const emulator = await startEmulator({ args: emulatorArgs });
   let proxy;
   try {
-    proxy = await startProxy({ emulatorUrl: emulator.url, database, tokenKey, env: proxyEnv });
+    const env = typeof proxyEnv === 'function' ? proxyEnv(emulator) : proxyEnv;
+    proxy = await startProxy({ emulatorUrl: emulator.url, database, tokenKey, env });
   } catch (error) {
     await emulator.stop();
     throw error;
@@ -262,7 +264,7 @@ export async function formValues(page) {
 // returning user may skip it), presses `consent` there. Resolves with the
 // callback URL the emulator redirected the browser to, once it is back on the
 // proxy's origin.
-export async function goThroughTwitter(page, stack, { button = 'Sign up with Twitter', consent = 'Authorize app' } = {}) {
+export async function goThroughTwitter(page, stack, { button = 'Sign up with X', consent = 'Authorize app' } = {}) {
   const isConsent = (url) => url.startsWith(stack.emulator.url);
   const isCallback = (url) => url.startsWith(`${stack.base}/signup/callback`);
   const navigation = (test) => page.waitForRequest((r) => r.isNavigationRequest() && test(r.url()));
@@ -392,4 +394,20 @@ export function writeMetrics(name, values) {
   try { all = JSON.parse(fs.readFileSync(file, 'utf8')); } catch { all = {}; }
   all[name] = { ...values, measured_at: new Date().toISOString() };
   fs.writeFileSync(file, `${JSON.stringify(all, null, 2)}\n`);
+}
+
+// The OAuth 2.0 client the emulator registers and the proxy uses.
+export const CLIENT_ID = 'e2e-client-id';
+export const CLIENT_SECRET = 'e2e-client-secret-never-in-the-browser';
+
+// startStack's options for an OAuth 2.0 stack (a confidential client); `scopes`
+// sets PERCH_SCOPES.
+export function oauth2Stack({ scopes, emulatorArgs = [] } = {}) {
+  return {
+    emulatorArgs: ['--client-id', CLIENT_ID, '--client-secret', CLIENT_SECRET, ...emulatorArgs],
+    proxyEnv: (emulator) => ({
+      PERCH_PROTOCOL: 'oauth2', PERCH_CLIENT_ID: CLIENT_ID, PERCH_CLIENT_SECRET: CLIENT_SECRET,
+      PERCH_X_AUTHORIZE_URL: `${emulator.url}/i/oauth2/authorize`, ...(scopes ? { PERCH_SCOPES: scopes } : {}),
+    }),
+  };
 }
