@@ -137,7 +137,7 @@ int serve(ProxyConfig& config) {
     log->info("accounts: " + config.database);
 
     HttplibTransport transport(config.upstream);
-    TwitterHttpClient twitter(config, transport, clock, random);
+    TwitterHttpClient twitter(config, transport, clock, random, log.get());
     std::unique_ptr<OAuth2HttpClient> oauth2;
     if (config.protocol == Protocol::oauth2) {
         oauth2 = std::make_unique<OAuth2HttpClient>(config, transport, clock);
