@@ -1,8 +1,10 @@
 // The provider's OAuth 1.0a endpoints, signed by the proxy.
 #pragma once
 
+#include <initializer_list>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <variant>
 
 #include <nlohmann/json.hpp>
@@ -23,6 +25,12 @@ struct ProviderFailure {
     std::string message;  // for operators and the JSON error: never a secret or token
     long long retry_after_seconds = 0;  // rate_limited: from x-rate-limit-reset, at least 1
 };
+
+// Defence in depth: a provider that echoes what we sent must not make us
+// repeat a credential (a secret, token, code or verifier) in a message that
+// reaches logs. A message containing any non-empty `credentials` is replaced
+// whole. (Implemented in twitter_http_client.cpp.)
+ProviderFailure scrubbed(ProviderFailure failure, std::initializer_list<std::string_view> credentials);
 
 template <typename T>
 using ProviderResult = std::variant<T, ProviderFailure>;

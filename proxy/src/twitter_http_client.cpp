@@ -45,8 +45,15 @@ std::string describe_error_answer(const IncomingResponse& response) {
     return message;
 }
 
-// Defence in depth: a provider that echoes what we sent must not make us repeat
-// a credential in a message that reaches logs or the browser.
+ProviderFailure transport_failure(const TransportError& error) {
+    if (error.failure == TransportFailure::timeout) {
+        return ProviderFailure{ProviderFailure::Kind::timeout, "Twitter timed out: " + error.message};
+    }
+    return fail("cannot talk to Twitter: " + error.message);
+}
+
+}  // namespace
+
 ProviderFailure scrubbed(ProviderFailure failure, std::initializer_list<std::string_view> credentials) {
     for (std::string_view credential : credentials) {
         if (!credential.empty() && failure.message.find(credential) != std::string::npos) {
@@ -56,15 +63,6 @@ ProviderFailure scrubbed(ProviderFailure failure, std::initializer_list<std::str
     }
     return failure;
 }
-
-ProviderFailure transport_failure(const TransportError& error) {
-    if (error.failure == TransportFailure::timeout) {
-        return ProviderFailure{ProviderFailure::Kind::timeout, "Twitter timed out: " + error.message};
-    }
-    return fail("cannot talk to Twitter: " + error.message);
-}
-
-}  // namespace
 
 TwitterHttpClient::TwitterHttpClient(const ProxyConfig& config, HttpTransport& transport, const Clock& clock,
                                      RandomSource& random, Log* log)

@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 
 import {
   Browser, Stack, callbackUrl, clientId, clientSecret, consent, providerCallCounts, queryDatabase, setFault,
-  startOAuth2Emulator, startOAuth2Proxy,
+  startOAuth2Emulator, startOAuth2Proxy, startRecorder,
 } from './harness.mjs';
 
 function assertError(response, status, code) {
@@ -277,6 +277,68 @@ describe('perch-proxy OAuth 2.0: scopes, public client, wrong secret', { timeout
       assertError(await browser.exchange(`?${callback}`), 400, 'grant_refused');
     } finally {
       await stopAll(stack);
+    }
+  });
+});
+
+describe('perch-proxy OAuth 2.0: expiry and what never leaves the proxy', { timeout: 60000 }, () => {
+  test('a callback after the flow lifetime -> 410 expired, and X is not asked', async () => {
+    const stack = new Stack();
+    try {
+      const ttlSeconds = 1;
+      const emulator = await startOAuth2Emulator(stack);
+      const proxy = await startOAuth2Proxy(stack, emulator, { flags: { '--flow-ttl-seconds': String(ttlSeconds) } });
+      const browser = new Browser(proxy.url);
+      const started = await browser.start();
+      // The expiry was sealed before this answer arrived: once the lifetime has
+      // passed since then (plus the wall clock's whole-second step) it has expired.
+      const startedAt = performance.now();
+      const query = await consent(started.json.authorize_url);
+      const remaining = ttlSeconds * 1000 + 1050 - (performance.now() - startedAt);
+      if (remaining > 0) await new Promise((resolve) => setTimeout(resolve, remaining));
+      const before = await providerCallCounts(emulator);
+      assertError(await browser.exchange(query), 410, 'expired');
+      assert.equal((await providerCallCounts(emulator)).token, before.token);
+      assert.equal(browser.flowCookies.length, 0);
+    } finally {
+      await stopAll(stack);
+    }
+  });
+
+  test('neither the code nor the tokens X issues appear in a response or a log line', async () => {
+    const stack = new Stack();
+    let results;
+    const seen = [];
+    const recorded = [];
+    try {
+      const emulator = await startOAuth2Emulator(stack);
+      const recorder = await startRecorder(stack, emulator.url);
+      const proxy = await startOAuth2Proxy(stack, { url: recorder.url },
+        { env: { PERCH_X_AUTHORIZE_URL: `${emulator.url}/i/oauth2/authorize` } });
+      for (let i = 0; i < 2; i++) {
+        const browser = new Browser(proxy.url);
+        const started = await browser.start();
+        const query = await consent(started.json.authorize_url);
+        seen.push(new URLSearchParams(query).get('code'));
+        const exchanged = await browser.exchange(query);
+        assert.equal(exchanged.json?.status, i === 0 ? 'new' : 'signed_in', exchanged.body);
+        if (i === 0) assert.equal((await browser.register(registration('secret_keeper'))).status, 201);
+        assert.equal((await browser.me()).status, 200);
+        recorded.push(...browser.seen.map((r) => JSON.stringify(r)));
+      }
+      for (const { path: p, body } of recorder.recorded) {
+        if (!p.startsWith('/2/oauth2/token')) continue;
+        const answer = JSON.parse(body);
+        seen.push(answer.access_token, answer.refresh_token);
+      }
+    } finally {
+      results = await stopAll(stack);
+    }
+    assert.equal(seen.filter(Boolean).length, 6, 'two codes, two access and two refresh tokens');
+    const log = results.find((r) => r.name === 'perch-proxy').output;
+    for (const secret of seen) {
+      assert.ok(!log.includes(secret), 'a code or token is in the proxy log');
+      for (const response of recorded) assert.ok(!response.includes(secret), 'a code or token is in a response');
     }
   });
 });

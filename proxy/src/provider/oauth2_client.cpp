@@ -54,18 +54,6 @@ std::string describe(const IncomingResponse& response) {
     return text;
 }
 
-// A message that repeats something we sent (a code, verifier, token or secret)
-// is withheld whole.
-ProviderFailure scrubbed(ProviderFailure failure, std::initializer_list<std::string_view> credentials) {
-    for (std::string_view credential : credentials) {
-        if (!credential.empty() && failure.message.find(credential) != std::string::npos) {
-            failure.message = "X's answer was unusable (its text is withheld: it repeats a credential)";
-            break;
-        }
-    }
-    return failure;
-}
-
 // Failures common to every call: the transport, 429 and 5xx.
 std::optional<ProviderFailure> common_failure(const std::variant<IncomingResponse, TransportError>& sent,
                                               const char* step, std::int64_t now) {
