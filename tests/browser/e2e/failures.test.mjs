@@ -1,32 +1,14 @@
 // What the page does when the flow does not go to plan: Cancel on Twitter, a
 // tampered callback, a replayed callback, and provider faults.
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import { test } from 'node:test';
 import {
-  goThroughTwitter, launchBrowser, nextStartToken, queryDatabase, recordApiCalls, screenshot,
-  setFault, startStack, waitForView,
+  accountCount, assertClean, goThroughTwitter, nextStartToken, recordApiCalls, screenshot, setFault, setUpAtStart,
+  waitForView,
 } from './harness.mjs';
 
-async function setUp(t, options = {}) {
-  const stack = await startStack(options);
-  t.after(() => stack.stop());
-  const browser = await launchBrowser();
-  t.after(() => browser.close());
-  const page = await browser.page();
-  await page.goto(`${stack.base}/`);
-  await waitForView(page, 'Welcome to Perch');
-  return { stack, browser, page };
-}
-
-function assertClean(browser) {
-  assert.deepEqual(browser.record.problems, [], 'no CSP violation, page error or console error');
-  assert.deepEqual(browser.record.blocked, [], 'no request left 127.0.0.1');
-}
-
-// No database file yet means no account either.
-const accounts = (stack) => (fs.existsSync(stack.database)
-  ? queryDatabase(stack.database, 'SELECT count(*) AS n FROM accounts')[0].n : 0);
+const setUp = setUpAtStart;
+const accounts = accountCount;
 
 // Lets the consent decision reach the emulator but keeps the browser from
 // following its redirect to the callback (Playwright cannot route a redirect's

@@ -2,6 +2,7 @@
 // perch-proxy on 127.0.0.1 (each test gets its own pair and database), and
 // Debian's chromium with a fresh temporary profile. Nothing here sleeps: every
 // wait is for a condition (a log line, a port, a DOM state) with a deadline.
+import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -411,3 +412,26 @@ export function oauth2Stack({ scopes, emulatorArgs = [] } = {}) {
     }),
   };
 }
+
+// A stack (startStack's `options`), a browser and a page on the start view;
+// all stopped after test `t`.
+export async function setUpAtStart(t, options = {}) {
+  const stack = await startStack(options);
+  t.after(() => stack.stop());
+  const browser = await launchBrowser();
+  t.after(() => browser.close());
+  const page = await browser.page();
+  await page.goto(`${stack.base}/`);
+  await waitForView(page, 'Welcome to Perch');
+  return { stack, browser, page };
+}
+
+// No CSP violation, page error or console error, and no request beyond 127.0.0.1.
+export function assertClean(browser) {
+  assert.deepEqual(browser.record.problems, [], 'no CSP violation, page error or console error');
+  assert.deepEqual(browser.record.blocked, [], 'no request left 127.0.0.1');
+}
+
+// Accounts in the stack's database (no database file yet: none).
+export const accountCount = (stack) => (fs.existsSync(stack.database)
+  ? queryDatabase(stack.database, 'SELECT count(*) AS n FROM accounts')[0].n : 0);

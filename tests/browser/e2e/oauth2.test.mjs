@@ -1,31 +1,14 @@
 // The page with a proxy speaking OAuth 2.0 + PKCE to the emulator, in headless
 // chromium: sign-up, sign-in, Cancel and a tampered state.
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import { test } from 'node:test';
 import {
-  CLIENT_SECRET, DEFAULT_USER, EXPECTED_FORM, formValues, goThroughTwitter, launchBrowser, oauth2Stack,
-  queryDatabase, recordApiCalls, screenshot, startStack, waitForView,
+  CLIENT_SECRET, DEFAULT_USER, EXPECTED_FORM, accountCount, assertClean, formValues, goThroughTwitter, oauth2Stack,
+  queryDatabase, recordApiCalls, screenshot, setUpAtStart, waitForView,
 } from './harness.mjs';
 
-async function setUp(t, options) {
-  const stack = await startStack(options);
-  t.after(() => stack.stop());
-  const browser = await launchBrowser();
-  t.after(() => browser.close());
-  const page = await browser.page();
-  await page.goto(`${stack.base}/`);
-  await waitForView(page, 'Welcome to Perch');
-  return { stack, browser, page };
-}
-
-function assertClean(browser) {
-  assert.deepEqual(browser.record.problems, [], 'no CSP violation, page error or console error');
-  assert.deepEqual(browser.record.blocked, [], 'no request left 127.0.0.1 except the X picture');
-}
-
-const accounts = (stack) => (fs.existsSync(stack.database)
-  ? queryDatabase(stack.database, 'SELECT count(*) AS n FROM accounts')[0].n : 0);
+const setUp = setUpAtStart;
+const accounts = accountCount;
 
 test('OAuth 2.0 sign-up with users.email: the form has the confirmed email; then sign out and sign in', { timeout: 120000 }, async (t) => {
   const { stack, browser, page } = await setUp(t, oauth2Stack({ scopes: 'tweet.read users.read users.email offline.access' }));
