@@ -5,6 +5,7 @@ set(PERCH_PROXY_APP_TESTS
   ${CMAKE_CURRENT_LIST_DIR}/cookies_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/flow_cookies_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/flow_routes_test.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/oauth2_routes_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/rate_limit_routes_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/rate_limiter_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/routes_test.cpp
