@@ -1,4 +1,4 @@
-// perch-proxy's account store (proxy/src/account_store.h) at 10^5 and 10^6
+// perch-proxy's account store (proxy/src/store/account_store.h) at 10^5 and 10^6
 // accounts, with Google Benchmark: registration and the sign-in paths.
 // The lookups must stay flat as the table grows (UNIQUE indexes, cached
 // prepared statements).
@@ -22,16 +22,18 @@
 
 #include <benchmark/benchmark.h>
 
-#include "account_store.h"
-#include "clock.h"
-#include "crypto.h"
-#include "token_cipher.h"
+#include "store/account_store.h"
+#include "store/sqlite_account_store.h"
+#include "base/clock.h"
+#include "base/crypto.h"
+#include "store/token_cipher.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 using perch::AccountStore;
 using perch::AccountStoreOptions;
+using perch::SqliteAccountStore;
 
 std::string data_dir;
 
@@ -66,7 +68,7 @@ std::unique_ptr<AccountStore> open_store(const std::string& path, AccountStoreOp
     AccountStoreOptions options;
     options.path = path;
     options.durability = durability;
-    auto store = AccountStore::open(options, cipher(), system_clock);
+    auto store = SqliteAccountStore::open(options, cipher(), system_clock);
     if (!store) {
         std::cerr << "perch_bench_accounts: " << store.error().message << "\n";
         std::exit(1);

@@ -12,9 +12,9 @@
 #include <benchmark/benchmark.h>
 #include <nlohmann/json.hpp>
 
-#include "callback.h"
-#include "profile.h"
-#include "registration_form.h"
+#include "core/callback.h"
+#include "core/profile.h"
+#include "core/registration_form.h"
 
 namespace {
 

@@ -15,9 +15,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "clock.h"
-#include "consumed_flows.h"
-#include "rate_limiter.h"
+#include "base/clock.h"
+#include "store/consumed_flows.h"
+#include "app/rate_limiter.h"
 
 namespace {
 

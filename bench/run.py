@@ -300,7 +300,7 @@ def bench_http(bench, rows):
 
 
 def idle_connections_row(proxy, idle_count=1000):
-    """Connections between requests wait without a worker (proxy/src/idle_sockets.h):
+    """Connections between requests wait without a worker (lib/net/idle_sockets.h):
     open many more idle kept-alive ones than the proxy has workers (64 by
     default), then time one more client."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)

@@ -7,11 +7,11 @@
 
 #include <pthread.h>
 
-#include "cli.h"
-#include "clock.h"
-#include "crypto.h"
-#include "emulator.h"
-#include "http_server.h"
+#include "emulator/cli.h"
+#include "base/clock.h"
+#include "base/crypto.h"
+#include "emulator/emulator.h"
+#include "net/raw_head_server.h"
 
 int main(int argc, char** argv) {
     using namespace perch::emulator;
@@ -35,7 +35,16 @@ int main(int argc, char** argv) {
     perch::SystemClock clock;
     perch::SecureRandom random;
     Emulator emulator(config, clock, random);
-    HttpServer server(emulator, config);
+    perch::RawServerOptions options;
+    options.host = config.host;
+    options.port = config.port;
+    // Slow answers hold a thread each; leave plenty for everything else.
+    options.threads = config.worker_threads();
+    options.max_body_bytes = config.max_body_bytes;
+    options.fast = config.fast;
+    perch::RawHeadServer server(options, [&emulator](const perch::RawRequest& request) {
+        return emulator.handle(request);
+    });
     const int port = server.bind();
     if (port < 0) {
         std::fprintf(stderr, "perch-emulator: cannot listen on %s port %d\n", config.host.c_str(), config.port);

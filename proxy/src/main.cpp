@@ -19,24 +19,26 @@
 #include <openssl/crypto.h>
 #include <pthread.h>
 
-#include "account_store.h"
-#include "api_handlers.h"
-#include "clock.h"
-#include "config.h"
-#include "consumed_flows.h"
-#include "crypto.h"
-#include "http_client.h"
-#include "http_server.h"
-#include "log.h"
+#include "app/api_handlers.h"
+#include "app/config.h"
+#include "app/protocol_settings.h"
+#include "app/rate_limiter.h"
+#include "app/rotate_command.h"
+#include "app/routes.h"
+#include "app/sealed_flow.h"
+#include "app/sign_command.h"
+#include "base/clock.h"
+#include "base/crypto.h"
+#include "base/log.h"
+#include "net/http_client.h"
+#include "net/http_server.h"
 #include "provider/oauth2_client.h"
-#include "rate_limiter.h"
-#include "rotate_command.h"
-#include "routes.h"
-#include "sealed_flow.h"
-#include "session_store.h"
-#include "sign_command.h"
-#include "token_cipher.h"
-#include "twitter_http_client.h"
+#include "provider/twitter_http_client.h"
+#include "store/account_store.h"
+#include "store/consumed_flows.h"
+#include "store/session_store.h"
+#include "store/sqlite_account_store.h"
+#include "store/token_cipher.h"
 
 #ifndef PERCH_VERSION
 #define PERCH_VERSION "0.0.0"
@@ -131,16 +133,16 @@ int serve(ProxyConfig& config) {
     OPENSSL_cleanse(config.token_key->data(), config.token_key->size());
     config.token_key.reset();
 
-    auto opened = AccountStore::open(AccountStoreOptions{config.database}, cipher, clock);
+    auto opened = SqliteAccountStore::open(AccountStoreOptions{config.database}, cipher, clock);
     if (!opened) return report_open_failure(opened.error(), config.database);
     AccountStore& accounts = *opened.value();
     log->info("accounts: " + config.database);
 
     HttplibTransport transport(config.upstream);
-    TwitterHttpClient twitter(config, transport, clock, random, log.get());
+    TwitterHttpClient twitter(twitter_settings(config), transport, clock, random, log.get());
     std::unique_ptr<OAuth2HttpClient> oauth2;
     if (config.protocol == Protocol::oauth2) {
-        oauth2 = std::make_unique<OAuth2HttpClient>(config, transport, clock);
+        oauth2 = std::make_unique<OAuth2HttpClient>(oauth2_settings(config), transport, clock);
         log->info(std::string("OAuth 2.0 with PKCE, ") + (config.client_secret.empty() ? "public" : "confidential") +
                   " client; scopes: " + config.scopes);
         if (!has_scope(config.scopes, "tweet.read") || !has_scope(config.scopes, "users.read")) {

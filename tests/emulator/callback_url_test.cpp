@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "callback_url.h"
+#include "emulator/callback_url.h"
 
 using namespace perch::emulator;
 

@@ -4,7 +4,7 @@
 #include <fstream>
 #include <vector>
 
-#include "cli.h"
+#include "emulator/cli.h"
 
 using namespace perch::emulator;
 

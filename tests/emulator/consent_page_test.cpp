@@ -1,7 +1,7 @@
 #include <catch2/catch.hpp>
 
-#include "consent_page.h"
-#include "html.h"
+#include "emulator/consent_page.h"
+#include "emulator/html.h"
 
 using namespace perch::emulator;
 

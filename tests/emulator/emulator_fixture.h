@@ -9,9 +9,9 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
-#include "emulator.h"
-#include "oauth2_params.h"
-#include "query.h"
+#include "emulator/emulator.h"
+#include "emulator/oauth2/oauth2_params.h"
+#include "core/query.h"
 #include "test_support.h"
 
 namespace perch::emulator::testing {

@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "fault.h"
+#include "emulator/fault.h"
 
 using namespace perch::emulator;
 

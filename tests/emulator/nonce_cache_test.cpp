@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "nonce_cache.h"
+#include "emulator/nonce_cache.h"
 
 using namespace perch::emulator;
 

@@ -1,7 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "emulator_fixture.h"
-#include "oauth2_authorize.h"
+#include "emulator/oauth2/oauth2_authorize.h"
 
 using namespace perch::emulator;
 using namespace perch::emulator::testing;

@@ -1,7 +1,7 @@
 #include <catch2/catch.hpp>
 
-#include "crypto.h"
-#include "oauth2_params.h"
+#include "base/crypto.h"
+#include "emulator/oauth2/oauth2_params.h"
 
 using namespace perch::emulator;
 

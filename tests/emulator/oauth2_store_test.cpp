@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "oauth2_store.h"
+#include "emulator/oauth2/oauth2_store.h"
 #include "test_support.h"
 
 using namespace perch::emulator;

@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "oauth_verifier.h"
+#include "emulator/oauth_verifier.h"
 #include "test_support.h"
 
 using namespace perch::emulator;

@@ -5,11 +5,11 @@
 #include <cstdint>
 #include <string>
 
-#include "clock.h"
-#include "crypto.h"
-#include "http_message.h"
-#include "oauth.h"
-#include "query.h"
+#include "base/clock.h"
+#include "base/crypto.h"
+#include "emulator/http_message.h"
+#include "core/oauth.h"
+#include "core/query.h"
 
 namespace perch::emulator::testing {
 

@@ -3,7 +3,7 @@
 #include <set>
 
 #include "test_support.h"
-#include "token_store.h"
+#include "emulator/token_store.h"
 
 using namespace perch::emulator;
 using perch::emulator::testing::CountingRandom;

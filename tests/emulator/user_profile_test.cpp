@@ -3,7 +3,7 @@
 #include <cstdio>
 #include <fstream>
 
-#include "user_profile.h"
+#include "emulator/user_profile.h"
 
 using namespace perch::emulator;
 using nlohmann::json;

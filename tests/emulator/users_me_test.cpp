@@ -1,7 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "emulator_fixture.h"
-#include "users_me.h"
+#include "emulator/users_me.h"
 
 using namespace perch::emulator;
 using namespace perch::emulator::testing;

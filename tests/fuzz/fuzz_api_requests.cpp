@@ -1,4 +1,4 @@
-// The JSON API's request bodies (shared/src/api_types.cpp): what the browser,
+// The JSON API's request bodies (shared/src/core/api_types.cpp): what the browser,
 // or anyone, POSTs to /api/twitter/exchange and /api/register. Never crashes or
 // throws; what parses is a flat set of strings within the body limit and reads
 // back unchanged from its own JSON; validate_registration then only passes
@@ -11,10 +11,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "api_types.h"
+#include "core/api_types.h"
 #include "fuzz_check.h"
-#include "percent_encoding.h"
-#include "registration_form.h"
+#include "core/percent_encoding.h"
+#include "core/registration_form.h"
 
 namespace {
 

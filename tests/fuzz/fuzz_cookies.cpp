@@ -1,4 +1,4 @@
-// The proxy's Cookie header parser (proxy/src/cookies.cpp), how a session id
+// The proxy's Cookie header parser (proxy/src/app/cookies.cpp), how a session id
 // is picked from it (session_store.cpp's is_session_id_text and a real
 // InMemorySessionStore), and how the browser's flow cookies are read
 // (flow_cookies.cpp with a real FlowSeal). The input is one or more Cookie
@@ -17,16 +17,16 @@
 #include <string_view>
 #include <vector>
 
-#include "api_handlers.h"  // session_cookie_name
-#include "callback.h"
-#include "config.h"
-#include "clock.h"
-#include "cookies.h"
-#include "crypto.h"
-#include "flow_cookies.h"
+#include "app/api_handlers.h"  // session_cookie_name
+#include "core/callback.h"
+#include "app/config.h"
+#include "base/clock.h"
+#include "app/cookies.h"
+#include "base/crypto.h"
+#include "app/flow_cookies.h"
 #include "fuzz_check.h"
-#include "sealed_flow.h"
-#include "session_store.h"
+#include "app/sealed_flow.h"
+#include "store/session_store.h"
 
 namespace {
 

@@ -1,4 +1,4 @@
-// parse_json (shared/src/json_input.cpp), the gate for every JSON text a
+// parse_json (shared/src/core/json_input.cpp), the gate for every JSON text a
 // stranger sends: never crashes or throws, honours its size and depth limits,
 // refuses duplicate keys, and what it accepts writes out and reads back equal.
 // Also feeds accepted values to parse_user and map_profile's DOM overload.
@@ -12,11 +12,11 @@
 
 #include <nlohmann/json.hpp>
 
-#include "api_types.h"
+#include "core/api_types.h"
 #include "fuzz_check.h"
-#include "json_input.h"
-#include "percent_encoding.h"
-#include "profile.h"
+#include "core/json_input.h"
+#include "core/percent_encoding.h"
+#include "core/profile.h"
 
 namespace {
 

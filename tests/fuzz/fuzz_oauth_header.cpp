@@ -6,8 +6,8 @@
 #include <string_view>
 
 #include "fuzz_check.h"
-#include "oauth.h"
-#include "percent_encoding.h"
+#include "core/oauth.h"
+#include "core/percent_encoding.h"
 
 namespace {
 

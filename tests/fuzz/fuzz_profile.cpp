@@ -1,4 +1,4 @@
-// map_profile (implemented in shared/src/profile.cpp) on arbitrary text: never
+// map_profile (implemented in shared/src/core/profile.cpp) on arbitrary text: never
 // crashes or throws, errors are the documented kinds, and a mapped profile
 // keeps the promises the page relies on.
 #include <cctype>
@@ -9,8 +9,8 @@
 #include <string_view>
 
 #include "fuzz_check.h"
-#include "percent_encoding.h"
-#include "profile.h"
+#include "core/percent_encoding.h"
+#include "core/profile.h"
 
 namespace {
 

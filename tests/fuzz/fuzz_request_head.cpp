@@ -1,5 +1,5 @@
 // The framing decision of perch-proxy's connection loop
-// (proxy/src/request_head.h) on arbitrary bytes, with the shipped limits and
+// (lib/net/request_head.h) on arbitrary bytes, with the shipped limits and
 // with tight limits taken from the input's first bytes (the shipped 16 KiB
 // head cap is above the fuzzer's 12 KiB inputs). Never crashes; an accepted
 // head has exactly one framing, checked by an independent reading of its
@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "fuzz_check.h"
-#include "request_head.h"
+#include "net/request_head.h"
 
 namespace {
 

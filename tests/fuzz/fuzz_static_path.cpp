@@ -1,4 +1,4 @@
-// The proxy's static file serving (proxy/src/static_files.cpp): a URL path
+// The proxy's static file serving (proxy/src/app/static_files.cpp): a URL path
 // from anyone becomes a file path. safe_relative_path never lets anything but
 // plain segments through, and StaticFiles::serve, over a real temporary web
 // root with a dotfile and a symlink that points out of it, only ever answers
@@ -16,8 +16,8 @@
 #include <string_view>
 
 #include "fuzz_check.h"
-#include "http_types.h"
-#include "static_files.h"
+#include "net/http_types.h"
+#include "app/static_files.h"
 
 namespace {
 

@@ -5,9 +5,9 @@
 #include <string>
 #include <string_view>
 
-#include "callback.h"
+#include "core/callback.h"
 #include "fuzz_check.h"
-#include "twitter_responses.h"
+#include "core/twitter_responses.h"
 
 namespace {
 

@@ -1,4 +1,4 @@
-// perch-emulator frames requests like perch-proxy (proxy/src/request_head.h):
+// perch-emulator frames requests like perch-proxy (lib/net/request_head.h):
 // a body on a GET, or a head that can be framed more than one way, is never
 // read as a second request; the connection ends after the one answer.
 import assert from 'node:assert/strict';

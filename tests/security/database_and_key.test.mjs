@@ -42,7 +42,7 @@ function assertNoSecret(text, keys) {
   for (const secret of [consumerSecret, ...keys]) assert.ok(!text.includes(secret), 'a secret was printed');
 }
 
-// Node's own AES-256-GCM, with the binding proxy/src/stored_tokens.cpp uses; null when it does not open.
+// Node's own AES-256-GCM, with the binding proxy/src/store/stored_tokens.cpp uses; null when it does not open.
 function openSealed(hex, keyHex, column, twitterId) {
   try {
     return openSealedToken(keyHex, hex, column, twitterId);

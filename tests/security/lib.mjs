@@ -20,7 +20,7 @@ export const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 // The site the proxy serves in production: web/ plus perch.mjs (scripts/assemble-site).
 export const siteDir = process.env.PERCH_SITE_DIR ? path.resolve(process.env.PERCH_SITE_DIR) : path.join(repo, 'build/site');
 
-// The emulator's default user (emulator/src/README.md, "The default user").
+// The emulator's default user (emulator/README.md, "The default user").
 export const emulatorUser = { id_str: '1452019283001737216', screen_name: 'zoe_perch' };
 
 // Whether this perch-proxy has per-client rate limits (--start-per-minute ...).
@@ -192,7 +192,8 @@ function parseRaw(text) {
 export function postRoutesInSource() {
   const found = new Set();
   const dir = path.join(repo, 'proxy/src');
-  for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.cpp'))) {
+  const files = fs.readdirSync(dir, { recursive: true }).filter((f) => f.endsWith('.cpp'));
+  for (const file of files) {
     const text = fs.readFileSync(path.join(dir, file), 'utf8');
     for (const match of text.matchAll(/Route\{\s*"(POST|PUT|PATCH|DELETE)",\s*"([^"]+)"/g)) found.add(match[2]);
   }

@@ -2,7 +2,7 @@
 // spends its burst gets 429 rate_limited with a Retry-After, before any
 // session or provider call; other clients (other addresses) are unaffected;
 // a client-written X-Forwarded-For does not buy a fresh allowance.
-// Fails until perch-proxy has the limits (proxy/src/rate_limiter.h wired into
+// Fails until perch-proxy has the limits (proxy/src/app/rate_limiter.h wired into
 // start and exchange, with --start-per-minute/--start-burst/...).
 import assert from 'node:assert/strict';
 import http from 'node:http';

@@ -9,12 +9,12 @@
 #include <emscripten/bind.h>
 #include <emscripten/val.h>
 
-#include "callback.h"
-#include "json_input.h"
-#include "percent_encoding.h"
-#include "profile.h"
-#include "query.h"
-#include "registration_form.h"
+#include "core/callback.h"
+#include "core/json_input.h"
+#include "core/percent_encoding.h"
+#include "core/profile.h"
+#include "core/query.h"
+#include "core/registration_form.h"
 #include "js_values.h"
 
 namespace perch::wasm {

@@ -4,16 +4,16 @@
 #include <string>
 #include <utility>
 
-#include "account_handlers.h"
-#include "account_store.h"
-#include "api_handlers.h"
-#include "api_types.h"
-#include "callback.h"
-#include "flow_cookies.h"
-#include "log.h"
+#include "app/flow_cookies.h"
+#include "app/route_support.h"
+#include "app/sign_in.h"
+#include "base/log.h"
+#include "core/api_types.h"
+#include "core/callback.h"
+#include "core/query.h"
 #include "provider/oauth2_client.h"
 #include "provider/pkce.h"
-#include "query.h"
+#include "store/account_store.h"
 
 namespace perch {
 namespace {
@@ -51,8 +51,8 @@ void log_refusal(AppContext& context, const CallbackResult& callback) {
 RouteResult complete_sign_in(AppContext& context, const PendingFlow& flow, const std::string& code, const FlowKey& key,
                              const std::optional<std::string>& previous_session) {
     auto exchanged = context.oauth2->exchange_code(code, flow.secret);
-    if (auto* failure = std::get_if<ProviderFailure>(&exchanged)) return provider_error(context, "token", *failure);
-    OAuth2Tokens& tokens = std::get<OAuth2Tokens>(exchanged);
+    if (!exchanged) return provider_error(context, "token", exchanged.error());
+    OAuth2Tokens& tokens = exchanged.value();
     if (!has_scope(tokens.scope, "tweet.read") || !has_scope(tokens.scope, "users.read")) {
         return provider_error(context, "token",
                               ProviderFailure{ProviderFailure::Kind::error,
@@ -62,8 +62,8 @@ RouteResult complete_sign_in(AppContext& context, const PendingFlow& flow, const
     }
     const bool with_email = has_scope(tokens.scope, "users.email");
     auto verified = context.oauth2->users_me(tokens.access_token, with_email);
-    if (auto* failure = std::get_if<ProviderFailure>(&verified)) return provider_error(context, "users/me", *failure);
-    VerifiedUser& user = std::get<VerifiedUser>(verified);
+    if (!verified) return provider_error(context, "users/me", verified.error());
+    VerifiedUser& user = verified.value();
 
     const OAuth2Grant grant{std::move(tokens.access_token), std::move(tokens.refresh_token),
                             tokens.expires_in > 0 ? context.clock.unix_seconds() + tokens.expires_in : 0};

@@ -2,7 +2,7 @@
 // (config.protocol oauth2): the same paths and JSON API as OAuth 1.0a's.
 #pragma once
 
-#include "routes.h"
+#include "app/routes.h"
 
 namespace perch {
 

@@ -4,8 +4,8 @@
 
 namespace perch {
 
-std::variant<OAuth2Grant, RefreshFailure> refresh_stored_grant(AccountStore& accounts, OAuth2Client& client,
-                                                               const Clock& clock, std::string_view twitter_id) {
+Result<OAuth2Grant, RefreshFailure> refresh_stored_grant(AccountStore& accounts, OAuth2Client& client, const Clock& clock,
+                                                          std::string_view twitter_id) {
     auto stored = accounts.oauth2_grant_of(twitter_id);
     if (!stored) {
         const bool missing = stored.error().kind == AccountErrorKind::not_found;
@@ -17,10 +17,8 @@ std::variant<OAuth2Grant, RefreshFailure> refresh_stored_grant(AccountStore& acc
                               "the account has no refresh token (offline.access was not granted)"};
     }
     auto answer = client.refresh(stored.value().refresh_token);
-    if (auto* failure = std::get_if<ProviderFailure>(&answer)) {
-        return RefreshFailure{RefreshFailure::Kind::provider, failure->message, *failure};
-    }
-    OAuth2Tokens& tokens = std::get<OAuth2Tokens>(answer);
+    if (!answer) return RefreshFailure{RefreshFailure::Kind::provider, answer.error().message, answer.error()};
+    OAuth2Tokens& tokens = answer.value();
     OAuth2Grant grant{std::move(tokens.access_token),
                       tokens.refresh_token.empty() ? stored.value().refresh_token : std::move(tokens.refresh_token),
                       tokens.expires_in > 0 ? clock.unix_seconds() + tokens.expires_in : 0};

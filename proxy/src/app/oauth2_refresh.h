@@ -4,11 +4,11 @@
 
 #include <string>
 #include <string_view>
-#include <variant>
 
-#include "account_store.h"
-#include "clock.h"
+#include "base/clock.h"
+#include "core/result.h"
 #include "provider/oauth2_client.h"
+#include "store/account_store.h"
 
 namespace perch {
 
@@ -29,7 +29,7 @@ struct RefreshFailure {
 // (grant_type=refresh_token, once, never retried) and stores it in place of
 // the old one (X's refresh tokens are single use; an answer without a new
 // refresh token keeps the old one). Returns the new grant.
-std::variant<OAuth2Grant, RefreshFailure> refresh_stored_grant(AccountStore& accounts, OAuth2Client& client,
-                                                               const Clock& clock, std::string_view twitter_id);
+Result<OAuth2Grant, RefreshFailure> refresh_stored_grant(AccountStore& accounts, OAuth2Client& client, const Clock& clock,
+                                                          std::string_view twitter_id);
 
 }  // namespace perch

@@ -3,10 +3,10 @@
 #include <algorithm>
 #include <utility>
 
-#include "crypto.h"
-#include "json_input.h"
-#include "percent_encoding.h"
-#include "query.h"
+#include "base/crypto.h"
+#include "core/json_input.h"
+#include "core/percent_encoding.h"
+#include "core/query.h"
 
 namespace perch {
 namespace {
@@ -55,15 +55,15 @@ std::string describe(const IncomingResponse& response) {
 }
 
 // Failures common to every call: the transport, 429 and 5xx.
-std::optional<ProviderFailure> common_failure(const std::variant<IncomingResponse, TransportError>& sent,
-                                              const char* step, std::int64_t now) {
-    if (const auto* error = std::get_if<TransportError>(&sent)) {
+std::optional<ProviderFailure> common_failure(const TransportResult& sent, const char* step, std::int64_t now) {
+    if (!sent) {
+        const TransportError* error = &sent.error();
         if (error->failure == TransportFailure::timeout) {
             return ProviderFailure{ProviderFailure::Kind::timeout, std::string(step) + ": X timed out: " + error->message};
         }
         return fail(std::string(step) + ": cannot talk to X: " + error->message);
     }
-    const auto& response = std::get<IncomingResponse>(sent);
+    const auto& response = sent.value();
     if (response.status == 429) {
         ProviderFailure failure{ProviderFailure::Kind::rate_limited,
                                 std::string(step) + ": X's rate limit (HTTP 429); the app is over its quota"};
@@ -132,14 +132,14 @@ long long retry_after_from_reset(const Headers& headers, std::int64_t now) {
     return std::clamp<long long>(reset - now, 1, 24 * 3600);
 }
 
-OAuth2HttpClient::OAuth2HttpClient(const ProxyConfig& config, HttpTransport& transport, const Clock& clock)
-    : api_(config.twitter_api),
-      authorize_url_(config.x_authorize_url),
+OAuth2HttpClient::OAuth2HttpClient(const OAuth2Settings& config, HttpTransport& transport, const Clock& clock)
+    : api_(config.x_api),
+      authorize_url_(config.authorize_url),
       client_id_(config.client_id),
       client_secret_(config.client_secret),
       callback_url_(config.callback_url),
       scopes_(config.scopes),
-      max_response_bytes_(config.upstream.max_response_bytes),
+      max_response_bytes_(config.max_response_bytes),
       transport_(transport),
       clock_(clock) {}
 
@@ -172,7 +172,7 @@ ProviderResult<OAuth2Tokens> OAuth2HttpClient::token_request(std::string body, c
 
     const auto sent = transport_.send(request);
     if (auto failure = common_failure(sent, step, clock_.unix_seconds())) return scrubbed(*failure, credentials);
-    const auto& response = std::get<IncomingResponse>(sent);
+    const auto& response = sent.value();
     if (response.status < 200 || response.status > 299) {
         const std::string error = error_words(response.body).first;
         std::string message = std::string(step) + " refused: " + describe(response);
@@ -216,7 +216,7 @@ ProviderResult<VerifiedUser> OAuth2HttpClient::users_me(std::string_view access_
     const auto credentials = {std::string_view(client_secret_), access_token};
     const auto sent = transport_.send(request);
     if (auto failure = common_failure(sent, "users/me", clock_.unix_seconds())) return scrubbed(*failure, credentials);
-    const auto& response = std::get<IncomingResponse>(sent);
+    const auto& response = sent.value();
     if (response.status < 200 || response.status > 299) {
         std::string message = "users/me refused: " + describe(response);
         if (response.status == 403) message += " (the grant lacks a scope /2/users/me needs: list tweet.read and users.read in PERCH_SCOPES)";

@@ -2,16 +2,28 @@
 // PKCE, as X documents it), called by the proxy as the app's client.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 
-#include "clock.h"
-#include "config.h"
-#include "http_types.h"
-#include "twitter_client.h"
+#include "base/clock.h"
+#include "net/http_types.h"
+#include "provider/provider_result.h"
 
 namespace perch {
+
+// What the client needs of the proxy's settings.
+struct OAuth2Settings {
+    std::string client_id;
+    std::string client_secret;  // empty: a public client. Never logged, never in a message
+    std::string callback_url;   // the redirect_uri, exactly as registered with X
+    std::string x_api = "https://api.x.com";  // a trailing slash is dropped
+    std::string authorize_url = "https://x.com/i/oauth2/authorize";
+    std::string scopes = "tweet.read users.read offline.access";  // space-separated
+    std::size_t max_response_bytes = 256 * 1024;
+};
 
 // A token endpoint answer. Tokens are secrets: never logged, never shown.
 struct OAuth2Tokens {
@@ -46,7 +58,7 @@ public:
 // 429 is rate_limited with x-rate-limit-reset, a timeout is timeout.
 class OAuth2HttpClient final : public OAuth2Client {
 public:
-    OAuth2HttpClient(const ProxyConfig& config, HttpTransport& transport, const Clock& clock);
+    OAuth2HttpClient(const OAuth2Settings& config, HttpTransport& transport, const Clock& clock);
 
     std::string authorize_url(std::string_view state, std::string_view code_challenge) const override;
     ProviderResult<OAuth2Tokens> exchange_code(std::string_view code, std::string_view code_verifier) override;

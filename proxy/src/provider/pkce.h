@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-#include "crypto.h"
+#include "base/crypto.h"
 
 namespace perch {
 

@@ -4,8 +4,8 @@
 
 #include <openssl/crypto.h>
 
-#include "sqlite.h"
-#include "stored_tokens.h"
+#include "store/sqlite.h"
+#include "store/stored_tokens.h"
 
 namespace perch {
 namespace {

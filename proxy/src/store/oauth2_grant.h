@@ -7,8 +7,8 @@
 #include <string>
 #include <string_view>
 
-#include "result.h"
-#include "token_cipher.h"
+#include "core/result.h"
+#include "store/token_cipher.h"
 
 namespace perch {
 

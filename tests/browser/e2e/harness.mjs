@@ -24,7 +24,7 @@ export const CONSUMER_SECRET = 'e2e-consumer-secret-never-in-the-browser';
 export const STARTUP_MS = 15000;
 export const STEP_MS = 15000;
 
-// The emulator's default user (emulator/src/user_profile.cpp) and what the
+// The emulator's default user (emulator/src/emulator/user_profile.cpp) and what the
 // core maps it to. utc_offset is null there, so the form takes the browser's
 // own time zone, which the tests pin.
 export const BROWSER_TIME_ZONE = 'Europe/Oslo';

@@ -1,0 +1,31 @@
+// The JSON API's account routes: register the Twitter identity the
+// proxy established, read the signed-in account, sign out. Plain functions of
+// a request and the context, like the routes in api_handlers.h.
+#pragma once
+
+#include <string_view>
+
+#include "app/route_support.h"
+#include "app/routes.h"
+#include "store/account_store.h"
+
+namespace perch {
+
+// POST /api/register  {"username","first_name","last_name","email","timezone"}
+// Only those five fields: the Twitter id, tokens and picture come from the
+// identity the proxy itself established during the exchange, never the browser.
+//   201 {"user":{...}} + the rotated session's cookie (the session is signed in);
+//   401 not_authenticated (no live session, or no Twitter identity in it);
+//   400 invalid_json | missing_field | invalid_field (unknown fields too);
+//   413 too_large; 422 invalid with "fields": {name: message};
+//   409 already_registered | username_taken; 500 internal (storage, logged).
+RouteResult register_route(const HttpRequest& request, AppContext& context);
+
+// GET /api/me -> 200 {"user":{...}} | 401 not_authenticated
+RouteResult me_route(const HttpRequest& request, AppContext& context);
+
+// POST /api/logout (body empty or {}) -> 204 and an expired cookie. The session,
+// if there is one, is destroyed server-side; without one it is still 204.
+RouteResult logout_route(const HttpRequest& request, AppContext& context);
+
+}  // namespace perch
