@@ -28,6 +28,7 @@ namespace perch {
 
 class AccountStore;
 class Log;
+class OAuth2Client;
 class RequestLimiter;
 
 // A server /healthz asks about (Redis, PostgreSQL): why it failed, for the
@@ -51,6 +52,8 @@ struct AppContext {
     // Per-client limits for start and exchange; null = no limit.
     RequestLimiter* start_limiter = nullptr;
     RequestLimiter* exchange_limiter = nullptr;
+    // X's OAuth 2.0 endpoints; set when config.protocol is oauth2.
+    OAuth2Client* oauth2 = nullptr;
     // The shared stores /healthz checks; none with the embedded defaults.
     std::vector<DependencyCheck> dependencies;
 };

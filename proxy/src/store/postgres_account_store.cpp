@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "core/constant_time.h"
+#include "store/account_rules.h"
 #include "store/stored_tokens.h"
 
 namespace perch {
