@@ -158,6 +158,11 @@ std::string RedisSessionStore::seal(const Stored& stored, const std::string& key
         {"account_id", stored.account_id ? nlohmann::json(*stored.account_id) : nlohmann::json(nullptr)},
         {"flow", to_hex(stored.flow.data(), stored.flow.size())},
     };
+    if (identity.oauth2) {
+        value["oauth2"] = {{"access_token", identity.oauth2->access_token},
+                           {"refresh_token", identity.oauth2->refresh_token},
+                           {"expires_at", identity.oauth2->expires_at}};
+    }
     return cipher_.seal(value.dump(), key);
 }
 
@@ -178,6 +183,11 @@ std::optional<RedisSessionStore::Stored> RedisSessionStore::open(const std::stri
         stored.identity.user = value.at("user");
         const auto& account = value.at("account_id");
         if (!account.is_null()) stored.account_id = account.get<std::int64_t>();
+        if (const auto grant = value.find("oauth2"); grant != value.end()) {
+            stored.identity.oauth2 = OAuth2Grant{grant->at("access_token").get<std::string>(),
+                                                 grant->at("refresh_token").get<std::string>(),
+                                                 grant->at("expires_at").get<std::int64_t>()};
+        }
         if (!from_hex(value.at("flow").get<std::string>(), stored.flow.data(), stored.flow.size())) {
             return std::nullopt;
         }

@@ -77,6 +77,28 @@ TEST_CASE("redis sessions: made, read, rotated and ended like the in-memory stor
     CHECK(f.store.size().value() == 0);
 }
 
+TEST_CASE("redis sessions: an OAuth 2.0 sign-in's grant comes back whole") {
+    Fixture f;
+    NewSession session = person();
+    session.identity.access_token.clear();
+    session.identity.access_token_secret.clear();
+    session.identity.oauth2 = OAuth2Grant{"bearer-value", "refresh-value", 1900000000};
+    auto id = f.store.create(session).value();
+    REQUIRE(id);
+    auto identity = f.store.identity(*id).value();
+    REQUIRE(identity);
+    REQUIRE(identity->oauth2);
+    CHECK(identity->oauth2->access_token == "bearer-value");
+    CHECK(identity->oauth2->refresh_token == "refresh-value");
+    CHECK(identity->oauth2->expires_at == 1900000000);
+    auto plain = f.store.identity(*f.store.create(person()).value()).value();
+    REQUIRE(plain);
+    CHECK_FALSE(plain->oauth2);
+    auto dump = f.client.command({"DUMP", f.store.key_of(*id)});
+    REQUIRE(dump);
+    CHECK(dump.value().text.find("bearer-value") == std::string::npos);
+}
+
 TEST_CASE("redis sessions: two stores on one Redis are one store (instances share sessions)") {
     Fixture f;
     SecureRandom random;
