@@ -6,7 +6,9 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 
-import { Browser, Stack, consent, noRateLimits, startEmulator, startProxy } from './harness.mjs';
+import {
+  Browser, Stack, clientId, clientSecret, consent, noRateLimits, startEmulator, startOAuth2Proxy, startProxy,
+} from './harness.mjs';
 import { startPostgres, startRedis } from './servers.mjs';
 import { freePort, startNginx } from '../security/nginx.mjs';
 
@@ -102,6 +104,34 @@ describe('scale-out: two proxies on Redis + PostgreSQL behind nginx', { timeout:
     // The same port again, so nginx's upstream list holds.
     const port = new URL(a.url).port;
     instances[0] = await startInstance({ '--listen': `127.0.0.1:${port}` });
+  });
+
+  test('OAuth 2.0: started on one instance, exchanged on the other, the grant stored in PostgreSQL', async () => {
+    const callbackUrl = `${origin}/signup/callback`;
+    const x = await startEmulator(stack, ['--client-id', clientId, '--client-secret', clientSecret, '--allowed-redirect', callbackUrl]);
+    const oauth2 = [];
+    for (let i = 0; i < 2; i += 1) {
+      oauth2.push(await startOAuth2Proxy(stack, x, {
+        flags: { '--session-store': redis.url, '--database': postgres.url, '--public-origin': origin, '--callback-url': callbackUrl },
+        env: { PERCH_TOKEN_KEY: tokenKey },
+      }));
+    }
+    const person = browser();
+    const started = await via(person, oauth2[0], '/api/twitter/start');
+    assert.equal(started.status, 200, started.body);
+    assert.ok(started.json.state, started.body);
+    const callback = await consent(started.json.authorize_url);
+    assert.match(callback, /[?&]code=/);
+    const exchanged = await via(person, oauth2[1], '/api/twitter/exchange', JSON.stringify({ callback_query: callback }));
+    assert.equal(exchanged.status, 200, exchanged.body);
+    await postgres.psql('DELETE FROM accounts');
+    const registered = await via(person, oauth2[0], '/api/register', JSON.stringify({ ...form, username: 'zoe_oauth2' }));
+    assert.equal(registered.status, 201, registered.body);
+    assert.equal(postgres.psql("SELECT count(*) FROM accounts WHERE length(oauth2_access_token) > 0 AND username = 'zoe_oauth2'").trim(), '1');
+    for (const proxy of oauth2) {
+      await proxy.stop();
+      stack.children = stack.children.filter((c) => c !== proxy);
+    }
   });
 
   test('Redis holds no session id and no token in clear', async () => {
