@@ -443,3 +443,48 @@ TEST_CASE("PERCH_X_AUTHORIZE_URL and PERCH_SCOPES are checked") {
               "PERCH_SCOPES must be scopes separated by single spaces, e.g. \"tweet.read users.read offline.access\"");
     }
 }
+
+TEST_CASE("Sessions and accounts default to memory and SQLite; Redis and PostgreSQL URLs are checked") {
+    const ProxyConfig defaults = loaded(minimal_env);
+    CHECK(defaults.session_store == "memory");
+    CHECK(defaults.database == "perch.db");
+    CHECK(defaults.database_pool_size == 8);
+    CHECK(defaults.store_timeout == std::chrono::milliseconds(2000));
+
+    const ProxyConfig shared = loaded(with(with(minimal_env, "PERCH_SESSION_STORE", "redis://:pw@cache:6380/2"),
+                                           "PERCH_DATABASE", "postgresql://perch:pw@db:5433/perch?sslmode=require"),
+                                      {"--database-pool-size", "20", "--store-timeout-ms", "500"});
+    CHECK(shared.session_store == "redis://:pw@cache:6380/2");
+    CHECK(shared.database == "postgresql://perch:pw@db:5433/perch?sslmode=require");
+    CHECK(shared.database_pool_size == 20);
+    CHECK(shared.store_timeout == std::chrono::milliseconds(500));
+
+    // Refused without repeating the value (it may hold a password).
+    const std::string redis = error_of(with(minimal_env, "PERCH_SESSION_STORE", "redis://:SUPERSECRETpw@cache:99999"));
+    CHECK(redis.find("PERCH_SESSION_STORE") != std::string::npos);
+    const std::string pg = error_of(with(minimal_env, "PERCH_DATABASE", "postgresql://u:SUPERSECRETpw@db/"));
+    CHECK(pg.find("PERCH_DATABASE") != std::string::npos);
+    CHECK(error_of(with(minimal_env, "PERCH_SESSION_STORE", "memcached://x")).find("memory or a redis:// URL") !=
+          std::string::npos);
+    CHECK(error_of(with(minimal_env, "PERCH_DATABASE", "redis://cache")).find("not redis://") != std::string::npos);
+    CHECK(error_of(minimal_env, {"--database-pool-size", "0"}).find("PERCH_DATABASE_POOL_SIZE") != std::string::npos);
+}
+
+TEST_CASE("A store password comes from its file or its URL, once") {
+    TempFile file("SUPERSECRETfromfile\n");
+    const std::string path = file.path();
+    const ProxyConfig config = loaded(with(with(minimal_env, "PERCH_SESSION_STORE", "redis://cache:6379/0"),
+                                           "PERCH_SESSION_STORE_PASSWORD_FILE", path));
+    CHECK(config.session_store_password == "SUPERSECRETfromfile");
+    const ProxyConfig pg = loaded(with(with(minimal_env, "PERCH_DATABASE", "postgresql://perch@db/perch"),
+                                       "PERCH_DATABASE_PASSWORD_FILE", path));
+    CHECK(pg.database_password == "SUPERSECRETfromfile");
+
+    CHECK(error_of(with(with(minimal_env, "PERCH_SESSION_STORE", "redis://:pw@cache"), "PERCH_SESSION_STORE_PASSWORD_FILE",
+                        path)) ==
+          "PERCH_SESSION_STORE holds a password and PERCH_SESSION_STORE_PASSWORD_FILE names another: give it once");
+    CHECK(error_of(with(minimal_env, "PERCH_DATABASE_PASSWORD_FILE", path)) ==
+          "PERCH_DATABASE_PASSWORD_FILE needs PERCH_DATABASE to be a postgresql:// URL");
+    CHECK(error_of(with(minimal_env, "PERCH_SESSION_STORE_PASSWORD_FILE", path)) ==
+          "PERCH_SESSION_STORE_PASSWORD_FILE needs PERCH_SESSION_STORE to be a redis:// URL");
+}
