@@ -467,7 +467,7 @@ TEST_CASE("Sessions and accounts default to memory and SQLite; Redis and Postgre
     CHECK(error_of(with(minimal_env, "PERCH_SESSION_STORE", "memcached://x")).find("memory or a redis:// URL") !=
           std::string::npos);
     CHECK(error_of(with(minimal_env, "PERCH_DATABASE", "redis://cache")).find("not redis://") != std::string::npos);
-    CHECK(error_of(minimal_env, {"--database-pool-size", "0"}).find("PERCH_DATABASE_POOL_SIZE") != std::string::npos);
+    CHECK(error_of(with(minimal_env, "PERCH_DATABASE_POOL_SIZE", "0")).find("PERCH_DATABASE_POOL_SIZE") != std::string::npos);
 }
 
 TEST_CASE("A store password comes from its file or its URL, once") {
