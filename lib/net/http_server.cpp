@@ -462,9 +462,7 @@ Result<int> HttpServer::bind() {
         port = impl.options.port;
     }
     if (port <= 0) return Error{ErrorCode::invalid_field, "cannot listen on " + where};
-    // libcpp-httplib 0.11 listens with a backlog of 5, so a burst of connections
-    // sees dropped SYNs and one-second retransmits; calling listen() again raises it.
-    ::listen(impl.server.listening_socket(), SOMAXCONN);
+    raise_listen_backlog(impl.server.listening_socket());
     impl.listen_address = local_address(impl.server.listening_socket());
     impl.bound = true;
     return port;

@@ -12,6 +12,10 @@
 #include <unistd.h>
 
 namespace perch {
+
+void raise_listen_backlog(int listening_fd) {
+    if (listening_fd >= 0) ::listen(listening_fd, SOMAXCONN);
+}
 namespace {
 
 // Whether a connection's local address is one the listener accepts on: the

@@ -8,6 +8,12 @@
 
 namespace perch {
 
+// libcpp-httplib 0.11 listens with a backlog of 5, so a burst of new
+// connections (a proxy under load opens several at once) loses SYNs and waits
+// a one-second retransmit; listen() again on its socket raises the backlog.
+// Both servers built on httplib call this once bound.
+void raise_listen_backlog(int listening_fd);
+
 // The local address of a socket, or nullopt if it is not a bound TCP socket.
 std::optional<sockaddr_storage> local_address(int fd);
 

@@ -15,6 +15,7 @@
 
 #include <httplib.h>
 
+#include "net/listener_sockets.h"
 #include "net/raw_head.h"
 #include "net/request_head.h"
 #include "net/socket_io.h"
@@ -143,11 +144,8 @@ public:
         head_limits_.max_body_bytes = max_body_bytes;
     }
 
-    // libcpp-httplib 0.11 listens with a backlog of 5: a burst of new
-    // connections (a proxy under load opens several at once) then loses SYNs
-    // and waits a one-second retransmit. listen() again raises it.
     void raise_backlog() const {
-        if (svr_sock_ != INVALID_SOCKET) ::listen(svr_sock_, SOMAXCONN);
+        if (svr_sock_ != INVALID_SOCKET) raise_listen_backlog(svr_sock_);
     }
 
 private:
