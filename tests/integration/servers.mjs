@@ -7,20 +7,12 @@ import net from 'node:net';
 import path from 'node:path';
 
 import { Child } from './harness.mjs';
+import { freePort } from '../security/nginx.mjs';
+
+export { freePort };
 
 const readyDeadlineMs = 20000;
 const pgBin = '/usr/lib/postgresql/15/bin';
-
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function waitFor(what, child, ready) {
   const until = Date.now() + readyDeadlineMs;

@@ -17,6 +17,7 @@
 
 #include <hiredis/hiredis.h>
 
+#include "store/redis_client.h"
 #include "support/temp_dir.h"
 
 namespace perch::test {
@@ -44,6 +45,19 @@ public:
     RedisServer& operator=(const RedisServer&) = delete;
 
     int port() const { return port_; }
+
+    // A client's options for this server, with the short deadlines tests want.
+    RedisOptions client_options(std::string password = "",
+                                std::chrono::milliseconds pool_wait = std::chrono::milliseconds(1000)) const {
+        RedisOptions options;
+        options.url.host = "127.0.0.1";
+        options.url.port = port_;
+        options.url.password = std::move(password);
+        options.connect_timeout = std::chrono::milliseconds(500);
+        options.command_timeout = std::chrono::milliseconds(500);
+        options.pool_wait = pool_wait;
+        return options;
+    }
 
     // Stops the server; the port stays reserved for restart().
     void stop() {

@@ -21,8 +21,8 @@ StoresFailure account_failure(const AccountError& error, const std::string& data
                "perch-proxy rotate-token-key)";
         exit_code = 2;
     } else if (error.kind == AccountErrorKind::schema_refused) {
-        line = "PERCH_DATABASE " + masked_url(database) + " refused: " + error.message +
-               "; give perch-proxy its own database (a new or empty one is set up)";
+        line = "PERCH_DATABASE " + masked_url(database) + " refused: " + error.message + "; give perch-proxy its own " +
+               (is_postgres_url(database) ? "database" : "database file") + " (a new or empty one is set up)";
     } else {
         line = error.message + " (PERCH_DATABASE " + masked_url(database) + ")";
     }

@@ -43,4 +43,30 @@ std::string format_rfc3339_utc(std::int64_t unix_seconds) {
     return std::string(text, size);
 }
 
+AccountResult<AccessTokens> open_account_tokens(const TokenCipher& cipher, const Account& account) {
+    auto tokens = open_tokens(cipher, account.id, account.twitter_id,
+                              SealedTokens{account.sealed_access_token, account.sealed_access_token_secret});
+    if (!tokens) return AccountError{AccountErrorKind::token_unreadable, tokens.error().message};
+    return std::move(tokens).value();
+}
+
+AccountResult<AccessTokens> open_account_tokens(const TokenCipher& cipher,
+                                                const AccountResult<std::optional<Account>>& found) {
+    if (!found) return found.error();
+    if (!found.value()) return AccountError{AccountErrorKind::not_found, "no account for this Twitter id"};
+    return open_account_tokens(cipher, *found.value());
+}
+
+AccountResult<OAuth2Grant> open_account_grant(const TokenCipher& cipher,
+                                              const AccountResult<std::optional<Account>>& found) {
+    if (!found) return found.error();
+    if (!found.value() || found.value()->sealed_oauth2.access_token.empty()) {
+        return AccountError{AccountErrorKind::not_found, "no OAuth 2.0 grant for this Twitter id"};
+    }
+    const Account& account = *found.value();
+    auto grant = open_oauth2_grant(cipher, account.id, account.twitter_id, account.sealed_oauth2);
+    if (!grant) return AccountError{AccountErrorKind::token_unreadable, grant.error().message};
+    return std::move(grant).value();
+}
+
 }  // namespace perch

@@ -84,6 +84,15 @@ api::User to_api_user(const Account& account);
 // "1970-01-01T00:00:00Z" style, UTC, second precision.
 std::string format_rfc3339_utc(std::int64_t unix_seconds);
 
+// What every store does with an account it has read: its OAuth 1.0a tokens,
+// or its OAuth 2.0 grant, opened. Errors: not_found (no account, or no grant),
+// token_unreadable; `found`'s own error is passed on.
+AccountResult<AccessTokens> open_account_tokens(const TokenCipher& cipher, const Account& account);
+AccountResult<AccessTokens> open_account_tokens(const TokenCipher& cipher,
+                                                const AccountResult<std::optional<Account>>& found);
+AccountResult<OAuth2Grant> open_account_grant(const TokenCipher& cipher,
+                                              const AccountResult<std::optional<Account>>& found);
+
 // Every account store implements this; the proxy holds one for its lifetime.
 // Thread-safe: all methods may be called concurrently. Nothing throws: every
 // method returns AccountResult.

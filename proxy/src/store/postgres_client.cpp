@@ -136,7 +136,9 @@ StoreResult<bool> PgConnection::transaction(const std::function<StoreResult<bool
 }
 
 PostgresClient::PostgresClient(PostgresOptions options)
-    : options_(std::move(options)), display_name_(describe(options_.url)) {}
+    : options_(std::move(options)),
+      display_name_(describe(options_.url)),
+      pool_(options_.pool_size, options_.pool_wait, "PostgreSQL", display_name_, [this] { return connect(); }) {}
 
 PostgresClient::~PostgresClient() = default;
 
@@ -171,57 +173,21 @@ StoreResult<std::unique_ptr<PgConnection>> PostgresClient::connect() {
     return connection;
 }
 
-StoreResult<std::unique_ptr<PgConnection>> PostgresClient::acquire(bool& pooled) {
-    std::unique_lock<std::mutex> lock(mutex_);
-    const bool got = available_.wait_for(lock, options_.pool_wait, [this] {
-        return !idle_.empty() || open_ < options_.pool_size;
-    });
-    if (!got) {
-        return StoreUnavailable{"no PostgreSQL connection to " + display_name_ + " came free within " +
-                                std::to_string(options_.pool_wait.count()) + " ms"};
-    }
-    if (!idle_.empty()) {
-        auto connection = std::move(idle_.back());
-        idle_.pop_back();
-        pooled = true;
-        return connection;
-    }
-    ++open_;
-    pooled = false;
-    lock.unlock();
-    auto connection = connect();
-    if (!connection) {
-        std::lock_guard<std::mutex> relock(mutex_);
-        --open_;
-        available_.notify_one();
-    }
-    return connection;
-}
-
-void PostgresClient::release(std::unique_ptr<PgConnection> connection) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (connection && !connection->broken()) {
-        idle_.push_back(std::move(connection));
-    } else {
-        --open_;
-    }
-    available_.notify_one();
-}
-
 StoreResult<bool> PostgresClient::with_connection(const Work& work) {
     // A pooled connection may have died with a server restart; that shows only
     // when it is used. Its work then never reached a COMMIT's answer, so it
     // runs once more on a fresh connection (a COMMIT lost on the wire would
     // at worst be retried into a constraint violation, never a duplicate).
     for (int attempt = 0;; ++attempt) {
-        bool pooled = false;
-        auto connection = acquire(pooled);
-        if (!connection) return connection.error();
-        auto done = work(*connection.value());
-        const bool lost = !done && connection.value()->broken();
-        if (!done) connection.value().reset();  // lost or timed out: never reuse it
-        release(std::move(connection).value());
-        if (lost && pooled && attempt == 0) continue;
+        auto lease = pool_.acquire();
+        if (!lease) return lease.error();
+        std::unique_ptr<PgConnection>& connection = lease.value().connection;
+        auto done = work(*connection);
+        const bool lost = !done && connection->broken();
+        // Lost or timed out (perhaps mid-transaction): never reused.
+        const bool reusable = done.ok() && !connection->broken();
+        pool_.release(std::move(connection), reusable);
+        if (lost && lease.value().pooled && attempt == 0) continue;
         return done;
     }
 }

@@ -9,16 +9,15 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <cstddef>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "store/connection_pool.h"
 #include "store/service_url.h"
 #include "store/store_result.h"
 
@@ -91,16 +90,11 @@ public:
     const std::string& display_name() const { return display_name_; }
 
 private:
-    StoreResult<std::unique_ptr<PgConnection>> acquire(bool& pooled);
-    void release(std::unique_ptr<PgConnection> connection);
     StoreResult<std::unique_ptr<PgConnection>> connect();
 
     const PostgresOptions options_;
     const std::string display_name_;
-    std::mutex mutex_;
-    std::condition_variable available_;
-    std::vector<std::unique_ptr<PgConnection>> idle_;
-    std::size_t open_ = 0;
+    ConnectionPool<PgConnection> pool_;
 };
 
 class PgConnection {

@@ -87,7 +87,9 @@ struct RedisClient::Connection {
 };
 
 RedisClient::RedisClient(RedisOptions options)
-    : options_(std::move(options)), display_name_(describe(options_.url)) {}
+    : options_(std::move(options)),
+      display_name_(describe(options_.url)),
+      pool_(options_.pool_size, options_.pool_wait, "Redis", display_name_, [this] { return connect(); }) {}
 
 RedisClient::~RedisClient() = default;
 
@@ -142,46 +144,14 @@ StoreResult<RedisReply> RedisClient::run(Connection& connection, const std::vect
     return reply;
 }
 
-StoreResult<std::unique_ptr<RedisClient::Connection>> RedisClient::acquire() {
-    std::unique_lock<std::mutex> lock(mutex_);
-    const bool got = available_.wait_for(lock, options_.pool_wait, [this] {
-        return !idle_.empty() || open_ < options_.pool_size;
-    });
-    if (!got) {
-        return StoreUnavailable{"no Redis connection to " + display_name_ + " came free within " +
-                                std::to_string(options_.pool_wait.count()) + " ms"};
-    }
-    if (!idle_.empty()) {
-        auto connection = std::move(idle_.back());
-        idle_.pop_back();
-        return connection;
-    }
-    ++open_;
-    lock.unlock();
-    auto connection = connect();
-    if (!connection) {
-        std::lock_guard<std::mutex> relock(mutex_);
-        --open_;
-        available_.notify_one();
-    }
-    return connection;
-}
-
-void RedisClient::release(std::unique_ptr<Connection> connection) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (connection && connection->context) {
-        idle_.push_back(std::move(connection));
-    } else {
-        --open_;  // broken: the next caller opens a fresh one
-    }
-    available_.notify_one();
-}
-
 StoreResult<RedisReply> RedisClient::command(const std::vector<std::string>& argv) {
-    auto connection = acquire();
-    if (!connection) return connection.error();
-    auto reply = run(*connection.value(), argv);
-    release(std::move(connection).value());
+    auto lease = pool_.acquire();
+    if (!lease) return lease.error();
+    std::unique_ptr<Connection>& connection = lease.value().connection;
+    auto reply = run(*connection, argv);
+    // run() leaves a context that failed null: it is not reused.
+    const bool reusable = connection->context != nullptr;
+    pool_.release(std::move(connection), reusable);
     return reply;
 }
 

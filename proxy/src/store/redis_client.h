@@ -8,14 +8,13 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <cstddef>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "store/connection_pool.h"
 #include "store/service_url.h"
 #include "store/store_result.h"
 
@@ -74,17 +73,12 @@ public:
 private:
     struct Connection;
 
-    StoreResult<std::unique_ptr<Connection>> acquire();
-    void release(std::unique_ptr<Connection> connection);
     StoreResult<std::unique_ptr<Connection>> connect();
     StoreResult<RedisReply> run(Connection& connection, const std::vector<std::string>& argv);
 
     const RedisOptions options_;
     const std::string display_name_;
-    std::mutex mutex_;
-    std::condition_variable available_;
-    std::vector<std::unique_ptr<Connection>> idle_;
-    std::size_t open_ = 0;  // connections in idle_ plus those lent out
+    ConnectionPool<Connection> pool_;
 };
 
 }  // namespace perch

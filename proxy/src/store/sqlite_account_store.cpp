@@ -239,31 +239,15 @@ AccountResult<Account> SqliteAccountStore::store_oauth2_grant(std::string_view t
 }
 
 AccountResult<OAuth2Grant> SqliteAccountStore::oauth2_grant_of(std::string_view twitter_id) {
-    auto account = find_by_twitter_id(twitter_id);
-    if (!account) return account.error();
-    if (!account.value() || account.value()->sealed_oauth2.access_token.empty()) {
-        return AccountError{AccountErrorKind::not_found, "no OAuth 2.0 grant for this Twitter id"};
-    }
-    const Account& found = *account.value();
-    auto grant = open_oauth2_grant(cipher_, found.id, found.twitter_id, found.sealed_oauth2);
-    if (!grant) return AccountError{AccountErrorKind::token_unreadable, grant.error().message};
-    return std::move(grant).value();
+    return open_account_grant(cipher_, find_by_twitter_id(twitter_id));
 }
 
 AccountResult<AccessTokens> SqliteAccountStore::tokens_of(std::string_view twitter_id) {
-    auto account = find_by_twitter_id(twitter_id);
-    if (!account) return account.error();
-    if (!account.value()) {
-        return AccountError{AccountErrorKind::not_found, "no account for this Twitter id"};
-    }
-    return decrypt_tokens(*account.value());
+    return open_account_tokens(cipher_, find_by_twitter_id(twitter_id));
 }
 
 AccountResult<AccessTokens> SqliteAccountStore::decrypt_tokens(const Account& account) const {
-    auto tokens = open_tokens(cipher_, account.id, account.twitter_id,
-                              SealedTokens{account.sealed_access_token, account.sealed_access_token_secret});
-    if (!tokens) return AccountError{AccountErrorKind::token_unreadable, tokens.error().message};
-    return std::move(tokens).value();
+    return open_account_tokens(cipher_, account);
 }
 
 AccountResult<std::int64_t> SqliteAccountStore::count() {

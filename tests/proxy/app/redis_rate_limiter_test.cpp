@@ -10,16 +10,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-RedisOptions options_for(const test::RedisServer& server) {
-    RedisOptions options;
-    options.url.host = "127.0.0.1";
-    options.url.port = server.port();
-    options.connect_timeout = 500ms;
-    options.command_timeout = 500ms;
-    options.pool_wait = 1000ms;
-    return options;
-}
-
 TokenKey master() {
     TokenKey key{};
     key.fill(3);
@@ -38,8 +28,8 @@ RateLimit limit(double per_minute, std::size_t burst, std::size_t factor = 10) {
 
 TEST_CASE("redis rate limits: a burst, then refusal with Retry-After, shared by every instance") {
     test::RedisServer server;
-    RedisClient first_client(options_for(server));
-    RedisClient second_client(options_for(server));
+    RedisClient first_client(server.client_options());
+    RedisClient second_client(server.client_options());
     // One a minute, burst 3: two instances together allow three, then refuse.
     RedisRateLimiter first(first_client, limit(1, 3), "start", master());
     RedisRateLimiter second(second_client, limit(1, 3), "start", master());
@@ -58,7 +48,7 @@ TEST_CASE("redis rate limits: a burst, then refusal with Retry-After, shared by 
 
 TEST_CASE("redis rate limits: a network's bucket bounds many addresses in it") {
     test::RedisServer server;
-    RedisClient client(options_for(server));
+    RedisClient client(server.client_options());
     // Burst 1 per address, factor 2: the /24 allows 2 at once however many addresses ask.
     RedisRateLimiter limiter(client, limit(1, 1, 2), "start", master());
     int allowed = 0;
@@ -71,7 +61,7 @@ TEST_CASE("redis rate limits: a network's bucket bounds many addresses in it") {
 
 TEST_CASE("redis rate limits: bucket keys name no address and expire once refilled") {
     test::RedisServer server;
-    RedisClient client(options_for(server));
+    RedisClient client(server.client_options());
     RedisRateLimiter limiter(client, limit(60, 2), "start", master());  // one a second, burst 2
     REQUIRE(limiter.check("198.51.100.7").value().allowed);
     auto keys = client.command({"KEYS", "*"});

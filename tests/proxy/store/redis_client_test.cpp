@@ -9,24 +9,9 @@
 using namespace perch;
 using namespace std::chrono_literals;
 
-namespace {
-
-RedisOptions options_for(const test::RedisServer& server, std::string password = "") {
-    RedisOptions options;
-    options.url.host = "127.0.0.1";
-    options.url.port = server.port();
-    options.url.password = std::move(password);
-    options.connect_timeout = 500ms;
-    options.command_timeout = 500ms;
-    options.pool_wait = 200ms;
-    return options;
-}
-
-}  // namespace
-
 TEST_CASE("redis client: commands, replies and binary-safe values") {
     test::RedisServer server;
-    RedisClient client(options_for(server));
+    RedisClient client(server.client_options("", 200ms));
     const std::string binary("a\0b\r\nc", 6);
     auto set = client.command({"SET", "k", binary});
     REQUIRE(set);
@@ -44,12 +29,12 @@ TEST_CASE("redis client: commands, replies and binary-safe values") {
 
 TEST_CASE("redis client: AUTH with the URL's password; a wrong one is unavailable, never echoed") {
     test::RedisServer server("right-password");
-    RedisClient good(options_for(server, "right-password"));
+    RedisClient good(server.client_options("right-password", 200ms));
     auto ping = good.command({"PING"});
     REQUIRE(ping);
     CHECK(ping.value().text == "PONG");
 
-    RedisClient bad(options_for(server, "wrong-password"));
+    RedisClient bad(server.client_options("wrong-password", 200ms));
     auto refused = bad.command({"PING"});
     REQUIRE_FALSE(refused);
     CHECK(refused.error().message.find("refused the credentials") != std::string::npos);
@@ -59,7 +44,7 @@ TEST_CASE("redis client: AUTH with the URL's password; a wrong one is unavailabl
 
 TEST_CASE("redis client: a stopped server is unavailable at once, and a restarted one is used again") {
     test::RedisServer server;
-    RedisClient client(options_for(server));
+    RedisClient client(server.client_options("", 200ms));
     REQUIRE(client.command({"SET", "k", "v"}));
     server.stop();
     const auto started = std::chrono::steady_clock::now();
@@ -75,7 +60,7 @@ TEST_CASE("redis client: a stopped server is unavailable at once, and a restarte
 
 TEST_CASE("redis client: a command past its deadline is unavailable and the connection is replaced") {
     test::RedisServer server;
-    RedisClient client(options_for(server));
+    RedisClient client(server.client_options("", 200ms));
     auto slow = client.command({"DEBUG", "SLEEP", "0.7"});
     REQUIRE_FALSE(slow);
     CHECK(slow.error().message.find("did not answer") != std::string::npos);
@@ -88,14 +73,14 @@ TEST_CASE("redis client: a command past its deadline is unavailable and the conn
 
 TEST_CASE("redis client: callers wait a bounded time for a free connection") {
     test::RedisServer server;
-    RedisOptions options = options_for(server);
+    RedisOptions options = server.client_options("", 200ms);
     options.pool_size = 1;
     options.command_timeout = 3000ms;
     RedisClient client(options);
     REQUIRE(client.command({"PING"}));
     std::thread holder([&] { (void)client.command({"BLPOP", "never", "1"}); });
     // Wait until the holder's BLPOP is on the server (CLIENT LIST counts it).
-    RedisClient observer(options_for(server));
+    RedisClient observer(server.client_options("", 200ms));
     for (int i = 0; i < 200; ++i) {
         auto blocked = observer.command({"INFO", "clients"});
         REQUIRE(blocked);
@@ -111,7 +96,7 @@ TEST_CASE("redis client: callers wait a bounded time for a free connection") {
 
 TEST_CASE("redis client: scripts by SHA-1, sent again after SCRIPT FLUSH") {
     test::RedisServer server;
-    RedisClient client(options_for(server));
+    RedisClient client(server.client_options("", 200ms));
     const RedisScript script("return redis.call('INCRBY', KEYS[1], ARGV[1])");
     auto first = client.eval(script, {"n"}, {"2"});
     REQUIRE(first);

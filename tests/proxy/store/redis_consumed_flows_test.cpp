@@ -12,20 +12,6 @@
 using namespace perch;
 using namespace std::chrono_literals;
 
-namespace {
-
-RedisOptions options_for(const test::RedisServer& server) {
-    RedisOptions options;
-    options.url.host = "127.0.0.1";
-    options.url.port = server.port();
-    options.connect_timeout = 500ms;
-    options.command_timeout = 500ms;
-    options.pool_wait = 1000ms;
-    return options;
-}
-
-}  // namespace
-
 TEST_CASE("redis consumed flows: of racing instances exactly one consumes a flow, with an expiry") {
     test::RedisServer server;
     testing::FakeClock clock;
@@ -35,7 +21,7 @@ TEST_CASE("redis consumed flows: of racing instances exactly one consumes a flow
     std::vector<std::thread> instances;
     for (int i = 0; i < 8; ++i) {
         instances.emplace_back([&] {
-            RedisClient client(options_for(server));
+            RedisClient client(server.client_options());
             RedisConsumedFlows consumed(client, clock);
             auto first = consumed.consume(flow, clock.unix_seconds() + 600);
             if (first && first.value()) ++winners;
@@ -43,7 +29,7 @@ TEST_CASE("redis consumed flows: of racing instances exactly one consumes a flow
     }
     for (auto& instance : instances) instance.join();
     CHECK(winners == 1);
-    RedisClient client(options_for(server));
+    RedisClient client(server.client_options());
     auto ttl = client.command({"TTL", RedisConsumedFlows::key_of(flow)});
     REQUIRE(ttl);
     CHECK(ttl.value().integer > 590);

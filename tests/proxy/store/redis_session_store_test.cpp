@@ -20,16 +20,6 @@ TokenKey key_of_byte(unsigned char byte) {
     return key;
 }
 
-RedisOptions options_for(const test::RedisServer& server) {
-    RedisOptions options;
-    options.url.host = "127.0.0.1";
-    options.url.port = server.port();
-    options.connect_timeout = 500ms;
-    options.command_timeout = 500ms;
-    options.pool_wait = 500ms;
-    return options;
-}
-
 NewSession person(const std::string& user_id = "42") {
     NewSession session;
     session.identity = TwitterIdentity{user_id, "perch_tester", "at-value", "at-secret",
@@ -39,7 +29,7 @@ NewSession person(const std::string& user_id = "42") {
 }
 
 struct Fixture {
-    explicit Fixture(SessionLimits limits = {}) : client(options_for(server)), store(client, limits, key_of_byte(1), random) {}
+    explicit Fixture(SessionLimits limits = {}) : client(server.client_options()), store(client, limits, key_of_byte(1), random) {}
     test::RedisServer server;
     SecureRandom random;
     RedisClient client;
@@ -102,7 +92,7 @@ TEST_CASE("redis sessions: an OAuth 2.0 sign-in's grant comes back whole") {
 TEST_CASE("redis sessions: two stores on one Redis are one store (instances share sessions)") {
     Fixture f;
     SecureRandom random;
-    RedisClient other_client(options_for(f.server));
+    RedisClient other_client(f.server.client_options());
     RedisSessionStore other(other_client, SessionLimits{}, key_of_byte(1), random);
     auto id = f.store.create(person()).value();
     REQUIRE(id);
@@ -149,7 +139,7 @@ TEST_CASE("redis sessions: a value moved to another key, or read under another k
     CHECK(f.store.identity(*first).value());
 
     SecureRandom random;
-    RedisClient other_client(options_for(f.server));
+    RedisClient other_client(f.server.client_options());
     RedisSessionStore other_key(other_client, SessionLimits{}, key_of_byte(2), random);
     CHECK_FALSE(other_key.touch(*first).value());
 }
@@ -209,7 +199,7 @@ TEST_CASE("redis sessions: of concurrent sign-ins of one session, exactly one ro
     for (int i = 0; i < 8; ++i) {
         threads.emplace_back([&, i] {
             SecureRandom random;
-            RedisClient client(options_for(f.server));
+            RedisClient client(f.server.client_options());
             RedisSessionStore store(client, SessionLimits{}, key_of_byte(1), random);
             auto rotated = store.sign_in(*id, 100 + i);
             if (rotated && rotated.value()) ++winners;
