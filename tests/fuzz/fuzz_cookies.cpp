@@ -17,7 +17,7 @@
 #include <string_view>
 #include <vector>
 
-#include "app/config.h"
+#include "app/settings/config.h"
 #include "app/cookies.h"
 #include "app/flow_cookies.h"
 #include "app/route_support.h"  // session_cookie_name

@@ -23,7 +23,7 @@
 #include <string_view>
 #include <vector>
 
-#include "app/config.h"
+#include "app/settings/config.h"
 #include "base/crypto.h"
 #include "net/http_types.h"
 #include "app/sealed_flow.h"

@@ -15,7 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/clock.h"
-#include "app/config.h"
+#include "app/settings/config.h"
 #include "base/crypto.h"
 #include "net/http_types.h"
 #include "store/consumed_flows.h"

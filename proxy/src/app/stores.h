@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "app/config.h"
+#include "app/settings/config.h"
 #include "app/rate_limiter.h"
 #include "app/routes.h"
 #include "base/clock.h"

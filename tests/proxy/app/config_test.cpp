@@ -7,7 +7,7 @@
 
 #include <unistd.h>
 
-#include "app/config.h"
+#include "app/settings/config.h"
 
 using namespace perch;
 

@@ -8,7 +8,7 @@
 
 #include "support/account_test_support.h"
 #include "app/oauth2_refresh.h"
-#include "app/protocol_settings.h"
+#include "app/settings/protocol_settings.h"
 #include "emulator/emulator.h"
 #include "provider/oauth2_client.h"
 #include "provider/pkce.h"

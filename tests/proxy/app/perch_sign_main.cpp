@@ -12,7 +12,7 @@
 
 #include "base/clock.h"
 #include "base/crypto.h"
-#include "app/sign_command.h"
+#include "app/commands/sign_command.h"
 #include "provider/signer.h"
 
 namespace {

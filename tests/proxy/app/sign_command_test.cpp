@@ -4,7 +4,7 @@
 #include <sstream>
 
 #include "base/crypto.h"
-#include "app/sign_command.h"
+#include "app/commands/sign_command.h"
 
 using namespace perch;
 

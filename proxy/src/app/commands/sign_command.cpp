@@ -1,4 +1,4 @@
-#include "app/sign_command.h"
+#include "app/commands/sign_command.h"
 
 #include <istream>
 #include <ostream>

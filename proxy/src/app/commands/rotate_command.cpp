@@ -1,4 +1,4 @@
-#include "app/rotate_command.h"
+#include "app/commands/rotate_command.h"
 
 #include <algorithm>
 #include <ostream>

@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-#include "app/config.h"
+#include "app/settings/config.h"
 #include "core/result.h"
 #include "core/text.h"
 #include "store/token_cipher.h"

@@ -6,8 +6,8 @@
 #include <optional>
 #include <string>
 
-#include "app/config.h"
-#include "app/settings.h"
+#include "app/settings/config.h"
+#include "app/settings/settings.h"
 
 namespace perch {
 

@@ -7,8 +7,8 @@
 #include <optional>
 #include <string_view>
 
-#include "app/config.h"
-#include "app/settings.h"
+#include "app/settings/config.h"
+#include "app/settings/settings.h"
 #include "core/result.h"
 #include "provider/oauth2_client.h"
 #include "provider/twitter_http_client.h"

@@ -1,4 +1,4 @@
-#include "app/config.h"
+#include "app/settings/config.h"
 
 #include <algorithm>
 #include <cstdlib>
@@ -8,10 +8,10 @@
 #include <CLI/CLI.hpp>
 #include <openssl/crypto.h>
 
-#include "app/protocol_settings.h"
-#include "app/settings.h"
+#include "app/settings/protocol_settings.h"
+#include "app/settings/settings.h"
 #include "core/text.h"
-#include "app/store_settings.h"
+#include "app/settings/store_settings.h"
 #include "store/service_url.h"
 #include "store/token_cipher.h"
 

@@ -5,7 +5,7 @@
 #include <iosfwd>
 #include <string>
 
-#include "app/config.h"
+#include "app/settings/config.h"
 
 namespace perch {
 

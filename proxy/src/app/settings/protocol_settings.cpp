@@ -1,4 +1,4 @@
-#include "app/protocol_settings.h"
+#include "app/settings/protocol_settings.h"
 
 #include <algorithm>
 #include <cctype>

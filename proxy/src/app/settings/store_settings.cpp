@@ -1,4 +1,4 @@
-#include "app/store_settings.h"
+#include "app/settings/store_settings.h"
 
 #include "core/text.h"
 #include "store/service_url.h"
