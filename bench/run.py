@@ -141,11 +141,12 @@ def start_proxy(bench, emulator, *flags, token_key=None, public_origin=None):
                 "--public-origin", origin,
                 "--callback-url", f"{origin}/signup/callback",
                 "--twitter-api", emulator.origin,
-                # A fresh file each start: each start has a fresh token key, and a
-                # database refuses any key but the one it was made with.
-                "--database", os.path.join(bench.scratch, f"perch-{port}-{secrets.token_hex(4)}.db"),
                 "--web-root", bench.scratch,
                 *flags]
+        if "--database" not in flags:
+            # A fresh file each start: each start has a fresh token key, and a
+            # database refuses any key but the one it was made with.
+            argv += ["--database", os.path.join(bench.scratch, f"perch-{port}-{secrets.token_hex(4)}.db")]
         # Secrets through the environment, as in production (not in ps output).
         env = dict(os.environ, PERCH_CONSUMER_KEY=CONSUMER_KEY, PERCH_CONSUMER_SECRET=CONSUMER_SECRET,
                    PERCH_TOKEN_KEY=token_key or secrets.token_hex(32))
@@ -348,12 +349,12 @@ def bench_shared_stores(bench, rows):
     try:
         with start_emulator(bench) as emulator:
             shared = ["--session-store", redis.url, "--database", postgres.url]
+            key = secrets.token_hex(32)  # the database keeps the key it was first opened with
             for label, flags, count in (("memory + SQLite, 1 instance", [], 1),
                                         ("Redis + PostgreSQL, 1 instance", shared, 1),
                                         ("Redis + PostgreSQL, 2 instances behind nginx (round robin)", shared, 2)):
                 front_port = free_port()
                 front = f"http://127.0.0.1:{front_port}" if count > 1 else None
-                key = secrets.token_hex(32)
                 proxies = [start_proxy(bench, emulator, *bench.proxy_flags, *flags, token_key=key, public_origin=front)
                            for _ in range(count)]
                 nginx = None

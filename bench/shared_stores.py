@@ -10,6 +10,7 @@ import pwd
 import secrets
 import shutil
 import subprocess
+import tempfile
 import time
 
 PG_BIN = "/usr/lib/postgresql/15/bin"
@@ -55,8 +56,10 @@ class Redis:
 class Postgres:
     def __init__(self, scratch, port):
         self.port = port
-        self.dir = os.path.join(scratch, f"pg-{port}")
-        os.makedirs(self.dir)
+        # Its own folder under /tmp: the bench's scratch folder is private to
+        # root, and the server runs as postgres.
+        self.dir = tempfile.mkdtemp(prefix="perch-bench-pg-")
+        os.chmod(self.dir, 0o700)
         self.password = secrets.token_hex(12)
         ids = {}
         if os.geteuid() == 0:
@@ -83,6 +86,7 @@ class Postgres:
     def stop(self):
         self.proc.terminate()
         self.proc.wait(timeout=30)
+        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def nginx_round_robin(scratch, port, upstreams):
