@@ -23,7 +23,7 @@ export function freePort() {
   });
 }
 
-function configuration(dir, port, upstreams, keepalive) {
+function configuration(dir, port, upstreams, keepalive, site) {
   const at = (name) => path.join(dir, name);
   return `daemon off;
 worker_processes 1;
@@ -37,7 +37,7 @@ http {
   fastcgi_temp_path ${at('fastcgi')};
   uwsgi_temp_path ${at('uwsgi')};
   scgi_temp_path ${at('scgi')};
-  upstream perch {
+${site ? site(port) : `  upstream perch {
 ${upstreams.map((upstream) => `    server ${upstream};`).join('\n')}
 ${keepalive > 0 ? `    keepalive ${keepalive};` : ''}
   }
@@ -50,6 +50,7 @@ ${keepalive > 0 ? `    keepalive ${keepalive};` : ''}
       proxy_set_header Host $http_host;
     }
   }
+`}
 }
 `;
 }
@@ -74,14 +75,16 @@ async function waitUntilServing(child, url) {
 // so the next request reuses the connection the previous one left).
 // `proxyUrl` may be a list: nginx then takes turns among them (round robin).
 // `port`: listen there (e.g. a public origin the proxies already know).
+// `site`: (port) => the text inside http {} in place of that proxying (its own
+// upstreams and server; /healthz must still reach perch-proxy).
 // Returns the child with `url` and `dir`.
-export async function startNginx(stack, proxyUrl, { keepalive = 1, port: fixedPort = null } = {}) {
+export async function startNginx(stack, proxyUrl, { keepalive = 1, port: fixedPort = null, site = null } = {}) {
   const upstreams = [proxyUrl].flat().map((url) => new URL(url).host);
   for (let attempt = 1; ; attempt += 1) {
     const dir = stack.tempDir();
     const port = fixedPort ?? await freePort();
     const conf = path.join(dir, 'nginx.conf');
-    fs.writeFileSync(conf, configuration(dir, port, upstreams, keepalive));
+    fs.writeFileSync(conf, configuration(dir, port, upstreams, keepalive, site));
     const child = stack.add(new Child('nginx', nginxBinary, ['-p', dir, '-c', conf, '-e', path.join(dir, 'error.log')], {}));
     child.url = `http://127.0.0.1:${port}`;
     child.dir = dir;

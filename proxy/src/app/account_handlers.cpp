@@ -13,10 +13,6 @@
 namespace perch {
 namespace {
 
-ApiError not_authenticated() {
-    return ApiError{401, "not_authenticated", "Sign in with Twitter first."};
-}
-
 // The original-size picture from the user object Twitter gave the proxy itself.
 // A profile the core cannot map is stored without a picture rather than refused:
 // the person already proved who they are.
@@ -93,19 +89,25 @@ RouteResult register_route(const HttpRequest& request, AppContext& context) {
     return response;
 }
 
-RouteResult me_route(const HttpRequest& request, AppContext& context) {
+Result<Account, ApiError> signed_in_account(const HttpRequest& request, AppContext& context, std::string_view step) {
     auto current = current_session_id(request, context.config, context.sessions);
-    if (!current) return store_unavailable(context, "me", current.error());
+    if (!current) return store_unavailable(context, step, current.error());
     const std::optional<std::string>& session = current.value();
     if (!session) return not_authenticated();
     auto signed_in = context.sessions.signed_in_account(*session);
-    if (!signed_in) return store_unavailable(context, "me", signed_in.error());
+    if (!signed_in) return store_unavailable(context, step, signed_in.error());
     const std::optional<std::int64_t>& account_id = signed_in.value();
     if (!account_id) return not_authenticated();
     auto account = context.accounts.find_by_id(*account_id);
-    if (!account) return account_store_failure(context, "me", account.error());
+    if (!account) return account_store_failure(context, step, account.error());
     if (!account.value()) return not_authenticated();
-    return json_response(user_body(*account.value()));
+    return std::move(*account.value());
+}
+
+RouteResult me_route(const HttpRequest& request, AppContext& context) {
+    auto account = signed_in_account(request, context, "me");
+    if (!account) return std::move(account.error());
+    return json_response(user_body(account.value()));
 }
 
 RouteResult logout_route(const HttpRequest& request, AppContext& context) {

@@ -21,6 +21,12 @@ namespace perch {
 //   409 already_registered | username_taken; 500 internal (storage, logged).
 RouteResult register_route(const HttpRequest& request, AppContext& context);
 
+// The account the request's session cookie is signed in to (its idle timer
+// refreshed). Errors: 401 not_authenticated (no live session, or one holding
+// only an X identity), 503 unavailable, 500 internal; `step` names the route in
+// the log.
+Result<Account, ApiError> signed_in_account(const HttpRequest& request, AppContext& context, std::string_view step);
+
 // GET /api/me -> 200 {"user":{...}} | 401 not_authenticated
 RouteResult me_route(const HttpRequest& request, AppContext& context);
 

@@ -4,6 +4,7 @@
 
 #include "app/account_handlers.h"
 #include "app/flow_cookies.h"
+#include "app/forward_auth.h"
 #include "app/oauth2_handlers.h"
 #include "app/route_support.h"
 #include "app/sign_in.h"
@@ -157,6 +158,7 @@ std::vector<Route> api_routes() {
         Route{"POST", "/api/twitter/exchange", true, exchange_route},
         Route{"POST", "/api/register", true, register_route},
         Route{"GET", "/api/me", false, me_route},
+        Route{"GET", "/api/auth", false, forward_auth_route},
         Route{"POST", "/api/logout", true, logout_route},
         Route{"GET", "/healthz", false, healthz_route},
     };

@@ -25,6 +25,10 @@ std::optional<ApiError> check_empty_body(const std::string& body) {
     return std::nullopt;
 }
 
+ApiError not_authenticated() {
+    return ApiError{401, "not_authenticated", "Sign in with Twitter first."};
+}
+
 StoreResult<std::optional<std::string>> current_session_id(const HttpRequest& request, const ProxyConfig& config,
                                                            SessionStore& sessions) {
     std::vector<std::string> headers;

@@ -25,6 +25,9 @@ inline std::string_view session_cookie_name(const ProxyConfig& config) {
 StoreResult<std::optional<std::string>> current_session_id(const HttpRequest& request, const ProxyConfig& config,
                                                            SessionStore& sessions);
 
+// 401 not_authenticated: no live session, or not the kind of session the route needs.
+ApiError not_authenticated();
+
 // 503 "unavailable" for a shared store (Redis, PostgreSQL) that did not
 // answer, after logging which one failed at which step (the message names the
 // server with its password masked, never a secret).
