@@ -479,6 +479,24 @@ def bench_browser(bench, rows):
                      "Google Benchmark, median of 5 runs)"))
 
 
+def bench_page(bench, rows):
+    log("5. the sign-up page in headless Chromium: bytes, and callback -> pre-filled form")
+    done = subprocess.run(["node", os.path.join(HERE, "browser", "callback.mjs"), "--site", bench.site,
+                           "--bin", bench.bin, "--runs", "5" if bench.quick else "9"],
+                          capture_output=True, text=True, timeout=600, cwd=ROOT)
+    if done.returncode != 0:
+        raise RuntimeError("page benchmark failed: " + done.stderr)
+    p = json.loads(done.stdout)
+    biggest = sorted(p["bytes"]["files"], key=lambda f: -f["gzip"])[:2]
+    rows.append(("5", "bytes a fresh browser downloads for / plus the callback page", "gzip -9 of each body",
+                 f"{p['bytes']['total']['gzip']:,} B gzip · {p['bytes']['total']['raw']:,} B raw",
+                 ", ".join(f"{f['path']} {f['gzip']:,} B" for f in biggest) + " · goal ≤ 60,000 B"))
+    rows.append(("5", "callback navigation → pre-filled form", f"median of {p['runs']}, fresh context each",
+                 f"{fmt_ms(p['callbackMs'])} · ×{p['ratio']:.2f} the baseline",
+                 f"baseline: a same-origin page making one fetch, {fmt_ms(p['baselineMs'])}; from requestStart; "
+                 f"load average {p['load']} · goal ≤ ×1.5"))
+
+
 # ------------------------------------------------------------------ formatting
 
 def fmt_ms(ms):
@@ -540,13 +558,15 @@ def main():
     parser.add_argument("--out", default=os.path.join(ROOT, "build/bench/results.md"))
     parser.add_argument("--seconds", type=int, default=8, help="length of each load run")
     parser.add_argument("--quick", action="store_true", help="short runs (3 s, 20,000 flows) to try the script")
-    parser.add_argument("--only", default="1234", help="sections to run, e.g. 14")
+    parser.add_argument("--site", default=os.path.join(ROOT, "build/bench/site"))
+    parser.add_argument("--only", default="12345", help="sections to run, e.g. 14")
     parser.add_argument("--proxy-flag", action="append", default=[],
                         help="extra perch-proxy flag for section 1 (repeatable), e.g. --proxy-flag=--threads=64")
     args = parser.parse_args()
 
     bench = argparse.Namespace(
         bin=os.path.abspath(args.bin), wasm_dist=os.path.abspath(args.wasm_dist), quick=args.quick,
+        site=os.path.abspath(args.site),
         seconds=3 if args.quick else args.seconds,
         memory_flows=20000 if args.quick else 100000,
         min_time=0.1 if args.quick else 0.3,
@@ -567,7 +587,8 @@ def main():
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="perch-bench-") as scratch:
         bench.scratch = scratch
-        sections = {"1": bench_http, "2": bench_memory, "3": bench_accounts, "4": bench_browser}
+        sections = {"1": bench_http, "2": bench_memory, "3": bench_accounts, "4": bench_browser,
+                    "5": bench_page}
         for key in args.only:
             sections[key](bench, rows)
     load = " ".join(open("/proc/loadavg").read().split()[:3])
