@@ -6,28 +6,43 @@
 // validates text it is rejected (it is never replaced by a guess).
 
 export type CallbackOutcome =
-  | 'approved'        // token matches, verifier present
-  | 'denied'          // the user pressed Cancel on Twitter
-  | 'no_session'      // no expected token: the user came here directly
-  | 'missing_params'  // oauth_token or oauth_verifier absent or empty
-  | 'token_mismatch'  // not the token this browser started with
-  | 'malformed';      // bad encoding, duplicates, over-long or odd characters
+  | 'approved'          // token (state) matches, verifier (code) present
+  | 'denied'            // the user pressed Cancel on X (denied=…, or error=access_denied)
+  | 'no_session'        // no expected token: the user came here directly
+  | 'missing_params'    // oauth_token/oauth_verifier (state/code) absent or empty
+  | 'token_mismatch'    // not the token (state) this browser started with
+  | 'malformed'         // bad encoding, duplicates, over-long or odd characters
+  | 'provider_refused'; // OAuth 2.0: X answered error=… other than access_denied
 
-export interface CallbackResult {
+/** An OAuth 1.0a callback (oauth_token, oauth_verifier, denied). */
+export interface OAuth1CallbackResult {
   outcome: CallbackOutcome;
   oauthToken: string;     // '' unless approved
   oauthVerifier: string;  // '' unless approved
 }
 
+/** An OAuth 2.0 callback (state, code, error, error_description). */
+export interface OAuth2CallbackResult {
+  outcome: CallbackOutcome;
+  state: string;             // '' unless approved
+  code: string;              // '' unless approved
+  error: string;             // X's error for denied / provider_refused, else ''
+  errorDescription: string;  // X's error_description, else ''
+}
+
+/** The shape follows the query: OAuth 2.0 when it holds state, code or error
+ *  and none of oauth_token, oauth_verifier, denied. */
+export type CallbackResult = OAuth1CallbackResult | OAuth2CallbackResult;
+
 export interface Profile {
   userId: string;           // decimal text (64-bit ids do not fit a JS number)
-  username: string;         // screen_name
-  fullName: string;         // name, as Twitter sent it
+  username: string;         // screen_name (v1.1) or username (v2)
+  fullName: string;         // name, as X sent it
   firstName: string;
   lastName: string;         // '' for a one-word name
-  timezone: number | null;  // utc_offset in hours (-4.5); null when unknown
+  timezone: number | null;  // v1.1 utc_offset in hours (-4.5); null when unknown (always for v2)
   picture: string;          // original-size https image URL
-  email: string;            // '' when Twitter did not supply one
+  email: string;            // v1.1 email or v2 confirmed_email; '' when X did not supply one
 }
 
 export type ErrorCode =
@@ -65,9 +80,11 @@ export interface Validation {
 }
 
 export interface Perch {
-  /** Checks the callback query (location.search) against the request token this browser started with. */
+  /** Checks the callback query (location.search) against what this browser started with: the OAuth 1.0a
+   *  request token (oauth_token) or the OAuth 2.0 `state`. */
   verifyCallback(search: string, expectedToken: string): CallbackResult;
-  /** Maps a verify_credentials user object (JSON text) to a profile. */
+  /** Maps a user object (JSON text) to a profile: v1.1 verify_credentials, a v2
+   *  user object, or a v2 answer {"data":{…}}. {"errors":[…]} → ok: false. */
   mapProfile(userJsonText: string): MapProfileResult;
   /** The registration form pre-filled from a profile. */
   prefill(profile: Partial<Profile>): RegistrationForm;

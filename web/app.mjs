@@ -4,7 +4,9 @@ import { showForm } from './form.mjs';
 import { CANCELLED_NOTICE, describe } from './messages.mjs';
 import { announce, renderProfile, showBusy, showError, showStart, showView } from './views.mjs';
 
-const TOKEN_KEY = 'perch.oauth_token';  // sessionStorage: this tab's request token
+// sessionStorage: what this tab's sign-in is named by in X's reply: the
+// OAuth 2.0 `state` or the OAuth 1.0a request token (whichever the proxy uses).
+const TOKEN_KEY = 'perch.oauth_token';
 const CALLBACK_PATH = '/signup/callback';
 
 let perchPromise = null;
@@ -57,16 +59,17 @@ function providerUrl(text) {
 // One flow serves sign-up and sign-in: the proxy tells us which it was.
 async function beginSignIn() {
   for (const button of document.querySelectorAll('[data-action=start]')) button.disabled = true;
-  showBusy('Connecting to Twitter…', 'Asking Twitter to start signing you in.');
+  showBusy('Connecting to X…', 'Asking X to start signing you in.');
   const response = await api.startFlow();
   for (const button of document.querySelectorAll('[data-action=start]')) button.disabled = false;
   const data = response.data || {};
   const target = response.ok ? providerUrl(data.authorize_url) : '';
-  if (!target || typeof data.oauth_token !== 'string' || data.oauth_token === '') {
+  const expected = typeof data.state === 'string' ? data.state : data.oauth_token;
+  if (!target || typeof expected !== 'string' || expected === '') {
     fail(response.ok ? 'provider_error' : response.code, response.message);
     return;
   }
-  sessionStorage.setItem(TOKEN_KEY, data.oauth_token);
+  sessionStorage.setItem(TOKEN_KEY, expected);
   location.assign(target);
 }
 
@@ -83,15 +86,15 @@ async function handleCallback() {
     return;
   }
   const verdict = perch.verifyCallback(search, expected);
-  // The token is single-use and the verifier must not linger in the address
-  // bar or history: both go now, whatever the outcome.
+  // The token (state) is single-use and the verifier (code) must not linger
+  // in the address bar or history: both go now, whatever the outcome.
   sessionStorage.removeItem(TOKEN_KEY);
   history.replaceState(null, '', '/');
 
   if (verdict.outcome === 'denied') { showStart(CANCELLED_NOTICE); return; }
   if (verdict.outcome !== 'approved') { fail(verdict.outcome); return; }
 
-  showBusy('Signing you in…', 'Talking to Twitter.');
+  showBusy('Signing you in…', 'Talking to X.');
   const response = await api.exchange(search);
   performance.mark('perch:exchanged');
   if (!response.ok) {
@@ -119,7 +122,7 @@ async function handleCallback() {
   });
   showView('form');
   performance.mark('perch:form-ready');
-  announce('Your details from Twitter are filled in. Check them and create your account.');
+  announce('Your details from X are filled in. Check them and create your account.');
 }
 
 async function showHome() {

@@ -1,4 +1,4 @@
-// The registration form: pre-filled from Twitter, validated by the core as
+// The registration form: pre-filled from X, validated by the core as
 // the person types, submitted to POST /api/register.
 import * as api from './api.mjs';
 import { ALREADY_REGISTERED, USERNAME_TAKEN, describe } from './messages.mjs';

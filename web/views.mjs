@@ -1,4 +1,4 @@
-// Switching views and rendering Twitter data safely: text goes in with
+// Switching views and rendering X data safely: text goes in with
 // textContent, attributes with setAttribute, never innerHTML.
 
 const VIEWS = ['busy', 'start', 'error', 'form', 'signed-in'];

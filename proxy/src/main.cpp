@@ -19,24 +19,26 @@
 #include <openssl/crypto.h>
 #include <pthread.h>
 
-#include "store/account_store.h"
-#include "store/sqlite_account_store.h"
 #include "app/api_handlers.h"
-#include "base/clock.h"
 #include "app/config.h"
-#include "store/consumed_flows.h"
-#include "base/crypto.h"
-#include "net/http_client.h"
-#include "net/http_server.h"
-#include "base/log.h"
+#include "app/protocol_settings.h"
 #include "app/rate_limiter.h"
 #include "app/rotate_command.h"
 #include "app/routes.h"
 #include "app/sealed_flow.h"
-#include "store/session_store.h"
 #include "app/sign_command.h"
-#include "store/token_cipher.h"
+#include "base/clock.h"
+#include "base/crypto.h"
+#include "base/log.h"
+#include "net/http_client.h"
+#include "net/http_server.h"
+#include "provider/oauth2_client.h"
 #include "provider/twitter_http_client.h"
+#include "store/account_store.h"
+#include "store/consumed_flows.h"
+#include "store/session_store.h"
+#include "store/sqlite_account_store.h"
+#include "store/token_cipher.h"
 
 #ifndef PERCH_VERSION
 #define PERCH_VERSION "0.0.0"
@@ -137,9 +139,18 @@ int serve(ProxyConfig& config) {
     log->info("accounts: " + config.database);
 
     HttplibTransport transport(config.upstream);
-    TwitterHttpClient twitter({config.consumer_key, config.consumer_secret, config.callback_url, config.twitter_api,
-                               config.upstream.max_response_bytes},
-                              transport, clock, random);
+    TwitterHttpClient twitter(twitter_settings(config), transport, clock, random, log.get());
+    std::unique_ptr<OAuth2HttpClient> oauth2;
+    if (config.protocol == Protocol::oauth2) {
+        oauth2 = std::make_unique<OAuth2HttpClient>(oauth2_settings(config), transport, clock);
+        log->info(std::string("OAuth 2.0 with PKCE, ") + (config.client_secret.empty() ? "public" : "confidential") +
+                  " client; scopes: " + config.scopes);
+        if (!has_scope(config.scopes, "tweet.read") || !has_scope(config.scopes, "users.read")) {
+            log->warn("PERCH_SCOPES lacks tweet.read or users.read: X's /2/users/me needs both, so sign-ins will fail");
+        }
+    } else {
+        log->info("OAuth 1.0a");
+    }
     InMemorySessionStore sessions(session_limits(config), clock, random);
     InMemoryConsumedFlows consumed_flows(config.max_pending_flows, clock);
 
@@ -171,7 +182,7 @@ int serve(ProxyConfig& config) {
     }
     if (config.public_origin_from_listen) config.public_origin = listen_origin(config.listen_host, port.value());
     router = std::make_unique<Router>(AppContext{config, twitter, sessions, flow_seal, consumed_flows, accounts, clock, random, log.get(),
-                                                 start_limiter.get(), exchange_limiter.get()},
+                                                 start_limiter.get(), exchange_limiter.get(), oauth2.get()},
                                       api_routes());
 
     std::error_code error;

@@ -1,5 +1,5 @@
-// verify_callback against a fixed expected token: never crashes, and only an
-// exact, well-formed match with a verifier is ever approved.
+// verify_callback against a fixed expected token (or state): never crashes, and
+// only an exact, well-formed match with a verifier (or code) is ever approved.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -13,7 +13,34 @@ namespace {
 
 const std::string expected_token = "NPcudxy0yU5T3tBzho7iCotZ3cnetKwcTIRlX0iwRl0";
 
+// The OAuth 2.0 shape: only an exact, well-formed state with a code, and no error, is approved.
+void check_oauth2_result(const perch::CallbackResult& result, std::string_view search, std::string_view expected) {
+    PERCH_FUZZ_CHECK(result.oauth_token.empty() && result.oauth_verifier.empty());
+    const bool refused = result.outcome == perch::CallbackOutcome::denied ||
+                         result.outcome == perch::CallbackOutcome::provider_refused;
+    if (!refused) PERCH_FUZZ_CHECK(result.error.empty() && result.error_description.empty());
+    if (result.outcome != perch::CallbackOutcome::approved) {
+        PERCH_FUZZ_CHECK(result.state.empty() && result.code.empty());
+        return;
+    }
+    PERCH_FUZZ_CHECK(!expected.empty());
+    PERCH_FUZZ_CHECK(result.state == expected);
+    PERCH_FUZZ_CHECK(!result.code.empty() && result.code.size() <= perch::max_code_length);
+    PERCH_FUZZ_CHECK(perch::is_token_text(result.state) && perch::is_token_text(result.code));
+    const auto params = perch::parse_query(search);
+    PERCH_FUZZ_CHECK(params.ok());
+    PERCH_FUZZ_CHECK(perch::count_params(params.value(), "state") == 1);
+    PERCH_FUZZ_CHECK(perch::count_params(params.value(), "code") == 1);
+    PERCH_FUZZ_CHECK(perch::count_params(params.value(), "error") == 0);
+    PERCH_FUZZ_CHECK(perch::count_params(params.value(), "oauth_token") == 0);
+}
+
 void check_result(const perch::CallbackResult& result, std::string_view search, std::string_view expected) {
+    if (result.shape == perch::CallbackShape::oauth2) {
+        check_oauth2_result(result, search, expected);
+        return;
+    }
+    PERCH_FUZZ_CHECK(result.state.empty() && result.code.empty() && result.error.empty());
     if (result.outcome != perch::CallbackOutcome::approved) {
         PERCH_FUZZ_CHECK(result.oauth_token.empty());
         PERCH_FUZZ_CHECK(result.oauth_verifier.empty());

@@ -35,8 +35,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const auto result = perch::map_profile(input);
     if (!result.ok()) {
         const auto code = result.error().code;
+        // provider_error: X's {"errors":[...]} answer without data.
         PERCH_FUZZ_CHECK(code == perch::ErrorCode::invalid_json || code == perch::ErrorCode::too_long ||
-                         code == perch::ErrorCode::missing_field || code == perch::ErrorCode::invalid_field);
+                         code == perch::ErrorCode::missing_field || code == perch::ErrorCode::invalid_field ||
+                         code == perch::ErrorCode::provider_error);
         PERCH_FUZZ_CHECK(!result.error().message.empty());
         return 0;
     }

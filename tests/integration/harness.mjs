@@ -341,3 +341,29 @@ export function recordedSecrets(recorded) {
   }
   return secrets;
 }
+
+// The OAuth 2.0 client both perch-emulator and perch-proxy are given.
+export const clientId = 'perch-it-client-id';
+// Random per run, like the consumer secret.
+export const clientSecret = `perch-it-client-secret-${process.pid}-${Date.now().toString(36)}`;
+
+// perch-emulator with the OAuth 2.0 client registered (confidential unless
+// `publicClient`), redirect URI = callbackUrl exactly.
+export async function startOAuth2Emulator(stack, { publicClient = false, extraArgs = [] } = {}) {
+  const args = ['--client-id', clientId, '--allowed-redirect', callbackUrl];
+  if (!publicClient) args.push('--client-secret', clientSecret);
+  return startEmulator(stack, [...args, ...extraArgs]);
+}
+
+// perch-proxy speaking OAuth 2.0 (inferred from PERCH_CLIENT_ID alone) to
+// `emulator`; the client secret goes in through the environment unless
+// `publicClient`.
+export async function startOAuth2Proxy(stack, emulator, { publicClient = false, flags = {}, env = {} } = {}) {
+  const secretEnv = publicClient ? {} : { PERCH_CLIENT_SECRET: clientSecret };
+  return startProxy(stack, null, {
+    '--consumer-key': null, '--twitter-api': null, ...noRateLimits, ...flags,
+  }, {
+    PERCH_CLIENT_ID: clientId, PERCH_X_API: emulator.url,
+    PERCH_X_AUTHORIZE_URL: `${emulator.url}/i/oauth2/authorize`, PERCH_CONSUMER_SECRET: '', ...secretEnv, ...env,
+  });
+}

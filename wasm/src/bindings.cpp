@@ -40,8 +40,15 @@ val verify_callback_js(val search, val expected_token) {
     CallbackResult result = verify_callback(bounded_string(search), bounded_string(expected_token));
     val out = val::object();
     out.set("outcome", js_string(to_string(result.outcome)));
-    out.set("oauthToken", js_string(result.oauth_token));
-    out.set("oauthVerifier", js_string(result.oauth_verifier));
+    if (result.shape == CallbackShape::oauth2) {
+        out.set("state", js_string(result.state));
+        out.set("code", js_string(result.code));
+        out.set("error", js_string(result.error));
+        out.set("errorDescription", js_string(result.error_description));
+    } else {
+        out.set("oauthToken", js_string(result.oauth_token));
+        out.set("oauthVerifier", js_string(result.oauth_verifier));
+    }
     return out;
 }
 

@@ -54,7 +54,7 @@ RouteResult register_route(const HttpRequest& request, AppContext& context) {
     }
 
     const NewAccount account{identity->user_id, std::move(form).value(), verified_picture(context, *identity),
-                             identity->access_token, identity->access_token_secret};
+                             identity->access_token, identity->access_token_secret, identity->oauth2};
     // One transaction: the account exists completely or not at all.
     auto registered = context.accounts.register_account(account);
     if (!registered) {

@@ -3,16 +3,14 @@
 #include <utility>
 
 #include "app/account_handlers.h"
-#include "store/account_store.h"
+#include "app/flow_cookies.h"
+#include "app/oauth2_handlers.h"
+#include "app/route_support.h"
+#include "app/sign_in.h"
 #include "core/api_types.h"
 #include "core/callback.h"
-#include "core/constant_time.h"
-#include "app/cookies.h"
-#include "app/flow_cookies.h"
-#include "core/json_input.h"
-#include "base/log.h"
 #include "core/query.h"
-#include "app/rate_limiter.h"
+#include "store/account_store.h"
 
 namespace perch {
 namespace {
@@ -20,36 +18,6 @@ namespace {
 // Passed to verify_callback when this browser never started the callback's
 // token, so the core itself reports the mismatch. Not a token we ever issue.
 constexpr std::string_view no_such_flow = "perch-no-pending-flow";
-
-// The operator's detail (Twitter's own words and what to fix) goes to the log;
-// the person gets a stable message. The detail may quote a provider body
-// (an HTML error page, say), which has no place in our JSON.
-ApiError provider_error(AppContext& context, std::string_view step, const ProviderFailure& failure) {
-    const bool timeout = failure.kind == ProviderFailure::Kind::timeout;
-    if (context.log != nullptr) {
-        context.log->warn(std::string(timeout ? "provider_timeout" : "provider_error") + " at " +
-                          std::string(step) + ": " + failure.message);
-    }
-    if (timeout) return ApiError{504, "provider_timeout", "Twitter did not answer in time. Please try again."};
-    return ApiError{502, "provider_error", "Twitter could not complete the sign-in. Please try again later."};
-}
-
-ApiError callback_error(CallbackOutcome outcome) {
-    switch (outcome) {
-        case CallbackOutcome::denied:
-            return ApiError{400, "denied", "Sign-in was cancelled on Twitter."};
-        case CallbackOutcome::no_session:
-            return ApiError{400, "no_session", "There is no sign-in in progress in this browser."};
-        case CallbackOutcome::missing_params:
-            return ApiError{400, "missing_params", "Twitter's answer is missing oauth_token or oauth_verifier."};
-        case CallbackOutcome::token_mismatch:
-            return ApiError{400, "token_mismatch", "This answer does not belong to a sign-in started here."};
-        case CallbackOutcome::malformed:
-        case CallbackOutcome::approved:
-            break;
-    }
-    return ApiError{400, "malformed", "Twitter's answer is malformed."};
-}
 
 // The one token this callback is about: its oauth_token, or for a Cancel its
 // `denied` value; empty when there is none or it is ambiguous.
@@ -62,26 +30,6 @@ std::string callback_token(std::string_view callback_query) {
     return {};
 }
 
-ApiError replayed() { return ApiError{409, "replayed", "This sign-in was already completed; start again."}; }
-
-// This browser's flow for the callback's token, compared in constant time.
-const BrowserFlow* find_flow(const BrowserFlows& flows, std::string_view token) {
-    if (token.empty()) return nullptr;
-    const BrowserFlow* found = nullptr;
-    for (const BrowserFlow& flow : flows.kept) {
-        if (constant_time_equal(flow.flow.id, token) && found == nullptr) found = &flow;
-    }
-    return found;
-}
-
-// Every answer about a flow the exchange used up also clears its cookie.
-RouteResult forgetting(const BrowserFlow* flow, const AppContext& context, RouteResult result) {
-    if (flow == nullptr) return result;
-    std::pair<std::string, std::string> header{"Set-Cookie", expired_flow_cookie(context.config, flow->cookie_name)};
-    if (result) result.value().headers.push_back(std::move(header));
-    else result.error().headers.push_back(std::move(header));
-    return result;
-}
 
 // The consumed flow's exchange with the provider, once (never retried), and
 // the session for the person it identified.
@@ -109,24 +57,16 @@ RouteResult complete_sign_in(AppContext& context, const PendingFlow& flow, const
         }
     }
 
-    nlohmann::json body = account ? nlohmann::json{{"status", "signed_in"}, {"user", api::to_json(to_api_user(*account))}}
-                                  : nlohmann::json{{"status", "new"}, {"twitter_user", user.user}};
-    NewSession fresh{TwitterIdentity{access_token.user_id, access_token.screen_name, access_token.token,
-                                     access_token.secret, std::move(user.user)},
-                     account ? std::optional<std::int64_t>(account->id) : std::nullopt, key};
-    // A new id for the new identity: a session this browser had before ends.
-    if (previous_session) context.sessions.destroy(*previous_session);
-    const std::optional<std::string> id = context.sessions.create(std::move(fresh));
-    if (!id) return ApiError{503, "busy", "Too many people are signed in right now; try again shortly."};
-
-    HttpResponse response = json_response(body);
-    response.headers.emplace_back("Set-Cookie", session_cookie(context.config, *id));
-    return response;
+    return start_session(context,
+                         TwitterIdentity{access_token.user_id, access_token.screen_name, access_token.token,
+                                         access_token.secret, std::move(user.user), std::nullopt},
+                         account, key, previous_session);
 }
 
 }  // namespace
 
 RouteResult start_route(const HttpRequest& request, AppContext& context) {
+    if (context.config.protocol == Protocol::oauth2) return oauth2_start_route(request, context);
     // Before anything that costs: no call to Twitter for a refused start.
     if (auto limited = check_rate_limit(request, context, context.start_limiter)) return *limited;
     if (auto error = check_empty_body(request.body)) return *error;
@@ -141,18 +81,12 @@ RouteResult start_route(const HttpRequest& request, AppContext& context) {
                            context.clock.unix_seconds() + context.config.flow_ttl.count()};
     HttpResponse response = json_response(api::to_json(
         api::StartResponse{context.twitter.authenticate_url(request_token.token), request_token.token}));
-    // The browser keeps at most max_flows_per_session: the oldest make room.
-    const BrowserFlows existing = read_browser_flows(request, context.config, context.flow_seal,
-                                                     context.config.max_flows_per_session - 1);
-    for (const std::string& name : existing.to_forget) {
-        response.headers.emplace_back("Set-Cookie", expired_flow_cookie(context.config, name));
-    }
-    const std::string name = new_flow_cookie_name(context.config, context.random);
-    response.headers.emplace_back("Set-Cookie", flow_cookie(context.config, context.flow_seal, name, flow));
+    add_flow_cookies(request, context, flow, response);
     return response;
 }
 
 RouteResult exchange_route(const HttpRequest& request, AppContext& context) {
+    if (context.config.protocol == Protocol::oauth2) return oauth2_exchange_route(request, context);
     if (auto limited = check_rate_limit(request, context, context.exchange_limiter)) return *limited;
     auto parsed = api::parse_exchange_request(request.body);
     if (!parsed) return request_body_error(parsed.error());
@@ -162,7 +96,7 @@ RouteResult exchange_route(const HttpRequest& request, AppContext& context) {
         read_browser_flows(request, context.config, context.flow_seal, context.config.max_flows_per_session);
     const std::optional<std::string> session = current_session_id(request, context.config, context.sessions);
     const std::string token = callback_token(query);
-    const BrowserFlow* flow = find_flow(flows, token);
+    const BrowserFlow* flow = find_flow(flows, FlowProtocol::oauth1, token);
     // This browser's own session came from this flow: its callback was used here.
     const bool used_here = flow == nullptr && session && !token.empty() &&
                            context.sessions.made_by(*session, context.flow_seal.key_of(FlowProtocol::oauth1, token));

@@ -13,6 +13,7 @@
 namespace perch {
 
 // POST /api/twitter/start  (body: empty or {})
+// With config.protocol oauth2 this is oauth2_start_route (app/oauth2_handlers.h).
 //   429 rate_limited (Retry-After) before anything else, when the client is over its limit;
 //   200 {"authorize_url","oauth_token"} + a new flow cookie (flow_cookies.h) holding
 //       the sealed flow: the server keeps nothing for it. The browser's oldest
@@ -23,6 +24,7 @@ namespace perch {
 RouteResult start_route(const HttpRequest& request, AppContext& context);
 
 // POST /api/twitter/exchange  {"callback_query": "<location.search>"}
+// With config.protocol oauth2 this is oauth2_exchange_route (app/oauth2_handlers.h).
 // Finds this browser's flow (flow cookie) for the callback's oauth_token (or
 // `denied` value), in this order:
 //   429 rate_limited (Retry-After) when the client is over its limit;

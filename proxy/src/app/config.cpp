@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 #include <openssl/crypto.h>
 
+#include "app/protocol_settings.h"
 #include "app/settings.h"
 #include "core/text.h"
 #include "store/token_cipher.h"
@@ -15,12 +16,6 @@
 namespace perch {
 
 namespace {
-
-constexpr std::size_t max_credential_length = 256;
-
-bool printable_without_space(std::string_view text) {
-    return std::all_of(text.begin(), text.end(), [](char c) { return c > 0x20 && c < 0x7f; });
-}
 
 // CLI11's parse of the command line: nullopt to go on, or what to answer instead
 // (the --help or --version text to print, or a one-line error).
@@ -64,6 +59,7 @@ struct ProxySetting {
         integer,      // within [min, max]; `set` stores it, `get` gives the default
         secret,       // a value-or-file pair with the next row; `secret` reads and stores it
         secret_file,  // the _FILE half of the row before it
+        rule,         // no variable: `rule` checks the rows above that depend on each other
     };
     const char* env;
     const char* flag;
@@ -76,6 +72,7 @@ struct ProxySetting {
     long long (*get)(const ProxyConfig&) = nullptr;
     void (*set)(ProxyConfig&, long long) = nullptr;
     std::optional<Error> (*secret)(ProxyConfig&, const Settings&, const Setting& direct, const Setting& file) = nullptr;
+    std::optional<Error> (*rule)(ProxyConfig&, const ValueOf&) = nullptr;
 };
 
 using Kind = ProxySetting::Kind;
@@ -100,22 +97,8 @@ ProxySetting secret(const char* env, const char* flag, const char* help,
 ProxySetting secret_file(const char* env, const char* flag, const char* help) {
     return ProxySetting{env, flag, help, Kind::secret_file};
 }
-
-std::optional<Error> read_consumer_secret(ProxyConfig& config, const Settings& s, const Setting& direct,
-                                          const Setting& file) {
-    auto consumer_secret = secret_value(s, direct, file);
-    if (!consumer_secret) return consumer_secret.error();
-    if (!consumer_secret.value() || consumer_secret.value()->empty()) {
-        return Error{ErrorCode::missing_field, std::string(direct.env) + " or " + file.env + " (" + direct.flag +
-                                                   "[-file]) is required"};
-    }
-    if (consumer_secret.value()->size() > max_credential_length ||
-        !printable_without_space(*consumer_secret.value())) {
-        return Error{ErrorCode::invalid_field,
-                     "the consumer secret must be 1 to 256 printable ASCII characters without spaces"};
-    }
-    config.consumer_secret = *consumer_secret.value();
-    return std::nullopt;
+ProxySetting rule(const char* name, std::optional<Error> (*check)(ProxyConfig&, const ValueOf&)) {
+    return ProxySetting{name, nullptr, nullptr, Kind::rule, nullptr, nullptr, 0, 0, nullptr, nullptr, nullptr, check};
 }
 
 // Accounts are stored with their Twitter tokens sealed under this key, so the
@@ -126,28 +109,6 @@ std::optional<Error> read_token_key(ProxyConfig& config, const Settings& s, cons
     if (!token_key) return token_key.error();
     config.token_key = token_key.value();
     OPENSSL_cleanse(token_key.value().data(), token_key.value().size());
-    return std::nullopt;
-}
-
-std::optional<Error> parse_consumer_key(ProxyConfig& config, const Value& value) {
-    if (value.text.size() > max_credential_length || !printable_without_space(value.text)) {
-        return bad(value.source, "must be 1 to 256 printable ASCII characters without spaces");
-    }
-    config.consumer_key = value.text;
-    return std::nullopt;
-}
-
-std::optional<Error> parse_twitter_api(ProxyConfig& config, const Value& value) {
-    auto url = parse_http_url(value.text);
-    if (!url || url.value().target.find('?') != std::string::npos) {
-        return bad(value.source, "must be an absolute http(s) URL without query, e.g. https://api.twitter.com");
-    }
-    if (url.value().scheme == "http" && !is_loopback_host(url.value().host)) {
-        return bad(value.source, "may use plain http only for a loopback host (127.0.0.1, ::1, localhost)");
-    }
-    std::string path = url.value().target;
-    while (!path.empty() && path.back() == '/') path.pop_back();
-    config.twitter_api = url_origin(url.value()) + path;
     return std::nullopt;
 }
 
@@ -205,12 +166,29 @@ long long count_of(const Duration& duration) {
 // error is the one reported) and listed by --help.
 const std::vector<ProxySetting>& proxy_settings() {
     static const std::vector<ProxySetting> table = {
-        required_text("PERCH_CONSUMER_KEY", "--consumer-key", "Twitter app consumer key (required)", parse_consumer_key),
+        // The protocol first: which rows below apply depends on it.
+        text("PERCH_PROTOCOL", "--protocol",
+             "oauth2 or oauth1 (default: oauth2 when PERCH_CLIENT_ID is set, oauth1 when PERCH_CONSUMER_KEY is)",
+             parse_protocol),
+        rule("protocol", choose_protocol),
+        text("PERCH_CLIENT_ID", "--client-id", "X app OAuth 2.0 client ID (required for oauth2)", parse_client_id),
+        secret("PERCH_CLIENT_SECRET", "--client-secret",
+               "OAuth 2.0 client secret: set for a confidential client (Web App), unset for a public one",
+               read_client_secret),
+        secret_file("PERCH_CLIENT_SECRET_FILE", "--client-secret-file", "file holding the client secret"),
+        text("PERCH_X_AUTHORIZE_URL", "--x-authorize-url", "OAuth 2.0 consent page", parse_authorize_url,
+             [](const ProxyConfig& c) { return c.x_authorize_url; }),
+        text("PERCH_SCOPES", "--scopes", "OAuth 2.0 scopes; add users.email for the email", parse_scopes,
+             [](const ProxyConfig& c) { return "\"" + c.scopes + "\""; }),
+        text("PERCH_CONSUMER_KEY", "--consumer-key", "X app OAuth 1.0a consumer key (required for oauth1)",
+             parse_consumer_key),
         secret("PERCH_CONSUMER_SECRET", "--consumer-secret", "consumer secret (or use the _FILE form)",
                read_consumer_secret),
         secret_file("PERCH_CONSUMER_SECRET_FILE", "--consumer-secret-file", "file holding the consumer secret"),
-        text("PERCH_TWITTER_API", "--twitter-api", "provider base URL", parse_twitter_api,
+        rule("API names", check_api_names),
+        text("PERCH_X_API", "--x-api", "X API base URL", parse_x_api,
              [](const ProxyConfig& c) { return c.twitter_api; }),
+        text("PERCH_TWITTER_API", "--twitter-api", "older name of PERCH_X_API", parse_x_api),
         text("PERCH_LISTEN", "--listen", "host:port to listen on; port 0 = any", parse_listen_setting,
              [](const ProxyConfig& c) { return c.listen_host + ":" + std::to_string(c.listen_port); }),
         text("PERCH_PUBLIC_ORIGIN", "--public-origin",
@@ -305,15 +283,21 @@ std::string help_of(const ProxySetting& row) {
     return help;
 }
 
-// What no single row can check: settings that depend on each other.
-std::optional<Error> check_together(ProxyConfig& config, const Settings& s,
-                                    const std::vector<const Setting*>& declared) {
-    const auto value_of = [&](std::string_view env) -> std::optional<Value> {
+// A declared setting's value by its variable's name (rule rows declare none).
+ValueOf values_of(const Settings& s, const std::vector<const Setting*>& declared) {
+    return [&s, &declared](std::string_view env) -> std::optional<Value> {
         for (const Setting* setting : declared) {
-            if (setting->env == env) return s.get(*setting);
+            if (setting != nullptr && setting->env == env) return s.get(*setting);
         }
         return std::nullopt;
     };
+}
+
+// What no single row can check: settings that depend on each other (the
+// protocol's are rule rows of the table, as which rows apply depends on them).
+std::optional<Error> check_together(ProxyConfig& config, const Settings& s,
+                                    const std::vector<const Setting*>& declared) {
+    const ValueOf value_of = values_of(s, declared);
     if (config.public_origin_from_listen) {
         if (config.listen_host == "0.0.0.0" || config.listen_host == "::") {
             return Error{ErrorCode::missing_field,
@@ -340,6 +324,10 @@ std::optional<Error> check_together(ProxyConfig& config, const Settings& s,
 
 }  // namespace
 
+std::string_view to_string(Protocol protocol) {
+    return protocol == Protocol::oauth1 ? "oauth1" : "oauth2";
+}
+
 EnvLookup process_env() {
     return [](const char* name) -> std::optional<std::string> {
         const char* value = std::getenv(name);
@@ -351,8 +339,8 @@ EnvLookup process_env() {
 
 Result<LoadedConfig> load_config(int argc, const char* const* argv, const EnvLookup& env,
                                  const std::string& version) {
-    CLI::App app{"perch-proxy: signs Twitter (X) OAuth 1.0a sign-ins for a single-page site; "
-                 "the only place the consumer secret lives."};
+    CLI::App app{"perch-proxy: runs \"Sign up with X\" (OAuth 2.0 with PKCE, or OAuth 1.0a) for a "
+                 "single-page site; the only place the client secret lives."};
     app.name("perch-proxy");
     app.footer("Flags win over environment variables. Prefer *_FILE variables for secrets.\n"
                "Key rotation: perch-proxy rotate-token-key  (re-seals every stored token under a new "
@@ -363,15 +351,22 @@ Result<LoadedConfig> load_config(int argc, const char* const* argv, const EnvLoo
     Settings settings(app, env);
     const auto& table = proxy_settings();
     std::vector<const Setting*> declared;
-    for (const ProxySetting& row : table) declared.push_back(&settings.add(row.env, row.flag, help_of(row)));
+    for (const ProxySetting& row : table) {
+        declared.push_back(row.kind == Kind::rule ? nullptr : &settings.add(row.env, row.flag, help_of(row)));
+    }
+    const ValueOf value_of = values_of(settings, declared);
 
     if (auto answer = parse_command_line<ProxyConfig>(app, argc, argv, version)) return std::move(*answer);
 
     LoadedConfig loaded;
     ProxyConfig& config = loaded.config;
-    const Setting* token_key = nullptr;
+    std::vector<const Setting*> secrets;  // wiped once read: a flag's copy must not linger
     for (std::size_t i = 0; i < table.size(); ++i) {
         const ProxySetting& row = table[i];
+        if (row.kind == Kind::rule) {
+            if (auto error = row.rule(config, value_of)) return *error;
+            continue;
+        }
         const Setting& setting = *declared[i];
         std::optional<Error> error;
         switch (row.kind) {
@@ -390,15 +385,17 @@ Result<LoadedConfig> load_config(int argc, const char* const* argv, const EnvLoo
             }
             case Kind::secret:
                 error = row.secret(config, settings, setting, *declared[i + 1]);
-                if (std::string_view(row.env) == "PERCH_TOKEN_KEY") token_key = &setting;
+                secrets.push_back(&setting);
                 break;
             case Kind::secret_file:
                 break;  // read with the row before it
+            case Kind::rule:
+                break;  // checked above
         }
         if (error) return *error;
     }
+    for (const Setting* secret : secrets) settings.wipe(*secret);
     if (auto error = check_together(config, settings, declared)) return *error;
-    if (token_key != nullptr) settings.wipe(*token_key);
     return loaded;
 }
 

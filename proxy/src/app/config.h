@@ -17,14 +17,33 @@
 
 namespace perch {
 
+// Which OAuth the proxy speaks to X (PERCH_PROTOCOL).
+enum class Protocol { oauth2, oauth1 };
+
+std::string_view to_string(Protocol protocol);
+
 struct ProxyConfig {
-    // OAuth consumer credentials (PERCH_CONSUMER_KEY, PERCH_CONSUMER_SECRET[_FILE]).
+    // PERCH_PROTOCOL; when unset, oauth2 if PERCH_CLIENT_ID is set, oauth1 if
+    // PERCH_CONSUMER_KEY is (both or neither: a configuration error).
+    // load_config always sets it; a config made in code starts on OAuth 1.0a.
+    Protocol protocol = Protocol::oauth1;
+    // OAuth 1.0a consumer credentials (PERCH_CONSUMER_KEY, PERCH_CONSUMER_SECRET[_FILE]).
     std::string consumer_key;
     std::string consumer_secret;  // never logged, never in a message
+    // OAuth 2.0 client (PERCH_CLIENT_ID, PERCH_CLIENT_SECRET[_FILE]). With a
+    // secret the proxy is a confidential client (HTTP Basic at the token
+    // endpoint); without one a public client (client_id in the body).
+    std::string client_id;
+    std::string client_secret;  // never logged, never in a message
+    // X's consent page (PERCH_X_AUTHORIZE_URL), OAuth 2.0 only.
+    std::string x_authorize_url = "https://x.com/i/oauth2/authorize";
+    // Space-separated OAuth 2.0 scopes asked for (PERCH_SCOPES).
+    std::string scopes = "tweet.read users.read offline.access";
     // Absolute http(s) URL of the page's callback route (PERCH_CALLBACK_URL).
     std::string callback_url;
-    // Provider base URL without a trailing slash (PERCH_TWITTER_API); http only for loopback.
-    std::string twitter_api = "https://api.twitter.com";
+    // X's API base URL without a trailing slash (PERCH_X_API, or its older name
+    // PERCH_TWITTER_API), for /oauth/*, /1.1/* and /2/*; http only for loopback.
+    std::string twitter_api = "https://api.x.com";
 
     // PERCH_LISTEN, "host:port" or "[v6]:port"; port 0 = any free port.
     std::string listen_host = "127.0.0.1";

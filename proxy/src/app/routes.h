@@ -27,6 +27,7 @@ namespace perch {
 
 class AccountStore;
 class Log;
+class OAuth2Client;
 class RateLimiter;
 
 // Everything a route may use, injected; one per proxy.
@@ -43,6 +44,8 @@ struct AppContext {
     // Per-client limits for start and exchange; null = no limit.
     RateLimiter* start_limiter = nullptr;
     RateLimiter* exchange_limiter = nullptr;
+    // X's OAuth 2.0 endpoints; set when config.protocol is oauth2.
+    OAuth2Client* oauth2 = nullptr;
 };
 
 // An error a route returns; the wrapper renders {"error":{"code","message"}},

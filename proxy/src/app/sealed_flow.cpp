@@ -8,9 +8,10 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "base/key_derivation.h"
 #include "core/callback.h"
 #include "core/json_input.h"
-#include "base/key_derivation.h"
+#include "provider/pkce.h"
 
 namespace perch {
 namespace {
@@ -53,6 +54,7 @@ std::optional<std::string> from_base64url(std::string_view text) {
 
 std::optional<FlowProtocol> protocol_named(std::string_view name) {
     if (name == "oauth1") return FlowProtocol::oauth1;
+    if (name == "oauth2") return FlowProtocol::oauth2;
     return std::nullopt;
 }
 
@@ -81,6 +83,10 @@ std::optional<PendingFlow> parse_payload(std::string_view text) {
     if (!expiry->is_number_integer()) return std::nullopt;
     auto named = protocol_named(protocol->get_ref<const std::string&>());
     if (!named) return std::nullopt;
+    // An OAuth 2.0 flow's secret is its PKCE code_verifier.
+    if (*named == FlowProtocol::oauth2 && !is_code_verifier_text(secret->get_ref<const std::string&>())) {
+        return std::nullopt;
+    }
     return PendingFlow{*named, id->get<std::string>(), secret->get<std::string>(), expiry->get<std::int64_t>()};
 }
 
@@ -89,6 +95,7 @@ std::optional<PendingFlow> parse_payload(std::string_view text) {
 std::string_view to_string(FlowProtocol protocol) {
     switch (protocol) {
         case FlowProtocol::oauth1: return "oauth1";
+        case FlowProtocol::oauth2: return "oauth2";
     }
     return "oauth1";
 }

@@ -3,9 +3,8 @@
 // PERCH_TOKEN_KEY for this purpose alone, bound to where it is kept.
 //
 // Sealed payload, before encryption (JSON, version 1):
-//     {"v":1,"p":"oauth1","t":<id>,"s":<secret>,"x":<expiry, Unix seconds>}
-// The protocol tag says what id and secret are; another protocol (OAuth 2.0:
-// state and PKCE code_verifier) is another tag in the same shape. The text the
+//     {"v":1,"p":"oauth1"|"oauth2","t":<id>,"s":<secret>,"x":<expiry, Unix seconds>}
+// The protocol tag says what id and secret are (FlowProtocol). The text the
 // browser holds is the sealed bytes as unpadded URL-safe Base64.
 #pragma once
 
@@ -23,6 +22,7 @@ namespace perch {
 
 enum class FlowProtocol {
     oauth1,  // OAuth 1.0a: id = the request token (oauth_token), secret = its token secret
+    oauth2,  // OAuth 2.0: id = the `state`, secret = the PKCE code_verifier
 };
 
 std::string_view to_string(FlowProtocol protocol);

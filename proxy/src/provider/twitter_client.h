@@ -1,33 +1,13 @@
-// The provider's OAuth 1.0a endpoints, signed by the proxy.
+// The provider's OAuth 1.0a endpoints, signed by the proxy. OAuth 2.0 lives
+// beside it in provider/oauth2_client.h; both return provider/provider_result.h.
 #pragma once
 
-#include <memory>
 #include <string>
 
-#include <nlohmann/json.hpp>
-
-#include "core/result.h"
 #include "core/twitter_responses.h"
+#include "provider/provider_result.h"
 
 namespace perch {
-
-// Why a provider call failed, in the terms the API reports.
-struct ProviderFailure {
-    enum class Kind {
-        error,    // provider answered with an error or an unusable body -> 502 provider_error
-        timeout,  // no answer in time -> 504 provider_timeout
-    };
-    Kind kind;
-    std::string message;  // for operators and the JSON error: never a secret or token
-};
-
-template <typename T>
-using ProviderResult = Result<T, ProviderFailure>;
-
-struct VerifiedUser {
-    nlohmann::json user;  // the provider's user object, as received
-    std::string user_id;  // its id_str
-};
 
 // One object per proxy; thread-safe. Every call is made at most once (never retried).
 class TwitterClient {
@@ -41,7 +21,8 @@ public:
     virtual ProviderResult<AccessToken> access_token(const RequestToken& request_token,
                                                      const std::string& verifier) = 0;
     // GET /1.1/account/verify_credentials.json?include_email=true&skip_status=true&include_entities=false
-    // Fails unless the user's id_str equals access.user_id.
+    // Fails unless the user's id_str equals access.user_id. (On X's Free tier the
+    // HTTP client falls back to /2/users/me: see provider/twitter_http_client.h.)
     virtual ProviderResult<VerifiedUser> verify_credentials(const AccessToken& access) = 0;
 };
 

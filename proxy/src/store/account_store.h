@@ -15,6 +15,7 @@
 #include "core/result.h"
 #include "base/clock.h"
 #include "core/registration_form.h"
+#include "store/oauth2_grant.h"
 #include "store/stored_tokens.h"
 #include "store/token_cipher.h"
 
@@ -46,13 +47,16 @@ using AccountResult = Result<T, AccountError>;
 // What /api/register stores. The form must already have passed
 // validate_registration; the store only enforces its own limits (→ invalid):
 // twitter_id 1..64 bytes, username non-empty, every text field at most 1024
-// bytes (picture 2048), both tokens 1..1024 bytes, no NUL bytes.
+// bytes (picture 2048), both OAuth 1.0a tokens 1..1024 bytes (or both empty
+// with an OAuth 2.0 grant), no NUL bytes.
 struct NewAccount {
     std::string twitter_id;  // from the proxy's own exchange with Twitter, never from the browser
     RegistrationForm form;
     std::string picture;     // profile image URL ("" if none)
-    std::string access_token;
+    std::string access_token;         // OAuth 1.0a; both empty for an OAuth 2.0 sign-up
     std::string access_token_secret;
+    // OAuth 2.0 sign-ups: access token 1..4096 bytes, refresh token 0..4096.
+    std::optional<OAuth2Grant> oauth2;
 };
 
 struct Account {
@@ -69,6 +73,8 @@ struct Account {
     // Sealed (encrypted) tokens as stored; open them with tokens_of() or decrypt_tokens().
     std::string sealed_access_token;
     std::string sealed_access_token_secret;
+    // The OAuth 2.0 grant as stored (empty when none); open with oauth2_grant_of().
+    SealedOAuth2Grant sealed_oauth2;
 };
 
 // The account as the browser may see it: no tokens, sealed or not.
@@ -99,6 +105,16 @@ public:
     virtual AccountResult<Account> refresh_tokens_and_sign_in(std::string_view twitter_id,
                                                               std::string_view access_token,
                                                               std::string_view access_token_secret) = 0;
+
+    // A returning OAuth 2.0 user: stores the new grant (replacing the old one)
+    // and, when `signing_in`, sets last_sign_in_at = now; one statement.
+    // Errors: not_found, invalid, storage.
+    virtual AccountResult<Account> store_oauth2_grant(std::string_view twitter_id, const OAuth2Grant& grant,
+                                                      bool signing_in) = 0;
+
+    // The account's OAuth 2.0 grant, opened. Errors: not_found (no account, or
+    // no grant), token_unreadable, storage.
+    virtual AccountResult<OAuth2Grant> oauth2_grant_of(std::string_view twitter_id) = 0;
 
     // The account's Twitter tokens, opened: for the proxy's own use of them
     // (e.g. calling Twitter as that person). Errors: not_found; token_unreadable

@@ -32,6 +32,15 @@ CREATE TABLE perch_metadata (
     value BLOB NOT NULL
 ) STRICT, WITHOUT ROWID;
 )sql"},
+        // The OAuth 2.0 grant (store/oauth2_grant.h): sealed tokens, empty
+        // BLOBs or NULL when absent. An account signed up with OAuth 2.0
+        // keeps empty BLOBs in the OAuth 1.0a token columns.
+        {3, "OAuth 2.0 grant columns",
+         R"sql(
+ALTER TABLE accounts ADD COLUMN oauth2_access_token BLOB;
+ALTER TABLE accounts ADD COLUMN oauth2_refresh_token BLOB;
+ALTER TABLE accounts ADD COLUMN oauth2_expires_at INTEGER;
+)sql"},
     };
     return migrations;
 }

@@ -16,8 +16,9 @@
 #include <nlohmann/json.hpp>
 
 #include "base/clock.h"
-#include "store/consumed_flows.h"
 #include "base/crypto.h"
+#include "store/consumed_flows.h"
+#include "store/oauth2_grant.h"
 
 namespace perch {
 
@@ -45,7 +46,8 @@ struct TwitterIdentity {
     std::string screen_name;
     std::string access_token;
     std::string access_token_secret;
-    nlohmann::json user;  // verify_credentials' user object, for registration
+    nlohmann::json user;  // X's user object (v1.1, or v2's data), for registration
+    std::optional<OAuth2Grant> oauth2;  // an OAuth 2.0 sign-in's grant (then no OAuth 1.0a tokens)
 };
 
 // What a session starts with: the person the provider just identified.

@@ -22,11 +22,13 @@ constexpr std::size_t max_twitter_id = 64;
 constexpr std::size_t max_text = 1024;
 constexpr std::size_t max_picture = 2048;
 constexpr std::size_t max_token = 1024;
+constexpr std::size_t max_oauth2_token = 4096;
 
 // Column order shared by every SELECT/RETURNING below and read_account().
 constexpr const char* account_columns =
     "id, twitter_id, username, first_name, last_name, email, timezone, picture, "
-    "created_at, last_sign_in_at, access_token, access_token_secret";
+    "created_at, last_sign_in_at, access_token, access_token_secret, "
+    "oauth2_access_token, oauth2_refresh_token, oauth2_expires_at";
 
 Account read_account(const sqlite::Statement& row) {
     Account account;
@@ -42,6 +44,7 @@ Account read_account(const sqlite::Statement& row) {
     account.last_sign_in_at = row.column_text(9);
     account.sealed_access_token = row.column_blob(10);
     account.sealed_access_token_secret = row.column_blob(11);
+    account.sealed_oauth2 = SealedOAuth2Grant{row.column_blob(12), row.column_blob(13), row.column_int64(14)};
     return account;
 }
 
@@ -65,6 +68,11 @@ std::optional<AccountError> check_tokens(std::string_view token, std::string_vie
     return check_value("access_token_secret", secret, 1, max_token);
 }
 
+std::optional<AccountError> check_oauth2(const OAuth2Grant& grant) {
+    if (auto error = check_value("oauth2_access_token", grant.access_token, 1, max_oauth2_token)) return error;
+    return check_value("oauth2_refresh_token", grant.refresh_token, 0, max_oauth2_token);
+}
+
 std::optional<AccountError> check_new_account(const NewAccount& account) {
     const RegistrationForm& form = account.form;
     if (auto e = check_value("twitter_id", account.twitter_id, 1, max_twitter_id)) return e;
@@ -74,6 +82,10 @@ std::optional<AccountError> check_new_account(const NewAccount& account) {
     if (auto e = check_value("email", form.email, 0, max_text)) return e;
     if (auto e = check_value("timezone", form.timezone, 0, max_text)) return e;
     if (auto e = check_value("picture", account.picture, 0, max_picture)) return e;
+    if (account.oauth2) {
+        if (auto e = check_oauth2(*account.oauth2)) return e;
+        if (account.access_token.empty() && account.access_token_secret.empty()) return std::nullopt;
+    }
     return check_tokens(account.access_token, account.access_token_secret);
 }
 
@@ -143,6 +155,8 @@ AccountResult<Account> SqliteAccountStore::register_account(const NewAccount& ac
     // Encrypt before taking the lock: it needs no database.
     const SealedTokens sealed =
         seal_tokens(cipher_, account.twitter_id, account.access_token, account.access_token_secret);
+    const SealedOAuth2Grant sealed_oauth2 =
+        account.oauth2 ? seal_oauth2_grant(cipher_, account.twitter_id, *account.oauth2) : SealedOAuth2Grant{};
 
     std::lock_guard<std::mutex> lock(writer_->mutex);
     return guarded<Account>("register account", [&]() -> AccountResult<Account> {
@@ -169,8 +183,9 @@ AccountResult<Account> SqliteAccountStore::register_account(const NewAccount& ac
             auto insert = db.cached(
                 std::string("INSERT INTO accounts (twitter_id, username, first_name, last_name, "
                             "email, timezone, picture, access_token, access_token_secret, "
-                            "created_at, last_sign_in_at) "
-                            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10) RETURNING ") +
+                            "created_at, last_sign_in_at, oauth2_access_token, oauth2_refresh_token, "
+                            "oauth2_expires_at) "
+                            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11, ?12, ?13) RETURNING ") +
                 account_columns);
             insert->bind(1, account.twitter_id)
                 .bind(2, account.form.username)
@@ -181,7 +196,10 @@ AccountResult<Account> SqliteAccountStore::register_account(const NewAccount& ac
                 .bind(7, account.picture)
                 .bind_blob(8, sealed.token)
                 .bind_blob(9, sealed.secret)
-                .bind(10, now);
+                .bind(10, now)
+                .bind_blob(11, sealed_oauth2.access_token)
+                .bind_blob(12, sealed_oauth2.refresh_token)
+                .bind(13, sealed_oauth2.expires_at);
             if (!insert->step()) throw sqlite::Failure(0, "INSERT returned no row");
             stored = read_account(*insert);
             insert->run();
@@ -236,6 +254,46 @@ AccountResult<Account> SqliteAccountStore::refresh_tokens_and_sign_in(
         update->run();
         return account;
     });
+}
+
+AccountResult<Account> SqliteAccountStore::store_oauth2_grant(std::string_view twitter_id, const OAuth2Grant& grant,
+                                                              bool signing_in) {
+    if (auto error = check_value("twitter_id", twitter_id, 1, max_twitter_id)) return *error;
+    if (auto error = check_oauth2(grant)) return *error;
+    const std::string now = format_rfc3339_utc(clock_.unix_seconds());
+    const SealedOAuth2Grant sealed = seal_oauth2_grant(cipher_, twitter_id, grant);
+
+    std::lock_guard<std::mutex> lock(writer_->mutex);
+    return guarded<Account>("store OAuth 2.0 grant", [&]() -> AccountResult<Account> {
+        // One statement in autocommit mode: the grant and the time change together.
+        auto update = writer_->db.cached(
+            std::string("UPDATE accounts SET oauth2_access_token = ?1, oauth2_refresh_token = ?2, "
+                        "oauth2_expires_at = ?3, last_sign_in_at = CASE WHEN ?4 THEN ?5 ELSE last_sign_in_at END "
+                        "WHERE twitter_id = ?6 RETURNING ") +
+            account_columns);
+        update->bind_blob(1, sealed.access_token)
+            .bind_blob(2, sealed.refresh_token)
+            .bind(3, sealed.expires_at)
+            .bind(4, static_cast<std::int64_t>(signing_in ? 1 : 0))
+            .bind(5, now)
+            .bind(6, twitter_id);
+        if (!update->step()) return AccountError{AccountErrorKind::not_found, "no account for this Twitter id"};
+        Account account = read_account(*update);
+        update->run();
+        return account;
+    });
+}
+
+AccountResult<OAuth2Grant> SqliteAccountStore::oauth2_grant_of(std::string_view twitter_id) {
+    auto account = find_by_twitter_id(twitter_id);
+    if (!account) return account.error();
+    if (!account.value() || account.value()->sealed_oauth2.access_token.empty()) {
+        return AccountError{AccountErrorKind::not_found, "no OAuth 2.0 grant for this Twitter id"};
+    }
+    const Account& found = *account.value();
+    auto grant = open_oauth2_grant(cipher_, found.id, found.twitter_id, found.sealed_oauth2);
+    if (!grant) return AccountError{AccountErrorKind::token_unreadable, grant.error().message};
+    return std::move(grant).value();
 }
 
 AccountResult<AccessTokens> SqliteAccountStore::tokens_of(std::string_view twitter_id) {

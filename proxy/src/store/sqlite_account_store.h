@@ -54,6 +54,9 @@ public:
     AccountResult<std::optional<Account>> find_by_id(std::int64_t id) override;
     AccountResult<Account> refresh_tokens_and_sign_in(std::string_view twitter_id, std::string_view access_token,
                                                       std::string_view access_token_secret) override;
+    AccountResult<Account> store_oauth2_grant(std::string_view twitter_id, const OAuth2Grant& grant,
+                                              bool signing_in) override;
+    AccountResult<OAuth2Grant> oauth2_grant_of(std::string_view twitter_id) override;
     AccountResult<AccessTokens> tokens_of(std::string_view twitter_id) override;
     AccountResult<AccessTokens> decrypt_tokens(const Account& account) const override;
     AccountResult<std::int64_t> count() override;

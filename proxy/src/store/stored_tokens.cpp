@@ -9,9 +9,15 @@ namespace {
 constexpr std::string_view access_token_field = "access_token";
 constexpr std::string_view access_token_secret_field = "access_token_secret";
 
-// "perch.accounts.<field>\0<twitter id>": field names contain no NUL and Twitter
-// ids are checked to contain none, so the encoding is unambiguous.
 std::string token_binding(std::string_view field, std::string_view twitter_id) {
+    return stored_token_binding(field, twitter_id);
+}
+
+}  // namespace
+
+// Field names contain no NUL and Twitter ids are checked to contain none, so
+// the encoding is unambiguous.
+std::string stored_token_binding(std::string_view field, std::string_view twitter_id) {
     std::string binding = "perch.accounts.";
     binding.append(field);
     binding.push_back('\0');
@@ -19,16 +25,16 @@ std::string token_binding(std::string_view field, std::string_view twitter_id) {
     return binding;
 }
 
-}  // namespace
-
 SealedTokens seal_tokens(const TokenCipher& cipher, std::string_view twitter_id,
                          std::string_view token, std::string_view secret) {
+    if (token.empty() && secret.empty()) return SealedTokens{};
     return SealedTokens{cipher.seal(token, token_binding(access_token_field, twitter_id)),
                         cipher.seal(secret, token_binding(access_token_secret_field, twitter_id))};
 }
 
 Result<AccessTokens> open_tokens(const TokenCipher& cipher, std::int64_t row_id,
                                  std::string_view twitter_id, const SealedTokens& sealed) {
+    if (sealed.token.empty() && sealed.secret.empty()) return AccessTokens{};
     auto token = cipher.open(sealed.token, token_binding(access_token_field, twitter_id));
     auto secret = cipher.open(sealed.secret, token_binding(access_token_secret_field, twitter_id));
     if (!token || !secret) {

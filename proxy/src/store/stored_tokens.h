@@ -25,7 +25,13 @@ struct SealedTokens {
     std::string secret;  // the accounts.access_token_secret BLOB
 };
 
+// "perch.accounts.<field>\0<twitter id>": the associated data a stored
+// token of column `field` is sealed with.
+std::string stored_token_binding(std::string_view field, std::string_view twitter_id);
+
 // `twitter_id` must contain no NUL byte (the store checks that before it writes).
+// An account signed up with OAuth 2.0 has no OAuth 1.0a tokens: both empty
+// seal to empty BLOBs, and two empty BLOBs open to two empty tokens.
 SealedTokens seal_tokens(const TokenCipher& cipher, std::string_view twitter_id,
                          std::string_view token, std::string_view secret);
 

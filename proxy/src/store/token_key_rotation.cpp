@@ -8,6 +8,7 @@
 #include <sqlite3.h>
 
 #include "store/migrations.h"
+#include "store/oauth2_grant.h"
 #include "store/sqlite.h"
 #include "store/stored_tokens.h"
 #include "store/token_key_check.h"
@@ -51,6 +52,8 @@ AccountResult<RotationSummary> reseal_all(sqlite::Database& db, const TokenCiphe
     for (const StoredRow& row : read_rows(db)) {
         auto tokens = open_tokens(current, row.id, row.twitter_id, row.sealed);
         if (!tokens) return AccountError{AccountErrorKind::token_unreadable, tokens.error().message};
+        // An account signed up with OAuth 2.0 has no OAuth 1.0a tokens.
+        const bool oauth1 = !tokens.value().token.empty() || !tokens.value().secret.empty();
         const SealedTokens resealed =
             seal_tokens(next, row.twitter_id, tokens.value().token, tokens.value().secret);
         wipe(tokens.value());
@@ -59,8 +62,11 @@ AccountResult<RotationSummary> reseal_all(sqlite::Database& db, const TokenCiphe
         update->bind_blob(1, resealed.token).bind_blob(2, resealed.secret).bind(3, row.id);
         update->run();
         ++summary.accounts;
-        summary.tokens += 2;
+        summary.tokens += oauth1 ? 2 : 0;
     }
+    auto oauth2 = reseal_oauth2_grants(db, current, next);
+    if (!oauth2) return AccountError{AccountErrorKind::token_unreadable, oauth2.error().message};
+    summary.tokens += oauth2.value();
     record_token_key(db, next);
     return summary;
 }

@@ -11,7 +11,7 @@ namespace perch {
 
 struct RotationSummary {
     std::int64_t accounts = 0;
-    std::int64_t tokens = 0;  // two per account: the access token and its secret
+    std::int64_t tokens = 0;  // OAuth 1.0a token and secret, OAuth 2.0 access and refresh tokens
 };
 
 // Opens every stored token of the database at `path` with `current`, re-seals

@@ -125,24 +125,70 @@ std::string read_picture(const json& user) {
     return {};
 }
 
-std::string read_email(const json& user) {
-    const json* field = find_present(user, "email");
+std::string read_email(const json& user, const char* name) {
+    const json* field = find_present(user, name);
     if (field == nullptr) return {};
     const auto* text = field->get_ptr<const std::string*>();
     return text != nullptr ? *text : std::string();
 }
 
-}  // namespace
-
-Result<Profile> map_profile(std::string_view user_json) {
-    auto parsed = parse_json(user_json);
-    if (!parsed.ok()) return parsed.error();
-    return map_profile(parsed.value());
+// The first of X's {"errors":[...]} entries, described for a message.
+std::string describe_errors(const json& errors) {
+    std::string text = "X answered with an error";
+    if (!errors.is_array() || errors.empty() || !errors.front().is_object()) return text;
+    for (const char* name : {"detail", "message", "title"}) {
+        const json* field = find_present(errors.front(), name);
+        if (field != nullptr && field->is_string()) {
+            return text + ": " + field->get<std::string>().substr(0, 200);
+        }
+    }
+    return text;
 }
+
+// A v2 user object: id (decimal text), username, name, profile_image_url,
+// confirmed_email. v2 has no time zone: the page uses the browser's.
+Result<Profile> map_v2_user(const json& user) {
+    Profile profile;
+    auto user_id = read_required_string(user, "id");
+    if (!user_id.ok()) return user_id.error();
+    if (!is_canonical_user_id(user_id.value())) {
+        return Error{ErrorCode::invalid_field, "user object has an id that is not a decimal user id"};
+    }
+    profile.user_id = std::move(user_id).value();
+
+    auto username = read_required_string(user, "username");
+    if (!username.ok()) return username.error();
+    if (username.value().empty()) return Error{ErrorCode::invalid_field, "user object has an empty username"};
+    profile.username = std::move(username).value();
+
+    if (find_present(user, "name") != nullptr) {
+        auto name = read_required_string(user, "name");
+        if (!name.ok()) return name.error();
+        profile.full_name = std::move(name).value();
+        split_name(profile.full_name, profile.first_name, profile.last_name);
+    }
+    profile.picture = read_picture(user);
+    profile.email = read_email(user, "confirmed_email");
+    return profile;
+}
+
+}  // namespace
 
 Result<Profile> map_profile(const nlohmann::json& user) {
     if (!user.is_object()) {
         return Error{ErrorCode::invalid_json, "user object is not a JSON object"};
+    }
+    // A v2 answer: {"data":{user}} (with "errors" only for partial answers),
+    // or just {"errors":[...]} when X refused.
+    if (const json* data = find_present(user, "data")) {
+        if (!data->is_object()) return Error{ErrorCode::invalid_field, "the answer's data is not a user object"};
+        return map_v2_user(*data);
+    }
+    if (const json* errors = find_present(user, "errors")) {
+        return Error{ErrorCode::provider_error, describe_errors(*errors)};
+    }
+    if (find_present(user, "screen_name") == nullptr && find_present(user, "username") != nullptr) {
+        return map_v2_user(user);
     }
     Profile profile;
 
@@ -164,8 +210,14 @@ Result<Profile> map_profile(const nlohmann::json& user) {
 
     profile.timezone = read_timezone(user);
     profile.picture = read_picture(user);
-    profile.email = read_email(user);
+    profile.email = read_email(user, "email");
     return profile;
+}
+
+Result<Profile> map_profile(std::string_view user_json) {
+    auto parsed = parse_json(user_json);
+    if (!parsed.ok()) return parsed.error();
+    return map_profile(parsed.value());
 }
 
 std::string original_size_image(std::string_view url) {

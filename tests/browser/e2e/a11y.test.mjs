@@ -27,11 +27,11 @@ const activeElement = (page) => page.evaluate(() => {
 test('keyboard only: Tab reaches the start button, focus lands on each new heading, the form is in reading order', { timeout: 90000 }, async (t) => {
   const { stack, browser, page } = await setUp(t);
   await page.keyboard.press('Tab');
-  assert.deepEqual(await activeElement(page), { tag: 'button', id: '', name: '', text: 'Sign up with Twitter' });
+  assert.deepEqual(await activeElement(page), { tag: 'button', id: '', name: '', text: 'Sign up with X' });
   const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
   assert.notEqual(outline, 'none', 'the focused button shows a focus ring');
   await page.keyboard.press('Tab');
-  assert.equal((await activeElement(page)).text, 'Sign in with Twitter');
+  assert.equal((await activeElement(page)).text, 'Sign in with X');
 
   const consent = page.waitForRequest((r) => r.isNavigationRequest() && r.url().startsWith(stack.emulator.url));
   await page.keyboard.press('Shift+Tab');

@@ -1,32 +1,14 @@
 // What the page does when the flow does not go to plan: Cancel on Twitter, a
 // tampered callback, a replayed callback, and provider faults.
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import { test } from 'node:test';
 import {
-  goThroughTwitter, launchBrowser, nextStartToken, queryDatabase, recordApiCalls, screenshot,
-  setFault, startStack, waitForView,
+  accountCount, assertClean, goThroughTwitter, nextStartToken, recordApiCalls, screenshot, setFault, setUpAtStart,
+  waitForView,
 } from './harness.mjs';
 
-async function setUp(t, options = {}) {
-  const stack = await startStack(options);
-  t.after(() => stack.stop());
-  const browser = await launchBrowser();
-  t.after(() => browser.close());
-  const page = await browser.page();
-  await page.goto(`${stack.base}/`);
-  await waitForView(page, 'Welcome to Perch');
-  return { stack, browser, page };
-}
-
-function assertClean(browser) {
-  assert.deepEqual(browser.record.problems, [], 'no CSP violation, page error or console error');
-  assert.deepEqual(browser.record.blocked, [], 'no request left 127.0.0.1');
-}
-
-// No database file yet means no account either.
-const accounts = (stack) => (fs.existsSync(stack.database)
-  ? queryDatabase(stack.database, 'SELECT count(*) AS n FROM accounts')[0].n : 0);
+const setUp = setUpAtStart;
+const accounts = accountCount;
 
 // Lets the consent decision reach the emulator but keeps the browser from
 // following its redirect to the callback (Playwright cannot route a redirect's
@@ -67,7 +49,7 @@ test('Cancel on the consent page: back at the start with "Sign-up cancelled", no
 test('a callback URL with a tampered oauth_token (or no verifier, or a duplicated token) is refused in the browser, with no call to the proxy', { timeout: 90000 }, async (t) => {
   const { stack, browser, page } = await setUp(t);
   const held = await holdCallback(page, stack);
-  await page.getByRole('button', { name: 'Sign up with Twitter' }).click();
+  await page.getByRole('button', { name: 'Sign up with X' }).click();
   await page.waitForURL((url) => url.href.startsWith(stack.emulator.url));
   await page.getByRole('button', { name: 'Authorize app' }).click();
   const genuine = new URL(await held.url);
@@ -91,8 +73,8 @@ test('a callback URL with a tampered oauth_token (or no verifier, or a duplicate
   // missing, and oauth_token given twice.
   const verifier = genuine.searchParams.get('oauth_verifier');
   const variants = [
-    [`?oauth_token=${token}`, 'Twitter’s reply was incomplete'],
-    [`?oauth_token=${token}&oauth_token=${token}&oauth_verifier=${verifier}`, 'Twitter’s reply could not be read'],
+    [`?oauth_token=${token}`, 'X’s reply was incomplete'],
+    [`?oauth_token=${token}&oauth_token=${token}&oauth_verifier=${verifier}`, 'X’s reply could not be read'],
   ];
   for (const [query, title] of variants) {
     await page.evaluate((value) => sessionStorage.setItem('perch.oauth_token', value), token);
@@ -152,8 +134,8 @@ test('provider faults: a clear error and a retry that works, at the start and at
 
   // request_token fails: the start button leads to an error, not to Twitter.
   await setFault(stack.emulator, { mode: 'http500', on: 'request_token' });
-  await page.getByRole('button', { name: 'Sign up with Twitter' }).click();
-  await waitForView(page, 'Twitter returned an error');
+  await page.getByRole('button', { name: 'Sign up with X' }).click();
+  await waitForView(page, 'X returned an error');
   assert.equal(page.url(), `${stack.base}/`);
   await screenshot(page, 'fault-start-http500');
 
@@ -166,7 +148,7 @@ test('provider faults: a clear error and a retry that works, at the start and at
   const exchanged = page.waitForResponse((r) => r.url().endsWith('/api/twitter/exchange'));
   await page.getByRole('button', { name: 'Authorize app' }).click();
   assert.equal((await exchanged).status(), 502);
-  await waitForView(page, 'Twitter returned an error');
+  await waitForView(page, 'X returned an error');
   assert.equal(await page.evaluate(() => document.activeElement.id), 'error-title');
   await screenshot(page, 'fault-exchange-http500');
 
@@ -177,13 +159,13 @@ test('provider faults: a clear error and a retry that works, at the start and at
   await page.goto(`${stack.base}/`);
   await waitForView(page, 'Welcome to Perch');
   const consent2 = page.waitForRequest((r) => r.isNavigationRequest() && r.url().startsWith(stack.emulator.url));
-  await page.getByRole('button', { name: 'Sign up with Twitter' }).click();
+  await page.getByRole('button', { name: 'Sign up with X' }).click();
   await consent2;
   await setFault(stack.emulator, { mode: 'slow', on: 'verify_credentials', slow_ms: 5000 });
   const slow = page.waitForResponse((r) => r.url().endsWith('/api/twitter/exchange'));
   await page.getByRole('button', { name: 'Authorize app' }).click();
   assert.equal((await slow).status(), 504);
-  await waitForView(page, 'Twitter is not responding');
+  await waitForView(page, 'X is not responding');
   await screenshot(page, 'fault-timeout');
 
   // Recovered provider: "Try again" goes all the way to the form.

@@ -2,6 +2,7 @@
 // perch-proxy on 127.0.0.1 (each test gets its own pair and database), and
 // Debian's chromium with a fresh temporary profile. Nothing here sleeps: every
 // wait is for a condition (a log line, a port, a DOM state) with a deadline.
+import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -165,7 +166,8 @@ export async function startProxy({ emulatorUrl, database, tokenKey, env = {} }) 
 }
 
 // An emulator, a proxy in front of it, and a fresh database — or the given
-// one (and its key), for tests where two stacks share accounts.
+// one (and its key), for tests where two stacks share accounts. `proxyEnv`
+// may be a function of the started emulator.
 export async function startStack({ emulatorArgs = [], proxyEnv = {}, database, tokenKey } = {}) {
   requireBuilt();
   const dir = tempDir('stack');
@@ -174,7 +176,8 @@ export async function startStack({ emulatorArgs = [], proxyEnv = {}, database, t
   const emulator = await startEmulator({ args: emulatorArgs });
   let proxy;
   try {
-    proxy = await startProxy({ emulatorUrl: emulator.url, database, tokenKey, env: proxyEnv });
+    const env = typeof proxyEnv === 'function' ? proxyEnv(emulator) : proxyEnv;
+    proxy = await startProxy({ emulatorUrl: emulator.url, database, tokenKey, env });
   } catch (error) {
     await emulator.stop();
     throw error;
@@ -262,7 +265,7 @@ export async function formValues(page) {
 // returning user may skip it), presses `consent` there. Resolves with the
 // callback URL the emulator redirected the browser to, once it is back on the
 // proxy's origin.
-export async function goThroughTwitter(page, stack, { button = 'Sign up with Twitter', consent = 'Authorize app' } = {}) {
+export async function goThroughTwitter(page, stack, { button = 'Sign up with X', consent = 'Authorize app' } = {}) {
   const isConsent = (url) => url.startsWith(stack.emulator.url);
   const isCallback = (url) => url.startsWith(`${stack.base}/signup/callback`);
   const navigation = (test) => page.waitForRequest((r) => r.isNavigationRequest() && test(r.url()));
@@ -393,3 +396,42 @@ export function writeMetrics(name, values) {
   all[name] = { ...values, measured_at: new Date().toISOString() };
   fs.writeFileSync(file, `${JSON.stringify(all, null, 2)}\n`);
 }
+
+// The OAuth 2.0 client the emulator registers and the proxy uses.
+export const CLIENT_ID = 'e2e-client-id';
+export const CLIENT_SECRET = 'e2e-client-secret-never-in-the-browser';
+
+// startStack's options for an OAuth 2.0 stack (a confidential client); `scopes`
+// sets PERCH_SCOPES.
+export function oauth2Stack({ scopes, emulatorArgs = [] } = {}) {
+  return {
+    emulatorArgs: ['--client-id', CLIENT_ID, '--client-secret', CLIENT_SECRET, ...emulatorArgs],
+    proxyEnv: (emulator) => ({
+      PERCH_PROTOCOL: 'oauth2', PERCH_CLIENT_ID: CLIENT_ID, PERCH_CLIENT_SECRET: CLIENT_SECRET,
+      PERCH_X_AUTHORIZE_URL: `${emulator.url}/i/oauth2/authorize`, ...(scopes ? { PERCH_SCOPES: scopes } : {}),
+    }),
+  };
+}
+
+// A stack (startStack's `options`), a browser and a page on the start view;
+// all stopped after test `t`.
+export async function setUpAtStart(t, options = {}) {
+  const stack = await startStack(options);
+  t.after(() => stack.stop());
+  const browser = await launchBrowser();
+  t.after(() => browser.close());
+  const page = await browser.page();
+  await page.goto(`${stack.base}/`);
+  await waitForView(page, 'Welcome to Perch');
+  return { stack, browser, page };
+}
+
+// No CSP violation, page error or console error, and no request beyond 127.0.0.1.
+export function assertClean(browser) {
+  assert.deepEqual(browser.record.problems, [], 'no CSP violation, page error or console error');
+  assert.deepEqual(browser.record.blocked, [], 'no request left 127.0.0.1');
+}
+
+// Accounts in the stack's database (no database file yet: none).
+export const accountCount = (stack) => (fs.existsSync(stack.database)
+  ? queryDatabase(stack.database, 'SELECT count(*) AS n FROM accounts')[0].n : 0);

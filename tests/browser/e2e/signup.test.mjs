@@ -131,7 +131,7 @@ test('sign out, then sign in again: the same account, no second one, tokens refr
   await page.reload();
   await waitForView(page, 'Welcome to Perch');
 
-  await goThroughTwitter(page, stack, { button: 'Sign in with Twitter' });
+  await goThroughTwitter(page, stack, { button: 'Sign in with X' });
   await waitForView(page, 'You’re signed in');
   assert.equal(await page.locator('#account-profile .handle').textContent(), `@${EXPECTED_FORM.username}`);
   assert.equal(await page.locator('#signup-form input[name=username]').isVisible(), false, 'no second sign-up form');

@@ -21,7 +21,7 @@ test('two tabs started in parallel both complete', { timeout: 150000 }, async (t
   // Both start at the same moment: two pending flows, a cookie each.
   const tokens = tabs.map((page) => nextStartToken(page, stack));
   const consents = tabs.map((page) => page.waitForRequest((r) => r.isNavigationRequest() && r.url().startsWith(stack.emulator.url)));
-  await Promise.all(tabs.map((page) => page.getByRole('button', { name: 'Sign up with Twitter' }).click()));
+  await Promise.all(tabs.map((page) => page.getByRole('button', { name: 'Sign up with X' }).click()));
   await Promise.all(consents);
   const [tokenA, tokenB] = await Promise.all(tokens);
   assert.notEqual(tokenA, tokenB, 'each tab has its own request token');
@@ -45,11 +45,11 @@ test('two tabs started in parallel both complete', { timeout: 150000 }, async (t
   await tabs[0].getByRole('button', { name: 'Create account' }).click();
   await waitForView(tabs[0], 'You’re signed in');
   await tabs[1].getByRole('button', { name: 'Create account' }).click();
-  await tabs[1].locator('#form-status').filter({ hasText: 'This Twitter account already has an account — sign in.' }).waitFor();
-  assert.equal(await tabs[1].evaluate(() => document.activeElement.textContent), 'Sign in with Twitter');
+  await tabs[1].locator('#form-status').filter({ hasText: 'This X account already has an account — sign in.' }).waitFor();
+  assert.equal(await tabs[1].evaluate(() => document.activeElement.textContent), 'Sign in with X');
   assert.equal(await tabs[1].getByRole('button', { name: 'Create account' }).isVisible(), false);
   await screenshot(tabs[1], 'two-tabs-already-registered');
-  await goThroughTwitter(tabs[1], stack, { button: 'Sign in with Twitter' });
+  await goThroughTwitter(tabs[1], stack, { button: 'Sign in with X' });
   await waitForView(tabs[1], 'You’re signed in');
   assert.equal(queryDatabase(stack.database, 'SELECT count(*) AS n FROM accounts')[0].n, 1);
 
@@ -58,7 +58,7 @@ test('two tabs started in parallel both complete', { timeout: 150000 }, async (t
   await waitForView(tabs[0], 'Welcome to Perch');
   await tabs[1].reload();
   await waitForView(tabs[1], 'Welcome to Perch');
-  await Promise.all(tabs.map((page) => goThroughTwitter(page, stack, { button: 'Sign in with Twitter' })));
+  await Promise.all(tabs.map((page) => goThroughTwitter(page, stack, { button: 'Sign in with X' })));
   await Promise.all(tabs.map((page) => waitForView(page, 'You’re signed in')));
   for (const [i, page] of tabs.entries()) {
     assert.equal(await page.locator('#account-profile .handle').textContent(), `@${EXPECTED_FORM.username}`);

@@ -88,7 +88,7 @@ TEST_CASE("The minimal environment gives the documented defaults") {
     CHECK(config.consumer_key == "ckey");
     CHECK(config.consumer_secret == "SUPERSECRETconsumer");
     CHECK(config.callback_url == "http://127.0.0.1:8080/signup/callback");
-    CHECK(config.twitter_api == "https://api.twitter.com");
+    CHECK(config.twitter_api == "https://api.x.com");
     CHECK(config.listen_host == "127.0.0.1");
     CHECK(config.listen_port == 8080);
     CHECK(config.public_origin == "http://127.0.0.1:8080");
@@ -157,11 +157,13 @@ TEST_CASE("--help and --version print and exit instead of running") {
 }
 
 TEST_CASE("Missing required settings are named in one line") {
-    CHECK(error_of(without(minimal_env, "PERCH_CONSUMER_KEY")) == "PERCH_CONSUMER_KEY (--consumer-key) is required");
+    CHECK(error_of(without(minimal_env, "PERCH_CONSUMER_KEY")) == "set PERCH_CLIENT_ID (OAuth 2.0, recommended) or PERCH_CONSUMER_KEY (OAuth 1.0a), or PERCH_PROTOCOL");
+    CHECK(error_of(with(without(minimal_env, "PERCH_CONSUMER_KEY"), "PERCH_PROTOCOL", "oauth1")) ==
+          "PERCH_CONSUMER_KEY (--consumer-key) is required");
     CHECK(error_of(without(minimal_env, "PERCH_CONSUMER_SECRET")) ==
           "PERCH_CONSUMER_SECRET or PERCH_CONSUMER_SECRET_FILE (--consumer-secret[-file]) is required");
     CHECK(error_of(without(minimal_env, "PERCH_CALLBACK_URL")) == "PERCH_CALLBACK_URL (--callback-url) is required");
-    CHECK(error_of(with(minimal_env, "PERCH_CONSUMER_KEY", "")) == "PERCH_CONSUMER_KEY (--consumer-key) is required");
+    CHECK(error_of(with(minimal_env, "PERCH_CONSUMER_KEY", "")) == "set PERCH_CLIENT_ID (OAuth 2.0, recommended) or PERCH_CONSUMER_KEY (OAuth 1.0a), or PERCH_PROTOCOL");
     const std::string no_key =
         "PERCH_TOKEN_KEY or PERCH_TOKEN_KEY_FILE (--token-key[-file]) is required: 64 hex digits, "
         "e.g. from openssl rand -hex 32";
@@ -232,7 +234,7 @@ TEST_CASE("The provider API must be https unless it is a loopback test base") {
     CHECK(error_of(with(minimal_env, "PERCH_TWITTER_API", "http://127.0.0.1.evil.example")) ==
           "PERCH_TWITTER_API may use plain http only for a loopback host (127.0.0.1, ::1, localhost)");
     CHECK(error_of(with(minimal_env, "PERCH_TWITTER_API", "https://api.twitter.com?x=1")) ==
-          "PERCH_TWITTER_API must be an absolute http(s) URL without query, e.g. https://api.twitter.com");
+          "PERCH_TWITTER_API must be an absolute http(s) URL without query, e.g. https://api.x.com");
 }
 
 TEST_CASE("An https public origin turns on Secure cookies and is normalised like a browser Origin") {
@@ -361,5 +363,83 @@ TEST_CASE("parse_http_url splits absolute URLs strictly") {
                             "http://[::1/", "http://a/\n", "http://exa\xc3\xa9mple.com/"}) {
         INFO(bad);
         CHECK_FALSE(parse_http_url(bad).ok());
+    }
+}
+
+namespace {
+
+const Env oauth2_env{
+    {"PERCH_CLIENT_ID", "cid-123"},
+    {"PERCH_CALLBACK_URL", "http://127.0.0.1:8080/signup/callback"},
+    {"PERCH_TOKEN_KEY", "abad1deaabad1deaabad1deaabad1deaabad1deaabad1deaabad1deaabad1dea"},
+};
+
+}  // namespace
+
+TEST_CASE("The protocol is inferred from which client credentials are set") {
+    CHECK(loaded(oauth2_env).protocol == perch::Protocol::oauth2);
+    CHECK(loaded(minimal_env).protocol == perch::Protocol::oauth1);
+    const std::string choose = "both PERCH_CLIENT_ID and PERCH_CONSUMER_KEY are set: set PERCH_PROTOCOL to oauth2 or oauth1";
+    CHECK(error_of(with(minimal_env, "PERCH_CLIENT_ID", "cid")) == choose);
+    CHECK(loaded(with(with(minimal_env, "PERCH_CLIENT_ID", "cid"), "PERCH_PROTOCOL", "oauth2")).protocol ==
+          perch::Protocol::oauth2);
+    CHECK(loaded(with(with(minimal_env, "PERCH_CLIENT_ID", "cid"), "PERCH_PROTOCOL", "oauth1")).protocol ==
+          perch::Protocol::oauth1);
+    CHECK(loaded(oauth2_env, {"--protocol", "oauth2"}).protocol == perch::Protocol::oauth2);
+    CHECK(error_of(with(oauth2_env, "PERCH_PROTOCOL", "oauth3")) == "PERCH_PROTOCOL must be oauth2 or oauth1");
+    CHECK(error_of(with(oauth2_env, "PERCH_PROTOCOL", "oauth1")) == "PERCH_CONSUMER_KEY (--consumer-key) is required");
+    CHECK(error_of(with(without(oauth2_env, "PERCH_CLIENT_ID"), "PERCH_PROTOCOL", "oauth2")) ==
+          "PERCH_CLIENT_ID (--client-id) is required for OAuth 2.0");
+}
+
+TEST_CASE("OAuth 2.0 settings have X's defaults") {
+    const ProxyConfig config = loaded(oauth2_env);
+    CHECK(config.client_id == "cid-123");
+    CHECK(config.client_secret.empty());  // a public client
+    CHECK(config.twitter_api == "https://api.x.com");
+    CHECK(config.x_authorize_url == "https://x.com/i/oauth2/authorize");
+    CHECK(config.scopes == "tweet.read users.read offline.access");
+}
+
+TEST_CASE("A client secret, from the variable or a file, makes a confidential client") {
+    CHECK(loaded(with(oauth2_env, "PERCH_CLIENT_SECRET", "SUPERSECRETclient")).client_secret == "SUPERSECRETclient");
+    TempFile file("SUPERSECRETfile\n");
+    CHECK(loaded(with(oauth2_env, "PERCH_CLIENT_SECRET_FILE", file.path())).client_secret == "SUPERSECRETfile");
+    CHECK(error_of(with(with(oauth2_env, "PERCH_CLIENT_SECRET", "SUPERSECRETa"), "PERCH_CLIENT_SECRET_FILE",
+                        file.path())) == "set only one of PERCH_CLIENT_SECRET and PERCH_CLIENT_SECRET_FILE");
+    CHECK(error_of(with(oauth2_env, "PERCH_CLIENT_SECRET", "SUPERSECRET with space")) ==
+          "the client secret must be 1 to 256 printable ASCII characters without spaces");
+    CHECK(error_of(with(oauth2_env, "PERCH_CLIENT_ID", "a:b")) ==
+          "PERCH_CLIENT_ID must be 1 to 256 printable ASCII characters without spaces or ':'");
+}
+
+TEST_CASE("PERCH_X_API and its older name PERCH_TWITTER_API name one setting") {
+    CHECK(loaded(with(oauth2_env, "PERCH_X_API", "http://127.0.0.1:9/")).twitter_api == "http://127.0.0.1:9");
+    CHECK(loaded(with(oauth2_env, "PERCH_TWITTER_API", "https://api.example")).twitter_api == "https://api.example");
+    CHECK(loaded(with(with(oauth2_env, "PERCH_TWITTER_API", "https://a.example"), "PERCH_X_API", "https://a.example"))
+              .twitter_api == "https://a.example");
+    CHECK(error_of(with(with(oauth2_env, "PERCH_TWITTER_API", "https://a.example"), "PERCH_X_API",
+                        "https://b.example")) ==
+          "PERCH_X_API and PERCH_TWITTER_API (its older name) differ: set only PERCH_X_API");
+    CHECK(error_of(with(oauth2_env, "PERCH_X_API", "http://api.x.com")) ==
+          "PERCH_X_API may use plain http only for a loopback host (127.0.0.1, ::1, localhost)");
+    auto flags = load(with(oauth2_env, "PERCH_TWITTER_API", "https://a.example"), {"--x-api", "https://b.example"});
+    REQUIRE_FALSE(flags.ok());
+    CHECK(flags.error().message == "--x-api and PERCH_TWITTER_API (its older name) differ: set only --x-api");
+}
+
+TEST_CASE("PERCH_X_AUTHORIZE_URL and PERCH_SCOPES are checked") {
+    CHECK(loaded(with(oauth2_env, "PERCH_X_AUTHORIZE_URL", "http://127.0.0.1:9/i/oauth2/authorize")).x_authorize_url ==
+          "http://127.0.0.1:9/i/oauth2/authorize");
+    CHECK(error_of(with(oauth2_env, "PERCH_X_AUTHORIZE_URL", "http://x.com/i/oauth2/authorize")) ==
+          "PERCH_X_AUTHORIZE_URL may use plain http only for a loopback host (127.0.0.1, ::1, localhost)");
+    CHECK(error_of(with(oauth2_env, "PERCH_X_AUTHORIZE_URL", "https://x.com/a?b=c")) ==
+          "PERCH_X_AUTHORIZE_URL must be an absolute http(s) URL without query, e.g. https://x.com/i/oauth2/authorize");
+    CHECK(loaded(with(oauth2_env, "PERCH_SCOPES", "tweet.read users.read users.email")).scopes ==
+          "tweet.read users.read users.email");
+    for (const char* bad : {"", " tweet.read", "tweet.read  users.read", "tweet.read\tusers.read", "a&b"}) {
+        CAPTURE(bad);
+        CHECK(error_of(with(oauth2_env, "PERCH_SCOPES", bad)) ==
+              "PERCH_SCOPES must be scopes separated by single spaces, e.g. \"tweet.read users.read offline.access\"");
     }
 }

@@ -139,8 +139,11 @@ TEST_CASE("Only the versioned payload shape opens, with token-shaped id and secr
     TokenCipher cipher(derive_key(key, flow_seal_label), random);
     auto sealed_text = [&](const std::string& payload) { return base64url(cipher.seal(payload, "perch-flow\nn")); };
     CHECK(seal.open(sealed_text(R"({"v":1,"p":"oauth1","t":"rt","s":"sec","x":5})"), "n"));
+    const std::string verifier(43, 'v');
+    CHECK(seal.open(sealed_text(R"({"v":1,"p":"oauth2","t":"st","s":")" + verifier + R"(","x":5})"), "n"));
     for (const char* bad : {R"({"v":2,"p":"oauth1","t":"rt","s":"sec","x":5})",
                             R"({"v":1,"p":"oauth2","t":"rt","s":"sec","x":5})",
+                            R"({"v":1,"p":"oauth3","t":"rt","s":"sec","x":5})",
                             R"({"v":1,"p":"oauth1","t":"r t","s":"sec","x":5})",
                             R"({"v":1,"p":"oauth1","t":"","s":"sec","x":5})",
                             R"({"v":1,"p":"oauth1","t":"rt","s":"","x":5})",

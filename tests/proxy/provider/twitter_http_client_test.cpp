@@ -338,3 +338,41 @@ TEST_CASE("A provider answer that repeats a credential is withheld from the mess
     CHECK(result.error().message ==
           "Twitter's answer was unusable (its text is withheld: it repeats a credential)");
 }
+
+TEST_CASE("A 453 answer from verify_credentials falls back to /2/users/me signed with OAuth 1.0a, from then on") {
+    Fixture f;
+    // X's Free tier answer, byte for byte in shape.
+    f.transport.answer(403, R"({"errors":[{"message":"You currently have access to a subset of X API V2 endpoints and limited v1.1 endpoints (e.g. media post, oauth) only. If you need access to this endpoint, you may need a different access level.","code":453}]})");
+    f.transport.answer(200, R"({"data":{"id":"1234567890123456789","name":"Zoë","username":"perch_user"}})");
+    f.transport.answer(200, R"({"data":{"id":"1234567890123456789","name":"Zoë","username":"perch_user"}})");
+    auto first = f.client.verify_credentials(access_token_value);
+    REQUIRE(first.ok());
+    CHECK(first.value().user_id == "1234567890123456789");
+    CHECK(first.value().user["username"] == "perch_user");
+    REQUIRE(f.transport.requests.size() == 2);
+    const OutgoingRequest& fallback = f.transport.requests[1];
+    CHECK(fallback.method == "GET");
+    CHECK(fallback.url == "http://127.0.0.1:9000/2/users/me?user.fields=id,name,username,profile_image_url");
+    const Params oauth = checked_oauth_params(fallback, "accessSECRET789");
+    CHECK(find_param(oauth, "oauth_token") == std::optional<std::string>("99-accessTOKEN"));
+
+    // Until restart, v1.1 is not asked again.
+    REQUIRE((f.client.verify_credentials(access_token_value)).ok());
+    REQUIRE(f.transport.requests.size() == 3);
+    CHECK(f.transport.requests[2].url.find("/2/users/me?") != std::string::npos);
+}
+
+TEST_CASE("Other 403 answers from verify_credentials stay failures, and the fallback checks the user") {
+    Fixture f;
+    f.transport.answer(403, R"({"errors":[{"code":326,"message":"To protect our users from spam ..."}]})");
+    auto locked = f.client.verify_credentials(access_token_value);
+    REQUIRE(!locked.ok());
+    CHECK(f.transport.requests.size() == 1);
+
+    Fixture g;
+    g.transport.answer(403, R"({"errors":[{"message":"You currently have access to a subset of X API V2 endpoints only."}]})");
+    g.transport.answer(200, R"({"data":{"id":"42","username":"someone_else"}})");
+    auto other = g.client.verify_credentials(access_token_value);
+    REQUIRE(!other.ok());
+    CHECK(other.error().message == "users/me returned a different user than the access token");
+}

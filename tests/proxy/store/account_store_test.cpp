@@ -207,7 +207,7 @@ TEST_CASE("A fresh database is migrated to the latest schema in WAL mode") {
     fixture.open();
     perch::sqlite::Database raw(fixture.path, perch::sqlite::Database::Mode::read_write);
     CHECK(raw.query_int64("PRAGMA user_version") == perch::account_migrations().back().version);
-    CHECK(raw.query_int64("PRAGMA user_version") == 2);
+    CHECK(raw.query_int64("PRAGMA user_version") == 3);
     CHECK(raw.query_int64("PRAGMA application_id") == perch::perch_application_id);
     // The key check value was recorded in the same transaction as the schema.
     CHECK(raw.query_text("SELECT hex(value) FROM perch_metadata WHERE name = 'token_key_check'") ==
@@ -215,7 +215,8 @@ TEST_CASE("A fresh database is migrated to the latest schema in WAL mode") {
     CHECK(raw.query_text("PRAGMA journal_mode") == "wal");
     CHECK(raw.query_text("SELECT group_concat(name, ',') FROM (SELECT name FROM pragma_table_info('accounts') ORDER BY cid)") ==
           "id,twitter_id,username,first_name,last_name,email,timezone,picture,access_token,"
-          "access_token_secret,created_at,last_sign_in_at");
+          "access_token_secret,created_at,last_sign_in_at,oauth2_access_token,oauth2_refresh_token,"
+          "oauth2_expires_at");
 }
 
 TEST_CASE("Reopening a database keeps its accounts and schema") {
@@ -238,16 +239,16 @@ TEST_CASE("A database with a newer schema is refused and left untouched") {
     fixture.open();
     {
         perch::sqlite::Database raw(fixture.path, perch::sqlite::Database::Mode::read_write);
-        raw.exec("PRAGMA user_version = 3");
+        raw.exec("PRAGMA user_version = 4");
     }
     const auto store = perch::SqliteAccountStore::open(fixture.options(), fixture.cipher, fixture.clock);
     REQUIRE_FALSE(store.ok());
     CHECK(store.error().kind == perch::AccountErrorKind::schema_refused);
     CHECK(store.error().message ==
-          "database schema version 3 is newer than this perch-proxy understands (2); run a newer "
+          "database schema version 4 is newer than this perch-proxy understands (3); run a newer "
           "perch-proxy or restore a backup");
     perch::sqlite::Database raw(fixture.path, perch::sqlite::Database::Mode::read_write);
-    CHECK(raw.query_int64("PRAGMA user_version") == 3);
+    CHECK(raw.query_int64("PRAGMA user_version") == 4);
 }
 
 TEST_CASE("An unrelated SQLite file with tables but no Perch marker is refused and left byte for byte") {
@@ -434,7 +435,7 @@ TEST_CASE("A schema-1 database adopts the key that opens its tokens and refuses 
         CHECK(store->tokens_of("2").value().token == "2-TokenPlaintextMarker-u2");
     }
     perch::sqlite::Database raw(fixture.path, perch::sqlite::Database::Mode::read_write);
-    CHECK(raw.query_int64("PRAGMA user_version") == 2);
+    CHECK(raw.query_int64("PRAGMA user_version") == 3);
     CHECK(raw.query_int64("SELECT count(*) FROM perch_metadata WHERE name = 'token_key_check'") == 1);
     // From now on the check value decides, with or without accounts.
     raw.exec("DELETE FROM accounts");
