@@ -17,15 +17,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const ROOT = path.resolve(HERE, '../..');
-const args = process.argv.slice(2);
-const option = (name, fallback) => {
-  const at = args.indexOf(name);
-  return at >= 0 && at + 1 < args.length ? args[at + 1] : fallback;
-};
+import { ROOT, option } from './cli.mjs';
+
 const SOURCE_SITE = path.resolve(ROOT, option('--site', 'build/site'));
 const RUNS = Number(option('--runs', '9'));
 
