@@ -8,8 +8,10 @@
 #include <iterator>
 #include <system_error>
 #include <utility>
+#include <vector>
 
 #include "core/text.h"
+#include "net/gzip.h"
 
 namespace perch {
 namespace {
@@ -173,6 +175,19 @@ std::optional<HttpResponse> StaticFiles::serve(const HttpRequest& request) const
     const std::string_view type = content_type_for(file->filename().string());
     if (type.empty()) return std::nullopt;
 
+    // The HTTP layer gzips text on the fly but not application/wasm, so the
+    // module ships a gzip -9 sibling (scripts/assemble-site) sent as is.
+    std::vector<std::pair<std::string, std::string>> coding_headers;
+    if (type == "application/wasm") {
+        coding_headers.emplace_back("Vary", "Accept-Encoding");
+        if (accepts_gzip(request.header("accept-encoding"))) {
+            if (auto gzipped = inside_root(file->lexically_relative(root_).string() + ".gz")) {
+                file = std::move(gzipped);
+                coding_headers.emplace_back("Content-Encoding", "gzip");
+            }
+        }
+    }
+
     std::error_code error;
     const std::uintmax_t size = fs::file_size(*file, error);
     if (error || size > options_.max_file_bytes) return std::nullopt;
@@ -193,6 +208,7 @@ std::optional<HttpResponse> StaticFiles::serve(const HttpRequest& request) const
         not_modified.content_type.clear();  // no body, no Content-Type
         not_modified.headers.emplace_back("Cache-Control", cache_control);
         not_modified.headers.emplace_back("ETag", etag);
+        if (!coding_headers.empty()) not_modified.headers.push_back(coding_headers.front());  // Vary
         return not_modified;
     }
 
@@ -208,6 +224,7 @@ std::optional<HttpResponse> StaticFiles::serve(const HttpRequest& request) const
     // Revalidated names: a stale page paired with a new WASM module would break.
     response.headers.emplace_back("Cache-Control", cache_control);
     response.headers.emplace_back("ETag", etag);
+    response.headers.insert(response.headers.end(), coding_headers.begin(), coding_headers.end());
     // HEAD gets GET's headers; the HTTP layer sends no body for HEAD.
     response.body = std::move(body);
     return response;

@@ -40,7 +40,8 @@ struct StaticFilesOptions {
 
 // GET/HEAD only (the router answers other methods with 405). Files carry
 // an ETag and Cache-Control: no-cache, or a year's immutable caching for a
-// content-hashed name (is_content_hashed); an If-None-Match that matches it gets
+// content-hashed name (is_content_hashed); a .wasm is sent from its
+// "<name>.gz" sibling with Content-Encoding: gzip when the request accepts it; an If-None-Match that matches it gets
 // 304 with no body. A path that is
 // missing, unsafe, a directory, of an unknown type, too large, or that leaves
 // the root through a symlink gives nullopt: the router answers each the same
