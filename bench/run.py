@@ -343,7 +343,7 @@ def bench_shared_stores(bench, rows):
     sys.path.insert(0, HERE)
     from shared_stores import Postgres, Redis, nginx_round_robin
     c = 16
-    log("5. Redis + PostgreSQL, one and two instances, next to memory + SQLite")
+    log("6. Redis + PostgreSQL, one and two instances, next to memory + SQLite")
     redis = Redis(bench.scratch, free_port())
     postgres = Postgres(bench.scratch, free_port())
     try:
@@ -369,14 +369,14 @@ def bench_shared_stores(bench, rows):
                     origin = front or proxies[0].origin
                     with Measured(*proxies) as m:
                         r = run_wrk(bench, origin + "/api/twitter/start", "start.lua", c, {"PERCH_BENCH_ORIGIN": origin})
-                    rows.append(("5", f"POST /api/twitter/start, wrk — {label}", f"c={c}", f"{r['rps']:,.0f} req/s",
+                    rows.append(("6", f"POST /api/twitter/start, wrk — {label}", f"c={c}", f"{r['rps']:,.0f} req/s",
                                  f"p50 {fmt_ms(r['p50_ms'])} · p99 {fmt_ms(r['p99_ms'])} · errors {r['non2xx']} non-2xx · "
                                  f"proxies {cpu_us(sum(m.cpu), r['requests'])} CPU/req" + busy_note(m)))
                     calls0 = redis.calls()
                     with Measured(*proxies) as m:
                         f = sign_ins(bench, origin, c)
                     trips = (redis.calls() - calls0) / max(f["completed"], 1)
-                    rows.append(("5", f"full sign-ins, perch-bench-flows — {label}", f"c={c}",
+                    rows.append(("6", f"full sign-ins, perch-bench-flows — {label}", f"c={c}",
                                  f"{f['per_second']:,.0f} sign-ins/s",
                                  f"p50 {fmt_ms(f['latency']['p50_ms'])} · p99 {fmt_ms(f['latency']['p99_ms'])} · "
                                  f"errors {f['errors']} · "
@@ -541,6 +541,24 @@ def bench_browser(bench, rows):
                      "Google Benchmark, median of 5 runs)"))
 
 
+def bench_page(bench, rows):
+    log("5. the sign-up page in headless Chromium: bytes, and callback -> pre-filled form")
+    done = subprocess.run(["node", os.path.join(HERE, "browser", "callback.mjs"), "--site", bench.site,
+                           "--bin", bench.bin, "--runs", "5" if bench.quick else "9"],
+                          capture_output=True, text=True, timeout=600, cwd=ROOT)
+    if done.returncode != 0:
+        raise RuntimeError("page benchmark failed: " + done.stderr)
+    p = json.loads(done.stdout)
+    biggest = sorted(p["bytes"]["files"], key=lambda f: -f["gzip"])[:2]
+    rows.append(("5", "bytes a fresh browser downloads for / plus the callback page", "gzip -9 of each body",
+                 f"{p['bytes']['total']['gzip']:,} B gzip · {p['bytes']['total']['raw']:,} B raw",
+                 ", ".join(f"{f['path']} {f['gzip']:,} B" for f in biggest) + " · goal ≤ 60,000 B"))
+    rows.append(("5", "callback navigation → pre-filled form", f"median of {p['runs']}, fresh context each",
+                 f"{fmt_ms(p['callbackMs'])} · ×{p['ratio']:.2f} the baseline",
+                 f"baseline: a same-origin page making one fetch, {fmt_ms(p['baselineMs'])}; from requestStart; "
+                 f"load average {p['load']} · goal ≤ ×1.5"))
+
+
 # ------------------------------------------------------------------ formatting
 
 def fmt_ms(ms):
@@ -602,13 +620,15 @@ def main():
     parser.add_argument("--out", default=os.path.join(ROOT, "build/bench/results.md"))
     parser.add_argument("--seconds", type=int, default=8, help="length of each load run")
     parser.add_argument("--quick", action="store_true", help="short runs (3 s, 20,000 flows) to try the script")
-    parser.add_argument("--only", default="12345", help="sections to run, e.g. 14")
+    parser.add_argument("--site", default=os.path.join(ROOT, "build/bench/site"))
+    parser.add_argument("--only", default="123456", help="sections to run, e.g. 14")
     parser.add_argument("--proxy-flag", action="append", default=[],
                         help="extra perch-proxy flag for section 1 (repeatable), e.g. --proxy-flag=--threads=64")
     args = parser.parse_args()
 
     bench = argparse.Namespace(
         bin=os.path.abspath(args.bin), wasm_dist=os.path.abspath(args.wasm_dist), quick=args.quick,
+        site=os.path.abspath(args.site),
         seconds=3 if args.quick else args.seconds,
         memory_flows=20000 if args.quick else 100000,
         min_time=0.1 if args.quick else 0.3,
@@ -630,7 +650,7 @@ def main():
     with tempfile.TemporaryDirectory(prefix="perch-bench-") as scratch:
         bench.scratch = scratch
         sections = {"1": bench_http, "2": bench_memory, "3": bench_accounts, "4": bench_browser,
-                    "5": bench_shared_stores}
+                    "5": bench_page, "6": bench_shared_stores}
         for key in args.only:
             sections[key](bench, rows)
     load = " ".join(open("/proc/loadavg").read().split()[:3])

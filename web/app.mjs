@@ -11,8 +11,8 @@ const CALLBACK_PATH = '/signup/callback';
 
 let perchPromise = null;
 function loadPerch() {
-  // The module is only needed on the callback page, so "/" never downloads it.
-  perchPromise ??= import('/perch.mjs').then((module) => module.default());
+  // The module is only needed on the callback page; "/" merely prefetches it at idle.
+  perchPromise ??= import('/perch-web.mjs').then((module) => module.default());
   perchPromise.catch(() => { perchPromise = null; });
   return perchPromise;
 }

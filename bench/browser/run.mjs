@@ -13,13 +13,9 @@ import { gzipSync } from 'node:zlib';
 
 import { chromium } from 'playwright-core';
 
+import { ROOT, option } from './cli.mjs';
+
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const ROOT = path.resolve(HERE, '../..');
-const args = process.argv.slice(2);
-const option = (name, fallback) => {
-  const at = args.indexOf(name);
-  return at >= 0 && at + 1 < args.length ? args[at + 1] : fallback;
-};
 const DIST = path.resolve(ROOT, option('--dist', 'build/bench/wasm/dist'));
 const PAGES = Number(option('--pages', '9'));
 const STEP_MS = 60_000;

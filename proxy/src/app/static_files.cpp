@@ -8,8 +8,10 @@
 #include <iterator>
 #include <system_error>
 #include <utility>
+#include <vector>
 
 #include "core/text.h"
+#include "net/gzip.h"
 
 namespace perch {
 namespace {
@@ -78,7 +80,20 @@ std::string_view opaque_tag(std::string_view tag) {
     return tag;
 }
 
+constexpr std::string_view revalidate = "no-cache";
+constexpr std::string_view keep_for_good = "public, max-age=31536000, immutable";
+
 }  // namespace
+
+bool is_content_hashed(std::string_view file_name) {
+    constexpr std::size_t hash_length = 16;
+    const std::size_t last_dot = file_name.rfind('.');
+    if (last_dot == std::string_view::npos || last_dot < hash_length + 2) return false;
+    const std::size_t hash_dot = last_dot - hash_length - 1;
+    if (file_name[hash_dot] != '.') return false;
+    const std::string_view hash = file_name.substr(hash_dot + 1, hash_length);
+    return std::all_of(hash.begin(), hash.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
 
 std::string static_etag(std::uintmax_t size, std::int64_t mtime_ns) {
     char text[64];
@@ -160,11 +175,27 @@ std::optional<HttpResponse> StaticFiles::serve(const HttpRequest& request) const
     const std::string_view type = content_type_for(file->filename().string());
     if (type.empty()) return std::nullopt;
 
+    // The HTTP layer gzips text on the fly but not application/wasm, so the
+    // module ships a gzip -9 sibling (scripts/assemble-site) sent as is.
+    std::vector<std::pair<std::string, std::string>> coding_headers;
+    if (type == "application/wasm") {
+        coding_headers.emplace_back("Vary", "Accept-Encoding");
+        if (accepts_gzip(request.header("accept-encoding"))) {
+            if (auto gzipped = inside_root(file->lexically_relative(root_).string() + ".gz")) {
+                file = std::move(gzipped);
+                coding_headers.emplace_back("Content-Encoding", "gzip");
+            }
+        }
+    }
+
     std::error_code error;
     const std::uintmax_t size = fs::file_size(*file, error);
     if (error || size > options_.max_file_bytes) return std::nullopt;
     const auto modified = fs::last_write_time(*file, error);
     if (error) return std::nullopt;
+    // A name that carries its content's hash never changes meaning, so the
+    // browser may keep it without asking; anything else is revalidated.
+    const std::string cache_control(is_content_hashed(file->filename().string()) ? keep_for_good : revalidate);
     const std::string etag = static_etag(
         size, std::chrono::duration_cast<std::chrono::nanoseconds>(modified.time_since_epoch()).count());
 
@@ -175,8 +206,9 @@ std::optional<HttpResponse> StaticFiles::serve(const HttpRequest& request) const
         HttpResponse not_modified;
         not_modified.status = 304;
         not_modified.content_type.clear();  // no body, no Content-Type
-        not_modified.headers.emplace_back("Cache-Control", "no-cache");
+        not_modified.headers.emplace_back("Cache-Control", cache_control);
         not_modified.headers.emplace_back("ETag", etag);
+        if (!coding_headers.empty()) not_modified.headers.push_back(coding_headers.front());  // Vary
         return not_modified;
     }
 
@@ -189,9 +221,10 @@ std::optional<HttpResponse> StaticFiles::serve(const HttpRequest& request) const
     HttpResponse response;
     response.status = 200;
     response.content_type = std::string(type);
-    // Always revalidate: a stale page paired with a new WASM module would break.
-    response.headers.emplace_back("Cache-Control", "no-cache");
+    // Revalidated names: a stale page paired with a new WASM module would break.
+    response.headers.emplace_back("Cache-Control", cache_control);
     response.headers.emplace_back("ETag", etag);
+    response.headers.insert(response.headers.end(), coding_headers.begin(), coding_headers.end());
     // HEAD gets GET's headers; the HTTP layer sends no body for HEAD.
     response.body = std::move(body);
     return response;

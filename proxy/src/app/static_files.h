@@ -30,12 +30,18 @@ std::string static_etag(std::uintmax_t size, std::int64_t mtime_ns);
 // "*" or any listed tag with the same opaque part.
 bool etag_matches(std::string_view if_none_match, std::string_view etag);
 
+// True for a name like "perch.0123456789abcdef.wasm": a 16-digit lowercase
+// hex content hash before the extension (scripts/assemble-site names files so).
+bool is_content_hashed(std::string_view file_name);
+
 struct StaticFilesOptions {
     std::size_t max_file_bytes = 32 * 1024 * 1024;
 };
 
 // GET/HEAD only (the router answers other methods with 405). Files carry
-// Cache-Control: no-cache and an ETag; an If-None-Match that matches it gets
+// an ETag and Cache-Control: no-cache, or a year's immutable caching for a
+// content-hashed name (is_content_hashed); a .wasm is sent from its
+// "<name>.gz" sibling with Content-Encoding: gzip when the request accepts it; an If-None-Match that matches it gets
 // 304 with no body. A path that is
 // missing, unsafe, a directory, of an unknown type, too large, or that leaves
 // the root through a symlink gives nullopt: the router answers each the same

@@ -114,6 +114,77 @@ TEST_CASE("Files are served with their types and a revalidating cache policy") {
     CHECK(deep->body == "deep");
 }
 
+TEST_CASE("A content-hashed name is cached for good; every other file is revalidated") {
+    CHECK(is_content_hashed("perch.0123456789abcdef.wasm"));
+    CHECK(is_content_hashed("a.b.0123456789abcdef.js"));
+    CHECK_FALSE(is_content_hashed("perch.wasm"));
+    CHECK_FALSE(is_content_hashed("perch.0123456789ABCDEF.wasm"));  // lowercase only
+    CHECK_FALSE(is_content_hashed("perch.0123456789abcde.wasm"));   // 15 digits
+    CHECK_FALSE(is_content_hashed("perch-0123456789abcdef.wasm"));  // no dot before the hash
+    CHECK_FALSE(is_content_hashed(".0123456789abcdef.wasm"));       // nothing before it
+    CHECK_FALSE(is_content_hashed("0123456789abcdef"));
+
+    Site site;
+    write_file(site.root / "perch.0123456789abcdef.wasm", std::string("\0asm\1\0\0\0", 8));
+    StaticFiles files(site.root);
+    auto hashed = files.serve(get("/perch.0123456789abcdef.wasm"));
+    REQUIRE(hashed);
+    CHECK(hashed->content_type == "application/wasm");
+    REQUIRE(hashed->headers.size() == 3);  // Cache-Control, ETag, Vary
+    CHECK(hashed->headers[0] == std::make_pair(std::string("Cache-Control"),
+                                               std::string("public, max-age=31536000, immutable")));
+    HttpRequest again = get("/perch.0123456789abcdef.wasm");
+    again.headers.emplace("if-none-match", hashed->headers[1].second);
+    auto not_modified = files.serve(again);
+    REQUIRE(not_modified);
+    CHECK(not_modified->status == 304);
+    CHECK(not_modified->headers[0].second == "public, max-age=31536000, immutable");
+
+    auto plain = files.serve(get("/perch.wasm"));
+    REQUIRE(plain);
+    CHECK(plain->headers[0].second == "no-cache");
+}
+
+TEST_CASE("A .wasm is sent from its .gz sibling only to a request that accepts gzip") {
+    Site site;
+    write_file(site.root / "perch.wasm.gz", "gzipped bytes");
+    StaticFiles files(site.root);
+    auto header_of = [](const HttpResponse& response, const std::string& name) {
+        for (const auto& [key, value] : response.headers) {
+            if (key == name) return value;
+        }
+        return std::string();
+    };
+
+    HttpRequest gzip = get("/perch.wasm");
+    gzip.headers.emplace("accept-encoding", "gzip");
+    auto compressed = files.serve(gzip);
+    REQUIRE(compressed);
+    CHECK(compressed->body == "gzipped bytes");
+    CHECK(compressed->content_type == "application/wasm");
+    CHECK(header_of(*compressed, "Content-Encoding") == "gzip");
+    CHECK(header_of(*compressed, "Vary") == "Accept-Encoding");
+
+    auto plain = files.serve(get("/perch.wasm"));
+    REQUIRE(plain);
+    CHECK(plain->body == std::string("\0asm\1\0\0\0", 8));
+    CHECK(header_of(*plain, "Content-Encoding").empty());
+    CHECK(header_of(*plain, "Vary") == "Accept-Encoding");
+    CHECK(header_of(*plain, "ETag") != header_of(*compressed, "ETag"));
+
+    HttpRequest refused = get("/perch.wasm");
+    refused.headers.emplace("accept-encoding", "gzip;q=0");
+    CHECK(files.serve(refused)->body == plain->body);
+
+    // Text is compressed by the HTTP layer, never from a sibling; the sibling itself is not served.
+    write_file(site.root / "style.css.gz", "x");
+    HttpRequest css = get("/style.css");
+    css.headers.emplace("accept-encoding", "gzip");
+    CHECK(files.serve(css)->body == "body{}");
+    CHECK(header_of(*files.serve(css), "Content-Encoding").empty());
+    CHECK_FALSE(files.serve(get("/perch.wasm.gz")));
+}
+
 TEST_CASE("The ETag is weak and made of the size and modification time") {
     CHECK(static_etag(0xd4a1, 0x17f2c3b4a5d6e7f8) == "W/\"d4a1-17f2c3b4a5d6e7f8\"");
     CHECK(static_etag(0, 0) == "W/\"0-0\"");
