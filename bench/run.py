@@ -24,7 +24,9 @@ import sys
 import tempfile
 import threading
 import time
+import http.client
 import urllib.error
+import urllib.parse
 import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -296,6 +298,68 @@ def bench_http(bench, rows):
                          f"errors {f['errors']}{' (' + kinds + ')' if kinds else ''} · step p50s {steps} · "
                          f"proxy {cpu_us(m.cpu[0], f['completed'])}, emulator {cpu_us(m.cpu[1], f['completed'])} "
                          f"CPU/sign-in" + busy_note(m)))
+
+        log("1e. GET /api/auth (the reverse proxy's auth subrequest) next to GET /healthz")
+        with start_proxy(bench, emulator, *bench.proxy_flags) as proxy:
+            cookie = signed_in_cookie(proxy.origin)
+            for c in LEVELS:
+                rows.append(gets_row(bench, proxy, "/healthz", c, "", "liveness, no session"))
+                rows.append(gets_row(bench, proxy, "/api/auth", c, cookie,
+                                     "a signed-in session: session + account lookup, 204 with the identity headers"))
+
+
+def signed_in_cookie(origin):
+    """Sign up once through start → the emulator's consent (auto-approved) →
+    exchange → register, as a browser would; the session cookie it ends with."""
+    def call(method, url, body=None, cookie=None):
+        headers = {"Origin": origin}
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+        if cookie:
+            headers["Cookie"] = cookie
+        parts = urllib.parse.urlsplit(url)
+        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+        try:
+            connection.request(method, parts.path + ("?" + parts.query if parts.query else ""),
+                                body=None if body is None else json.dumps(body), headers=headers)
+            response = connection.getresponse()
+            return response.status, response.getheaders(), response.read()
+        finally:
+            connection.close()
+
+    def cookie_of(headers, prefix):
+        for name, value in headers:
+            if name.lower() == "set-cookie" and value.startswith(prefix):
+                return value.split(";", 1)[0]
+        raise RuntimeError(f"no {prefix} cookie")
+
+    status, headers, body = call("POST", origin + "/api/twitter/start", {})
+    if status != 200:
+        raise RuntimeError(f"start answered {status}")
+    flow = cookie_of(headers, "perch_flow_")
+    status, headers, _ = call("GET", json.loads(body)["authorize_url"])
+    location = dict((n.lower(), v) for n, v in headers).get("location", "")
+    if status != 302 or "?" not in location:
+        raise RuntimeError(f"consent answered {status}")
+    status, headers, _ = call("POST", origin + "/api/twitter/exchange",
+                              {"callback_query": location[location.index("?"):]}, flow)
+    if status != 200:
+        raise RuntimeError(f"exchange answered {status}")
+    session = cookie_of(headers, "perch_session=")
+    form = {"username": "bench_reader", "first_name": "Bench", "last_name": "Reader",
+            "email": "bench@example.com", "timezone": "Europe/Berlin"}
+    status, headers, _ = call("POST", origin + "/api/register", form, session)
+    if status != 201:
+        raise RuntimeError(f"register answered {status}")
+    return cookie_of(headers, "perch_session=")
+
+
+def gets_row(bench, proxy, path, c, cookie, what):
+    with Measured(proxy) as m:
+        r = run_wrk(bench, proxy.origin + path, "get.lua", c, {"PERCH_BENCH_COOKIE": cookie})
+    return ("1", f"perch-proxy GET {path} ({what}), wrk", f"c={c}", f"{r['rps']:,.0f} req/s",
+            f"p50 {fmt_ms(r['p50_ms'])} · p99 {fmt_ms(r['p99_ms'])} · {r['non2xx']} non-2xx, "
+            f"{r['socket_errors']} socket errors · proxy {cpu_us(m.cpu[0], r['requests'])} CPU/req" + busy_note(m))
 
 
 def idle_connections_row(proxy, idle_count=1000):

@@ -237,6 +237,7 @@ describe('scale-out: two proxies on Redis + PostgreSQL behind nginx', { timeout:
     assert.equal(health.dependencies.postgresql, 'ok');
     const started = Date.now();
     assertError(await via(person, a, '/api/me', '', 'GET'), 503, 'unavailable');
+    assertError(await via(person, a, '/api/auth', '', 'GET'), 503, 'unavailable');
     assert.ok(Date.now() - started < 5000);
     await redis.startServer();
     assert.equal((await fetch(`${a.url}/healthz`)).status, 200);
