@@ -29,6 +29,26 @@ TEST_CASE("Well-formed JSON parses into a value") {
     CHECK(value["b"].is_object());
 }
 
+TEST_CASE("The value is the one nlohmann's own parser builds, type for type") {
+    const std::string deep = "{\"k\":" + std::string(31, '[') + "7" + std::string(31, ']') + "}";
+    for (std::string text : {std::string(R"({"a":[1,-2,3.5,"x",true,null],"b":{},"c":[[],[{}],{"d":[0]}]})"),
+                             std::string(R"([18446744073709551615,-9223372036854775808,123456789012345678901234567890,1.5e300,-0.0,1E-2,0])"),
+                             std::string(R"({"z":1,"a":{"y":[2,{"x":"\u00e9\ud83d\udc26"}],"b":null},"m":false})"),
+                             std::string(R"("just a string")"), std::string("null"), std::string(" [ ] "), deep}) {
+        INFO(text);
+        auto parsed = parse_json(text);
+        REQUIRE(parsed.ok());
+        const nlohmann::json expected = nlohmann::json::parse(text);
+        CHECK(parsed.value() == expected);
+        CHECK(parsed.value().dump() == expected.dump());
+        CHECK(parsed.value().type() == expected.type());
+        if (expected.is_array()) {
+            REQUIRE(parsed.value().size() == expected.size());
+            for (std::size_t i = 0; i < expected.size(); ++i) CHECK(parsed.value()[i].type() == expected[i].type());
+        }
+    }
+}
+
 TEST_CASE("A bare scalar is a JSON text too") {
     auto parsed = parse_json(" 42 ");
     REQUIRE(parsed.ok());

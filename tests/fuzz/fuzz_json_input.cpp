@@ -1,6 +1,7 @@
 // parse_json (shared/src/core/json_input.cpp), the gate for every JSON text a
 // stranger sends: never crashes or throws, honours its size and depth limits,
-// refuses duplicate keys, and what it accepts writes out and reads back equal.
+// refuses duplicate keys, builds what nlohmann's parser builds, and what it
+// accepts writes out and reads back equal.
 // Also feeds accepted values to parse_user and map_profile's DOM overload.
 #include <cstddef>
 #include <cstdint>
@@ -111,6 +112,9 @@ void check_accepted(std::string_view text, const perch::JsonLimits& limits, cons
 
     const DomCounts counts = count_dom(value);
     PERCH_FUZZ_CHECK(counts.strings_utf8);
+    // The value built during the checking pass is the one nlohmann's own
+    // parser builds from the same text.
+    PERCH_FUZZ_CHECK(value == json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false));
     KeyCounter counter;
     PERCH_FUZZ_CHECK(json::sax_parse(text.data(), text.data() + text.size(), &counter));
     PERCH_FUZZ_CHECK(counter.keys == counts.keys);  // no duplicate key was collapsed

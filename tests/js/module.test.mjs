@@ -62,14 +62,16 @@ describe('perch.mjs', () => {
     }
   });
 
-  test('the dist folder holds perch.mjs, its types and a package.json that point at each other', async () => {
+  test('the dist folder holds perch.mjs, the web pair, its types and a package.json that point at each other', async () => {
     const files = (await readdir(distDir)).sort();
-    assert.deepEqual(files, ['package.json', 'perch.d.ts', 'perch.mjs']);
+    assert.deepEqual(files, ['README.md', 'package.json', 'perch-web.mjs', 'perch-web.wasm', 'perch.d.ts', 'perch.mjs']);
     const pkg = JSON.parse(await readFile(path.join(distDir, 'package.json'), 'utf8'));
     assert.equal(pkg.name, '@perch/wasm');
     assert.equal(pkg.type, 'module');
     assert.equal(pkg.types, './perch.d.ts');
     assert.deepEqual(pkg.exports['.'], { types: './perch.d.ts', import: './perch.mjs', default: './perch.mjs' });
+    assert.deepEqual(pkg.exports['./web'], { types: './perch.d.ts', import: './perch-web.mjs', default: './perch-web.mjs' });
+    assert.deepEqual([...pkg.files].sort(), files.filter((name) => name !== 'package.json'));
     assert.match(pkg.version, /^\d+\.\d+\.\d+$/);
     const types = await readFile(path.join(distDir, 'perch.d.ts'), 'utf8');
     for (const name of FUNCTIONS) assert.match(types, new RegExp(`\\b${name}\\(`), name);
