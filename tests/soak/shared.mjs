@@ -7,8 +7,8 @@
 // file, synced before every answer), later PostgreSQL gets a fast shutdown
 // and starts again. Then:
 //   - nothing acknowledged is lost: every 201 registration is in PostgreSQL
-//     and signs in again; every session answered 200 still opens, every one
-//     logged out (204) stays out;
+//     and signs in again; every session a 201 (with its new cookie) or a 200
+//     signed in still opens, every one logged out (204) stays out;
 //   - the only failures are 503 `unavailable` (documented), and only while a
 //     dependency is down or just back; any other status, or a request left
 //     without an answer within its deadline, fails the soak;
@@ -59,6 +59,7 @@ const sessions = [];            // {client, username, expect: 200 | 401} after a
 const outageSeen = new Tally(); // phase -> 503s
 const successes = new Tally();  // phase -> acknowledged answers
 let userCounter = 0;
+const registeredWithoutSession = new Tally(); // phase -> 201s without a session cookie
 
 // Records an answer; true if it is `expected`, false for a 503 unavailable
 // (allowed, the flow stops there); anything else is a failure of the soak.
@@ -114,7 +115,14 @@ async function signUp(env) {
     return;
   }
   acked.push({ twitterId: user.id, username: form.username });
-  sessions.push({ client: signedIn.client, username: form.username, expect: 200 });
+  // A 201 signs the browser in with a new session cookie, unless the session
+  // store failed just after the account was committed: then the account
+  // stands and the answer carries no cookie (the person signs in again).
+  if (registered.setCookies.some((cookie) => /^perch_session=[^;]/.test(cookie))) {
+    sessions.push({ client: signedIn.client, username: form.username, expect: 200, since: `${phase} register` });
+  } else {
+    registeredWithoutSession.add(phase);
+  }
 }
 
 async function returning(env) {
@@ -131,10 +139,10 @@ async function returning(env) {
   if (!record('me', me, 200)) return;
   if (me.json?.user?.username !== known.username) record('me (wrong account)', { ...me, status: -1 }, 200);
   if (Math.random() < 0.5) {
-    sessions.push({ client, username: known.username, expect: 200 });
+    sessions.push({ client, username: known.username, expect: 200, since: `${phase} me` });
     return;
   }
-  if (record('logout', await client.logout(), 204)) sessions.push({ client, username: known.username, expect: 401 });
+  if (record('logout', await client.logout(), 204)) sessions.push({ client, username: known.username, expect: 401, since: `${phase} logout` });
 }
 
 async function traffic(env, untilMs) {
@@ -229,7 +237,7 @@ try {
     const me = await session.client.me();
     const held = me.status === session.expect && (session.expect !== 200 || me.json?.user?.username === session.username);
     if (held) sessionsHeld += 1;
-    else record(`session answered ${session.expect} before`, { ...me, status: me.status === session.expect ? -1 : me.status }, session.expect);
+    else record(`session answered ${session.expect} (${session.since})`, { ...me, status: me.status === session.expect ? -1 : me.status }, session.expect);
   });
   let signedInAgain = 0;
   await eachOf([...acked], async (account) => {
@@ -246,6 +254,7 @@ try {
 
   check(unexpectedCount === 0, `${unexpectedCount} answers other than the expected one or 503 unavailable: ${JSON.stringify(unexpected.slice(0, 5))}`);
   check(acked.length > 0, 'no registration was acknowledged');
+  for (const name of ['steady', 'afterwards']) check(registeredWithoutSession.get(name) === 0, `${registeredWithoutSession.get(name)} registrations answered 201 without a session with every dependency up (${name})`);
   for (const name of ['steady', 'afterwards']) check(outageSeen.get(name) === 0, `${outageSeen.get(name)} 503s with every dependency up (${name})`);
   for (const name of ['redis down', 'postgres down']) check(outageSeen.get(name) > 0, `no 503 while ${name}: the outage was not exercised`);
   for (const name of ['redis back', 'postgres back']) check(successes.get(name) > 0, `no request succeeded once ${name}`);
@@ -259,6 +268,7 @@ try {
 report.statuses = Object.fromEntries(statuses.entries());
 report.acked = acked.length;
 report.inDoubt = inDoubt.size;
+report.registeredWithoutSession = Object.fromEntries(registeredWithoutSession.entries());
 console.log('\n## Shared soak: answers by phase and status\n\n| phase | step status | count |\n| --- | --- | ---: |');
 const phases = ['steady', 'redis down', 'redis back', 'postgres down', 'postgres back', 'afterwards'];
 for (const name of phases) {
@@ -267,7 +277,7 @@ for (const name of phases) {
   }
 }
 if (report.database) console.log(`\nPostgreSQL: ${JSON.stringify(report.database)}`);
-if (report.afterwards) console.log(`afterwards: ${JSON.stringify(report.afterwards)}`);
+if (report.afterwards) console.log(`afterwards: ${JSON.stringify(report.afterwards)}; 201s without a session cookie: ${JSON.stringify(report.registeredWithoutSession)}`);
 if (options.report) fs.writeFileSync(options.report, `${JSON.stringify(report, null, 2)}\n`);
 console.log(failures.length === 0 ? '\nsoak --shared: PASSED' : `\nsoak --shared: FAILED\n${failures.map((f) => `  - ${f}`).join('\n')}`);
 process.exit(failures.length === 0 ? 0 : 1);
