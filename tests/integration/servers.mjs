@@ -32,13 +32,17 @@ function accepts(port) {
   });
 }
 
-// redis-server with no persistence; `password` sets requirepass. Returns
-// {port, url (redis://[:password@]127.0.0.1:port/0), cli(...args) (its text
-// answer), stopServer(), startServer() (same port, empty again)}.
-export async function startRedis(stack, { password = '' } = {}) {
+// redis-server; `password` sets requirepass. No persistence, unless
+// `persist`: then an append-only file synced before every answer, so a
+// server killed with -9 keeps everything it acknowledged. Returns {port, url
+// (redis://[:password@]127.0.0.1:port/0), cli(...args) (its text answer),
+// stopServer(signal = SIGTERM), startServer() (same port and folder: empty
+// again, unless `persist`)}.
+export async function startRedis(stack, { password = '', persist = false } = {}) {
   const dir = stack.tempDir();
   const port = await freePort();
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir];
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--dir', dir,
+    ...(persist ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'])];
   if (password) args.push('--requirepass', password);
   let child = null;
   const handle = {
@@ -54,8 +58,8 @@ export async function startRedis(stack, { password = '' } = {}) {
       child = stack.add(new Child('redis-server', '/usr/bin/redis-server', args, {}));
       await waitFor('redis-server', child, () => accepts(port));
     },
-    async stopServer() {
-      await child.stop();
+    async stopServer(signal = 'SIGTERM') {
+      await child.stop(signal);
       stack.children = stack.children.filter((c) => c !== child);
     },
   };

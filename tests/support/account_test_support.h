@@ -51,6 +51,15 @@ inline NewAccount new_account(const std::string& twitter_id, const std::string& 
     return account;
 }
 
+// An OAuth 2.0 sign-up: a grant (marked, to search for it in clear), no OAuth 1.0a tokens.
+inline NewAccount oauth2_account(const std::string& twitter_id, const std::string& username) {
+    NewAccount account = new_account(twitter_id, username);
+    account.access_token.clear();
+    account.access_token_secret.clear();
+    account.oauth2 = OAuth2Grant{"AccessPlaintextMarker-" + twitter_id, "RefreshPlaintextMarker-" + twitter_id, 1714570496};
+    return account;
+}
+
 // A store on a file in a temporary directory, with a fixed clock.
 struct AccountFixture {
     AccountFixture() : cipher(test_key(1), random) {}

@@ -1,3 +1,7 @@
+// What only PostgreSQL has: several instances on one database (racing
+// registrations, migrations under the advisory lock) and a server that
+// restarts or goes away. The account-store contract runs on both engines in
+// account_store_test.cpp.
 #include <catch2/catch.hpp>
 
 #include <atomic>
@@ -5,7 +9,7 @@
 #include <vector>
 
 #include "store/postgres_account_store.h"
-#include "support/account_test_support.h"
+#include "support/account_backends.h"
 #include "support/postgres_server.h"
 
 using namespace perch;
@@ -13,10 +17,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-test::PostgresServer& server() {
-    static test::PostgresServer instance;  // one server for this file: initdb takes a second or two
-    return instance;
-}
+test::PostgresServer& server() { return test::shared_postgres_server(); }
 
 PostgresOptions options_for(const std::string& database) {
     PostgresOptions options;
@@ -59,58 +60,6 @@ std::string psql_value(const std::string& database, const std::string& sql) {
 
 }  // namespace
 
-TEST_CASE("postgres accounts: register, find, sign in again, count") {
-    const std::string database = server().create_database();
-    Instance instance(database);
-    auto store = instance.open();
-    REQUIRE(store);
-    AccountStore& accounts = *store.value();
-
-    auto registered = accounts.register_account(test::new_account("1234", "ada"));
-    REQUIRE(registered);
-    CHECK(registered.value().twitter_id == "1234");
-    CHECK(registered.value().username == "ada");
-    CHECK(registered.value().created_at == "2024-05-01T12:34:56Z");
-
-    auto found = accounts.find_by_twitter_id("1234");
-    REQUIRE(found);
-    REQUIRE(found.value());
-    CHECK(found.value()->id == registered.value().id);
-    auto by_id = accounts.find_by_id(registered.value().id);
-    REQUIRE(by_id);
-    REQUIRE(by_id.value());
-    CHECK(by_id.value()->email == "ada@example.com");
-    auto tokens = accounts.tokens_of("1234");
-    REQUIRE(tokens);
-    CHECK(tokens.value().token == "1234-TokenPlaintextMarker-ada");
-
-    instance.clock.now += 3600;
-    auto again = accounts.refresh_tokens_and_sign_in("1234", "new-token", "new-secret");
-    REQUIRE(again);
-    CHECK(again.value().last_sign_in_at == "2024-05-01T13:34:56Z");
-    CHECK(accounts.tokens_of("1234").value().secret == "new-secret");
-    auto missing = accounts.refresh_tokens_and_sign_in("404", "t", "s");
-    REQUIRE_FALSE(missing);
-    CHECK(missing.error().kind == AccountErrorKind::not_found);
-    CHECK(accounts.count().value() == 1);
-}
-
-TEST_CASE("postgres accounts: the X id is unique, the username unique case-insensitively") {
-    const std::string database = server().create_database();
-    Instance instance(database);
-    auto accounts = std::move(instance.open()).value();
-    REQUIRE(accounts->register_account(test::new_account("1", "ada")));
-    auto same_person = accounts->register_account(test::new_account("1", "someone_else"));
-    REQUIRE_FALSE(same_person);
-    CHECK(same_person.error().kind == AccountErrorKind::already_registered);
-    auto same_name = accounts->register_account(test::new_account("2", "ADA"));
-    REQUIRE_FALSE(same_name);
-    CHECK(same_name.error().kind == AccountErrorKind::username_taken);
-    auto both = accounts->register_account(test::new_account("1", "Ada"));
-    REQUIRE_FALSE(both);
-    CHECK(both.error().kind == AccountErrorKind::already_registered);  // checked first, as in SQLite
-}
-
 TEST_CASE("postgres accounts: eight registrations of one X user at once on two instances: one wins") {
     const std::string database = server().create_database();
     Instance first(database);
@@ -149,33 +98,6 @@ TEST_CASE("postgres accounts: instances starting together migrate once") {
     CHECK(opened == 4);
     CHECK(psql_value(database, "SELECT count(*) FROM perch_schema_migrations") == "3");
     CHECK(psql_value(database, "SELECT count(*) FROM perch_metadata") == "1");
-}
-
-TEST_CASE("postgres accounts: tokens are sealed in the database, and another key is refused") {
-    const std::string database = server().create_database();
-    {
-        Instance instance(database);
-        auto accounts = std::move(instance.open()).value();
-        REQUIRE(accounts->register_account(test::new_account("42", "grace")));
-    }
-    const std::string stored = psql_value(database, "SELECT encode(access_token, 'escape') || encode(access_token_secret, 'escape') FROM accounts");
-    CHECK(stored.find("TokenPlaintextMarker") == std::string::npos);
-    CHECK(stored.find("SecretPlaintextMarker") == std::string::npos);
-
-    Instance other_key(database, 9);
-    auto refused = other_key.open();
-    REQUIRE_FALSE(refused);
-    CHECK(refused.error().kind == AccountErrorKind::token_key_mismatch);
-}
-
-TEST_CASE("postgres accounts: another program's database is refused before anything is written") {
-    const std::string database = server().create_database();
-    psql_value(database, "CREATE TABLE invoices (id int)");
-    Instance instance(database);
-    auto refused = instance.open();
-    REQUIRE_FALSE(refused);
-    CHECK(refused.error().kind == AccountErrorKind::schema_refused);
-    CHECK(psql_value(database, "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'") == "1");
 }
 
 TEST_CASE("postgres accounts: a database restart loses no acknowledged registration; down is unavailable") {
