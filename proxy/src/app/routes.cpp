@@ -115,7 +115,9 @@ RouteResult Router::run_route(const Route& route, const HttpRequest& request) {
         if (!is_same_origin_request(request, context_.config.public_origin)) {
             return ApiError{403, "forbidden_origin", "This request must come from the site's own pages."};
         }
-        if (!is_json_content_type(request.header("content-type"))) {
+        // A DELETE may come without a body, and so without a Content-Type.
+        const bool bodiless_delete = request.method == "DELETE" && request.body.empty();
+        if (!bodiless_delete && !is_json_content_type(request.header("content-type"))) {
             return ApiError{415, "unsupported_media_type", "The request body must be application/json."};
         }
         if (request.body.size() > context_.config.max_body_bytes) {

@@ -207,7 +207,7 @@ TEST_CASE("A fresh database is migrated to the latest schema in WAL mode") {
     fixture.open();
     perch::sqlite::Database raw(fixture.path, perch::sqlite::Database::Mode::read_write);
     CHECK(raw.query_int64("PRAGMA user_version") == perch::account_migrations().back().version);
-    CHECK(raw.query_int64("PRAGMA user_version") == 3);
+    CHECK(raw.query_int64("PRAGMA user_version") == 4);
     CHECK(raw.query_int64("PRAGMA application_id") == perch::perch_application_id);
     // The key check value was recorded in the same transaction as the schema.
     CHECK(raw.query_text("SELECT hex(value) FROM perch_metadata WHERE name = 'token_key_check'") ==
@@ -239,16 +239,16 @@ TEST_CASE("A database with a newer schema is refused and left untouched") {
     fixture.open();
     {
         perch::sqlite::Database raw(fixture.path, perch::sqlite::Database::Mode::read_write);
-        raw.exec("PRAGMA user_version = 4");
+        raw.exec("PRAGMA user_version = 5");
     }
     const auto store = perch::SqliteAccountStore::open(fixture.options(), fixture.cipher, fixture.clock);
     REQUIRE_FALSE(store.ok());
     CHECK(store.error().kind == perch::AccountErrorKind::schema_refused);
     CHECK(store.error().message ==
-          "database schema version 4 is newer than this perch-proxy understands (3); run a newer "
+          "database schema version 5 is newer than this perch-proxy understands (4); run a newer "
           "perch-proxy or restore a backup");
     perch::sqlite::Database raw(fixture.path, perch::sqlite::Database::Mode::read_write);
-    CHECK(raw.query_int64("PRAGMA user_version") == 4);
+    CHECK(raw.query_int64("PRAGMA user_version") == 5);
 }
 
 TEST_CASE("An unrelated SQLite file with tables but no Perch marker is refused and left byte for byte") {
@@ -435,7 +435,7 @@ TEST_CASE("A schema-1 database adopts the key that opens its tokens and refuses 
         CHECK(store->tokens_of("2").value().token == "2-TokenPlaintextMarker-u2");
     }
     perch::sqlite::Database raw(fixture.path, perch::sqlite::Database::Mode::read_write);
-    CHECK(raw.query_int64("PRAGMA user_version") == 3);
+    CHECK(raw.query_int64("PRAGMA user_version") == 4);
     CHECK(raw.query_int64("SELECT count(*) FROM perch_metadata WHERE name = 'token_key_check'") == 1);
     // From now on the check value decides, with or without accounts.
     raw.exec("DELETE FROM accounts");
