@@ -39,8 +39,9 @@ PendingEvent make_event(RandomSource& random, WebhookEventType type, std::int64_
                         const Account& account);
 
 // Turns event recording on in an account store (AccountStore::record_events).
-// `committed` runs after a transaction holding an event committed, outside
-// any lock: it wakes the delivery worker.
+// `committed` runs after a transaction holding an event committed, possibly
+// under the store's own lock: it must return at once and never call the
+// store (it wakes the delivery worker).
 struct EventRecorder {
     RandomSource* random = nullptr;
     std::function<void()> committed;
