@@ -119,6 +119,10 @@ TEST_CASE("DELETE /api/me follows the Origin rules of every state-changing route
     form_body.headers.emplace("content-type", "application/x-www-form-urlencoded");
     form_body.body = "a=1";
     CHECK(browser.send(form_body).status == 415);
+    // A Content-Type with an empty body (what a parsed multipart form leaves) is no bodiless DELETE.
+    HttpRequest multipart = delete_me();
+    multipart.headers.emplace("content-type", "multipart/form-data; boundary=x");
+    CHECK(browser.send(multipart).status == 415);
     HttpRequest extra = delete_me();
     extra.headers.emplace("content-type", "application/json");
     extra.body = R"({"confirm":true})";
