@@ -52,3 +52,4 @@ export const exchange = (callbackQuery) =>
 export const register = (form) => oneAtATime(() => call('POST', '/api/register', form));
 export const me = () => call('GET', '/api/me');
 export const logout = () => oneAtATime(() => call('POST', '/api/logout', {}));
+export const deleteAccount = () => oneAtATime(() => call('DELETE', '/api/me'));

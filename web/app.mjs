@@ -43,6 +43,7 @@ function showSignedIn(user) {
   });
   document.getElementById('account-email').textContent = user.email || '—';
   document.getElementById('account-timezone').textContent = user.timezone || '—';
+  showDeleteConfirm(false);
   showView('signed-in');
   announce(`Signed in as ${user.username || displayName(user)}.`);
 }
@@ -138,11 +139,31 @@ async function signOut() {
   showStart('You are signed out.');
 }
 
+// Deleting asks once more in the page itself (no window.confirm: it blocks the
+// page and browsers let a site suppress it).
+function showDeleteConfirm(open) {
+  document.getElementById('delete-confirm').hidden = !open;
+  const action = document.querySelector('button[data-action="delete-account"]');
+  action.setAttribute('aria-expanded', String(open));
+  if (open) document.querySelector('button[data-action="delete-cancel"]').focus();
+}
+
+async function deleteAccount() {
+  showBusy('Deleting your account…', 'Deleting your account.');
+  const response = await api.deleteAccount();
+  if (!response.ok && response.status !== 401) { fail(response.code, response.message); return; }
+  showStart('Your account is deleted.');
+}
+
 document.addEventListener('click', (event) => {
   const button = event.target.closest('button[data-action]');
   if (!button) return;
-  if (button.dataset.action === 'start') beginSignIn();
-  else if (button.dataset.action === 'sign-out') signOut();
+  const action = button.dataset.action;
+  if (action === 'start') beginSignIn();
+  else if (action === 'sign-out') signOut();
+  else if (action === 'delete-account') showDeleteConfirm(true);
+  else if (action === 'delete-cancel') showDeleteConfirm(false);
+  else if (action === 'delete-confirm') deleteAccount();
 });
 
 // Coming back with the browser's back button restores a frozen page; start fresh.

@@ -28,6 +28,7 @@
 #include "net/http_server.h"
 #include "base/log.h"
 #include "app/stores.h"
+#include "app/webhooks.h"
 #include "app/settings/protocol_settings.h"
 #include "app/commands/rotate_command.h"
 #include "app/routes.h"
@@ -126,6 +127,11 @@ int serve(ProxyConfig& config) {
     }
     Stores& stores = opened.value();
     log->info(stores.description);
+    auto webhooks = start_webhooks(config, stores, random, *log);
+    if (!webhooks) {
+        std::cerr << "perch-proxy: " << webhooks.error() << std::endl;
+        return 1;
+    }
 
     HttplibTransport transport(config.upstream);
     TwitterHttpClient twitter(twitter_settings(config), transport, clock, random, log.get());

@@ -187,17 +187,25 @@ function parseRaw(text) {
   return { status, headers, body, json, raw: text };
 }
 
-// Every POST route in the proxy's route tables (api_routes() and friends), so a
-// route added later is covered without anyone remembering this suite.
-export function postRoutesInSource() {
-  const found = new Set();
+// Every route in the proxy's route tables (api_routes() and friends), in
+// table order, as {method, path}, so a route added later is covered without
+// anyone remembering this suite.
+export function routesInSource() {
+  const found = new Map();
   const dir = path.join(repo, 'proxy/src');
   const files = fs.readdirSync(dir, { recursive: true }).filter((f) => f.endsWith('.cpp'));
   for (const file of files) {
     const text = fs.readFileSync(path.join(dir, file), 'utf8');
-    for (const match of text.matchAll(/Route\{\s*"(POST|PUT|PATCH|DELETE)",\s*"([^"]+)"/g)) found.add(match[2]);
+    for (const match of text.matchAll(/Route\{\s*"([A-Z]+)",\s*"([^"]+)"/g)) {
+      found.set(`${match[1]} ${match[2]}`, { method: match[1], path: match[2] });
+    }
   }
-  return [...found];
+  return [...found.values()];
+}
+
+// The state-changing ones (POST, PUT, PATCH, DELETE).
+export function stateChangingRoutesInSource() {
+  return routesInSource().filter((route) => ['POST', 'PUT', 'PATCH', 'DELETE'].includes(route.method));
 }
 
 // A plain keep-alive-free GET with a deadline, timing it.

@@ -7,13 +7,18 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
 import {
-  SiteBrowser, assertError, consent, postRoutesInSource, providerCalls, rawRequest, signedUpBrowser, startSecureStack,
-  validForm,
+  SiteBrowser, assertError, consent, providerCalls, rawRequest, routesInSource, signedUpBrowser, startSecureStack,
+  stateChangingRoutesInSource, validForm,
 } from './lib.mjs';
 
-const knownPostRoutes = ['/api/twitter/start', '/api/twitter/exchange', '/api/register', '/api/logout'];
-const sourceRoutes = postRoutesInSource();
-const routes = [...new Set([...knownPostRoutes, ...sourceRoutes])];
+const knownRoutes = ['/api/twitter/start', '/api/twitter/exchange', '/api/register', '/api/logout']
+  .map((path) => ({ method: 'POST', path })).concat([{ method: 'DELETE', path: '/api/me' }]);
+const sourceRoutes = stateChangingRoutesInSource();
+const key = (route) => `${route.method} ${route.path}`;
+const routes = [...new Map([...knownRoutes, ...sourceRoutes].map((route) => [key(route), route])).values()];
+// What a path's 405 names in Allow: every method the table serves there, in table order.
+const allowFor = (path) => routesInSource().filter((route) => route.path === path)
+  .map((route) => (route.method === 'GET' ? 'GET, HEAD' : route.method)).join(', ');
 
 // A body each route would accept, so only the guard can refuse it.
 function bodyFor(route, query) {
@@ -34,10 +39,11 @@ describe('state-changing routes refuse foreign origins and non-JSON bodies', { t
   });
   after(async () => { await env.stack.close(); });
 
-  test('the route table was read, and every POST route in it is covered', () => {
-    assert.ok(sourceRoutes.includes('/api/twitter/start') && sourceRoutes.includes('/api/twitter/exchange'),
-      `routes found in proxy/src: ${sourceRoutes}`);
-    for (const route of knownPostRoutes) assert.ok(routes.includes(route));
+  test('the route table was read, and every state-changing route in it is covered', () => {
+    const found = sourceRoutes.map(key);
+    assert.ok(found.includes('POST /api/twitter/start') && found.includes('POST /api/twitter/exchange'),
+      `routes found in proxy/src: ${found}`);
+    for (const route of knownRoutes) assert.ok(found.includes(key(route)), key(route));
   });
 
   test('a foreign, null, look-alike or missing Origin is refused with 403 on every POST route', async () => {
@@ -60,18 +66,18 @@ describe('state-changing routes refuse foreign origins and non-JSON bodies', { t
     const calls = providerCalls(recorder).total;
     for (const route of routes) {
       for (const headers of badOrigins) {
-        const answer = await victim.request(route, { body: bodyFor(route, pendingQuery), headers });
+        const answer = await victim.request(route.path, { method: route.method, body: bodyFor(route.path, pendingQuery), headers });
         assertError(answer, 403, 'forbidden_origin');
-        assert.equal(answer.setCookies.length, 0, `${route} ${JSON.stringify(headers)} set a cookie`);
+        assert.equal(answer.setCookies.length, 0, `${key(route)} ${JSON.stringify(headers)} set a cookie`);
       }
       // Two Origin headers (no browser sends that): refused even if one is right.
-      const body = bodyFor(route, pendingQuery);
+      const body = bodyFor(route.path, pendingQuery);
       for (const pair of [[proxy.url, 'https://evil.example'], [proxy.url, proxy.url]]) {
         const answer = await rawRequest(proxy.url,
-          `POST ${route} HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: ${pair[0]}\r\nOrigin: ${pair[1]}\r\n` +
+          `${route.method} ${route.path} HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: ${pair[0]}\r\nOrigin: ${pair[1]}\r\n` +
           `Content-Type: application/json\r\nCookie: perch_session=${victim.cookie}\r\n` +
           `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
-        assert.equal(answer.status, 403, `${route} with Origins ${pair}: ${answer.raw}`);
+        assert.equal(answer.status, 403, `${key(route)} with Origins ${pair}: ${answer.raw}`);
       }
     }
     assert.equal(providerCalls(recorder).total, calls, 'a refused request reached the provider');
@@ -89,9 +95,9 @@ describe('state-changing routes refuse foreign origins and non-JSON bodies', { t
       const answer = await browser.request('/api/twitter/start', { body: '{}', headers });
       assert.equal(answer.status, 200, `${JSON.stringify(headers)}: ${answer.body}`);
       // The other routes answer on their merits (400/401/204), never 403/415.
-      for (const route of routes.filter((r) => r !== '/api/twitter/start')) {
-        const other = await browser.request(route, { body: bodyFor(route, '?oauth_token=a&oauth_verifier=b'), headers });
-        assert.ok(![403, 415].includes(other.status), `${route} ${JSON.stringify(headers)}: ${other.status} ${other.body}`);
+      for (const route of routes.filter((r) => r.path !== '/api/twitter/start')) {
+        const other = await browser.request(route.path, { method: route.method, body: bodyFor(route.path, '?oauth_token=a&oauth_verifier=b'), headers });
+        assert.ok(![403, 415].includes(other.status), `${key(route)} ${JSON.stringify(headers)}: ${other.status} ${other.body}`);
       }
     }
   });
@@ -108,21 +114,21 @@ describe('state-changing routes refuse foreign origins and non-JSON bodies', { t
     browser.cookie = victim.cookie;
     for (const route of routes) {
       for (const type of badTypes) {
-        const answer = await browser.request(route, { body: bodyFor(route, pendingQuery), headers: { 'content-type': type } });
+        const answer = await browser.request(route.path, { method: route.method, body: bodyFor(route.path, pendingQuery), headers: { 'content-type': type } });
         if (type?.startsWith('multipart/') && answer.status === 400) {
           // cpp-httplib parses multipart bodies itself and refuses this one before any route runs.
           assertError(answer, 400, 'bad_request');
         } else {
           assertError(answer, 415, 'unsupported_media_type');
         }
-        assert.equal(answer.setCookies.length, 0, `${route} ${type} set a cookie`);
+        assert.equal(answer.setCookies.length, 0, `${key(route)} ${type} set a cookie`);
       }
     }
     // A well-formed multipart body (what a cross-site <form enctype=multipart/form-data> sends).
     const multipart = '------x\r\nContent-Disposition: form-data; name="callback_query"\r\n\r\n' +
       `${pendingQuery}\r\n------x--\r\n`;
     for (const route of routes) {
-      const answer = await browser.request(route, { body: multipart, headers: { 'content-type': 'multipart/form-data; boundary=----x' } });
+      const answer = await browser.request(route.path, { method: route.method, body: multipart, headers: { 'content-type': 'multipart/form-data; boundary=----x' } });
       assertError(answer, 415, 'unsupported_media_type');
     }
     assert.equal(providerCalls(recorder).total, calls, 'a refused request reached the provider');
@@ -137,10 +143,12 @@ describe('state-changing routes refuse foreign origins and non-JSON bodies', { t
     const browser = new SiteBrowser(env.proxy.url);
     browser.cookie = victim.cookie;
     for (const route of routes) {
-      for (const method of ['GET', 'HEAD', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']) {
-        const answer = await browser.request(route, { method, body: method === 'GET' || method === 'HEAD' ? undefined : '{}' });
-        assert.equal(answer.status, 405, `${method} ${route}: ${answer.status} ${answer.body}`);
-        assert.equal(new Map(answer.headers).get('allow'), 'POST', `${method} ${route}`);
+      const allow = allowFor(route.path);
+      const served = allow.split(', ');
+      for (const method of ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'].filter((m) => !served.includes(m))) {
+        const answer = await browser.request(route.path, { method, body: method === 'GET' || method === 'HEAD' ? undefined : '{}' });
+        assert.equal(answer.status, 405, `${method} ${route.path}: ${answer.status} ${answer.body}`);
+        assert.equal(new Map(answer.headers).get('allow'), allow, `${method} ${route.path}`);
       }
     }
     assert.equal((await browser.me()).status, 200);

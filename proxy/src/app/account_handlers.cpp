@@ -110,6 +110,35 @@ RouteResult me_route(const HttpRequest& request, AppContext& context) {
     return json_response(user_body(account.value()));
 }
 
+RouteResult delete_me_route(const HttpRequest& request, AppContext& context) {
+    if (auto error = check_empty_body(request.body)) return *error;
+    auto account = signed_in_account(request, context, "delete account");
+    if (!account) return std::move(account.error());
+    auto deleted = context.accounts.delete_account(account.value().id);
+    if (!deleted) {
+        // Deleted meanwhile (another tab): the person has no account either way.
+        if (deleted.error().kind == AccountErrorKind::not_found) return not_authenticated();
+        return account_store_failure(context, "delete account", deleted.error());
+    }
+    // The account is gone whatever happens to the session now: a session left
+    // behind points at an id no account will ever have again (never reused),
+    // so it can only answer 401.
+    auto current = current_session_id(request, context.config, context.sessions);
+    if (current && current.value()) {
+        auto ended = context.sessions.destroy(*current.value());
+        if (!ended && context.log != nullptr) {
+            context.log->warn("delete account: the account was deleted but its session could not be destroyed: " +
+                              ended.error().message);
+        }
+    }
+    if (context.log != nullptr) context.log->info("account " + std::to_string(deleted.value().id) + " deleted");
+    HttpResponse response;
+    response.status = 204;
+    response.content_type.clear();
+    response.headers.emplace_back("Set-Cookie", expired_session_cookie(context.config));
+    return response;
+}
+
 RouteResult logout_route(const HttpRequest& request, AppContext& context) {
     if (auto error = check_empty_body(request.body)) return *error;
     auto current = current_session_id(request, context.config, context.sessions);

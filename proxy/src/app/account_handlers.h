@@ -30,6 +30,13 @@ Result<Account, ApiError> signed_in_account(const HttpRequest& request, AppConte
 // GET /api/me -> 200 {"user":{...}} | 401 not_authenticated
 RouteResult me_route(const HttpRequest& request, AppContext& context);
 
+// DELETE /api/me (body empty or {}) -> 204 and an expired cookie: the signed-in
+// account, its stored tokens and OAuth 2.0 grant are deleted in one transaction
+// (with account.deleted in the webhook outbox when webhooks are on) and the
+// session is destroyed; the person's next sign-in is a new sign-up.
+// 401 not_authenticated without an account; 503 unavailable; 500 internal.
+RouteResult delete_me_route(const HttpRequest& request, AppContext& context);
+
 // POST /api/logout (body empty or {}) -> 204 and an expired cookie. The session,
 // if there is one, is destroyed server-side; without one it is still 204.
 RouteResult logout_route(const HttpRequest& request, AppContext& context);

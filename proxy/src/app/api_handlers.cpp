@@ -158,6 +158,7 @@ std::vector<Route> api_routes() {
         Route{"POST", "/api/twitter/exchange", true, exchange_route},
         Route{"POST", "/api/register", true, register_route},
         Route{"GET", "/api/me", false, me_route},
+        Route{"DELETE", "/api/me", true, delete_me_route},
         Route{"GET", "/api/auth", false, forward_auth_route},
         Route{"POST", "/api/logout", true, logout_route},
         Route{"GET", "/healthz", false, healthz_route},

@@ -81,6 +81,7 @@ struct Route {
     std::string method;  // "GET" routes also answer HEAD
     std::string path;    // exact match
     // POST-style routes: the request must come from the public origin and carry
+    // (a DELETE may carry no body at all)
     // a JSON body (Content-Type application/json, at most config.max_body_bytes).
     bool state_changing = false;
     RouteHandler handler;

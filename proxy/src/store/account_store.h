@@ -18,6 +18,7 @@
 #include "store/oauth2_grant.h"
 #include "store/stored_tokens.h"
 #include "store/token_cipher.h"
+#include "store/webhook_event.h"
 
 namespace perch {
 
@@ -138,6 +139,30 @@ public:
     virtual AccountResult<AccessTokens> decrypt_tokens(const Account& account) const = 0;
 
     virtual AccountResult<std::int64_t> count() = 0;
+
+    // Deletes the account with its stored tokens and OAuth 2.0 grant (they
+    // live in its row) in one transaction, and returns what it was. Its id is
+    // never given to another account. Errors: not_found, storage, unavailable.
+    virtual AccountResult<Account> delete_account(std::int64_t id) = 0;
+
+    // Webhook events on: from now on register_account (account.created), a
+    // sign-in (refresh_tokens_and_sign_in, store_oauth2_grant with signing_in:
+    // account.signed_in) and delete_account (account.deleted) each add their
+    // event to the outbox in the same transaction as the change. Call once,
+    // before the store is shared between threads.
+    void record_events(EventRecorder recorder) { events_ = std::move(recorder); }
+
+protected:
+    bool recording() const { return events_.random != nullptr; }
+    PendingEvent event_for(WebhookEventType type, std::int64_t unix_seconds, const Account& account) const {
+        return make_event(*events_.random, type, unix_seconds, account);
+    }
+    void events_committed() const {
+        if (recording() && events_.committed) events_.committed();
+    }
+
+private:
+    EventRecorder events_;
 };
 
 }  // namespace perch

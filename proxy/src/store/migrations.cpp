@@ -41,6 +41,45 @@ ALTER TABLE accounts ADD COLUMN oauth2_access_token BLOB;
 ALTER TABLE accounts ADD COLUMN oauth2_refresh_token BLOB;
 ALTER TABLE accounts ADD COLUMN oauth2_expires_at INTEGER;
 )sql"},
+        // AUTOINCREMENT: a deleted account's id is never handed to a new one,
+        // so a session left signed in to it elsewhere can never become another
+        // person's. The webhook outbox (webhook_outbox.h): times in unix ms.
+        {4, "account ids never reused; webhook outbox",
+         R"sql(
+CREATE TABLE accounts_new (
+    id                   INTEGER PRIMARY KEY AUTOINCREMENT,
+    twitter_id           TEXT NOT NULL UNIQUE CHECK (length(twitter_id) > 0),
+    username             TEXT NOT NULL UNIQUE COLLATE NOCASE CHECK (length(username) > 0),
+    first_name           TEXT NOT NULL,
+    last_name            TEXT NOT NULL,
+    email                TEXT NOT NULL,
+    timezone             TEXT NOT NULL,
+    picture              TEXT NOT NULL,
+    access_token         BLOB NOT NULL,
+    access_token_secret  BLOB NOT NULL,
+    created_at           TEXT NOT NULL,
+    last_sign_in_at      TEXT NOT NULL,
+    oauth2_access_token  BLOB,
+    oauth2_refresh_token BLOB,
+    oauth2_expires_at    INTEGER
+) STRICT;
+INSERT INTO accounts_new SELECT id, twitter_id, username, first_name, last_name, email, timezone, picture,
+    access_token, access_token_secret, created_at, last_sign_in_at, oauth2_access_token, oauth2_refresh_token,
+    oauth2_expires_at FROM accounts;
+DROP TABLE accounts;
+ALTER TABLE accounts_new RENAME TO accounts;
+CREATE TABLE webhook_outbox (
+    id              INTEGER PRIMARY KEY,
+    event_id        TEXT NOT NULL UNIQUE,
+    type            TEXT NOT NULL,
+    body            TEXT NOT NULL,
+    created_at_ms   INTEGER NOT NULL,
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    locked_until    INTEGER NOT NULL DEFAULT 0
+) STRICT;
+CREATE INDEX webhook_outbox_due ON webhook_outbox (next_attempt_at);
+)sql"},
     };
     return migrations;
 }

@@ -6,6 +6,7 @@
 
 #include "core/constant_time.h"
 #include "store/account_rules.h"
+#include "store/postgres_outbox.h"
 #include "store/stored_tokens.h"
 
 namespace perch {
@@ -44,6 +45,19 @@ const std::vector<Migration>& migrations() {
         {3, "OAuth 2.0 grant columns",
          {"ALTER TABLE accounts ADD COLUMN oauth2_access_token bytea, ADD COLUMN oauth2_refresh_token bytea, "
           "ADD COLUMN oauth2_expires_at bigint"}},
+        // The webhook outbox (webhook_outbox.h): times in unix milliseconds.
+        {4, "webhook outbox",
+         {R"sql(CREATE TABLE webhook_outbox (
+    id              bigserial PRIMARY KEY,
+    event_id        text NOT NULL UNIQUE,
+    type            text NOT NULL,
+    body            text NOT NULL,
+    created_at_ms   bigint NOT NULL,
+    attempts        integer NOT NULL DEFAULT 0,
+    next_attempt_at bigint NOT NULL,
+    locked_until    bigint NOT NULL DEFAULT 0
+))sql",
+          "CREATE INDEX webhook_outbox_due ON webhook_outbox (next_attempt_at)"}},
     };
     return all;
 }
@@ -195,7 +209,8 @@ AccountResult<std::unique_ptr<AccountStore>> PostgresAccountStore::open(Postgres
 
 AccountResult<Account> PostgresAccountStore::register_account(const NewAccount& account) {
     if (auto invalid = check_new_account(account)) return *invalid;
-    const std::string now = format_rfc3339_utc(clock_.unix_seconds());
+    const std::int64_t now_seconds = clock_.unix_seconds();
+    const std::string now = format_rfc3339_utc(now_seconds);
     const SealedTokens sealed = seal_tokens(cipher_, account.twitter_id, account.access_token, account.access_token_secret);
     const SealedOAuth2Grant grant =
         account.oauth2 ? seal_oauth2_grant(cipher_, account.twitter_id, *account.oauth2) : SealedOAuth2Grant{};
@@ -218,16 +233,30 @@ AccountResult<Account> PostgresAccountStore::register_account(const NewAccount& 
     std::optional<Account> stored;
     auto done = client_.with_connection([&](PgConnection& connection) -> StoreResult<bool> {
         error.reset();
-        auto result = connection.exec(insert, params);
-        if (!result) return result.error();
-        if (result.value().ok()) {
-            stored = read_account(result.value(), 0);
+        stored.reset();
+        bool conflict = false;
+        // One transaction: the account and its event exist together or not at all.
+        auto committed = connection.transaction([&](PgConnection& tx) -> StoreResult<bool> {
+            auto result = tx.exec(insert, params);
+            if (!result) return result.error();
+            if (!result.value().ok()) {
+                conflict = result.value().sqlstate() == "23505";
+                if (!conflict) error = AccountError{AccountErrorKind::storage, "PostgreSQL: " + result.value().error()};
+                return false;
+            }
+            Account account = read_account(result.value(), 0);
+            if (recording()) {
+                auto step = must(tx, insert_event_sql,
+                                 insert_event_params(event_for(WebhookEventType::account_created, now_seconds, account)),
+                                 error);
+                if (!step || !step.value()) return step;
+            }
+            stored = std::move(account);
             return true;
-        }
-        if (result.value().sqlstate() != "23505") {
-            error = AccountError{AccountErrorKind::storage, "PostgreSQL: " + result.value().error()};
-            return true;
-        }
+        });
+        if (!committed) return committed.error();
+        if (!conflict) return true;
+        stored.reset();
         // A unique violation: the X id first (another browser or instance of
         // the same person won the race), whichever index PostgreSQL checked first.
         auto exists = connection.exec("SELECT 1 FROM accounts WHERE twitter_id = $1", {PgParam::text(account.twitter_id)});
@@ -239,6 +268,7 @@ AccountResult<Account> PostgresAccountStore::register_account(const NewAccount& 
         }
         return true;
     });
+    if (done && !error && stored) events_committed();
     return outcome(done, error, stored);
 }
 
@@ -267,32 +297,48 @@ AccountResult<std::optional<Account>> PostgresAccountStore::find_by_id(std::int6
     return find_one("id = $1", {PgParam::text(std::to_string(id))});
 }
 
+AccountResult<Account> PostgresAccountStore::change_one(const std::string& sql, const std::vector<PgParam>& params,
+                                                       std::optional<WebhookEventType> event,
+                                                       std::int64_t now_seconds, const char* not_found) {
+    std::optional<AccountError> error;
+    std::optional<Account> changed;
+    auto done = client_.with_connection([&](PgConnection& connection) -> StoreResult<bool> {
+        error.reset();
+        changed.reset();
+        // One transaction: the change and its event together.
+        return connection.transaction([&](PgConnection& tx) -> StoreResult<bool> {
+            std::optional<PgResult> rows;
+            auto step = must(tx, sql, params, error, &rows);
+            if (!step || !step.value()) return step;
+            if (rows->rows() == 0) {
+                error = AccountError{AccountErrorKind::not_found, not_found};
+                return false;
+            }
+            Account account = read_account(*rows, 0);
+            if (event && recording()) {
+                step = must(tx, insert_event_sql, insert_event_params(event_for(*event, now_seconds, account)), error);
+                if (!step || !step.value()) return step;
+            }
+            changed = std::move(account);
+            return true;
+        });
+    });
+    if (done && !error && changed && event) events_committed();
+    return outcome(done, error, changed);
+}
+
 AccountResult<Account> PostgresAccountStore::refresh_tokens_and_sign_in(std::string_view twitter_id,
                                                                         std::string_view access_token,
                                                                         std::string_view access_token_secret) {
     if (auto invalid = check_value("twitter_id", twitter_id, 1, max_twitter_id_bytes)) return *invalid;
     if (auto invalid = check_tokens(access_token, access_token_secret)) return *invalid;
     const SealedTokens sealed = seal_tokens(cipher_, twitter_id, access_token, access_token_secret);
-    std::optional<AccountError> error;
-    std::optional<Account> updated;
-    auto done = client_.with_connection([&](PgConnection& connection) -> StoreResult<bool> {
-        error.reset();
-        std::optional<PgResult> rows;
-        auto step = must(connection,
-                         std::string("UPDATE accounts SET access_token = $1, access_token_secret = $2, "
-                                     "last_sign_in_at = $3 WHERE twitter_id = $4 RETURNING ") + account_columns,
-                         {PgParam::bytes(sealed.token), PgParam::bytes(sealed.secret),
-                          PgParam::text(format_rfc3339_utc(clock_.unix_seconds())), PgParam::text(std::string(twitter_id))},
-                         error, &rows);
-        if (!step || !step.value()) return step;
-        if (rows->rows() == 0) {
-            error = AccountError{AccountErrorKind::not_found, "no account for this Twitter id"};
-        } else {
-            updated = read_account(*rows, 0);
-        }
-        return true;
-    });
-    return outcome(done, error, updated);
+    const std::int64_t now = clock_.unix_seconds();
+    return change_one(std::string("UPDATE accounts SET access_token = $1, access_token_secret = $2, "
+                                  "last_sign_in_at = $3 WHERE twitter_id = $4 RETURNING ") + account_columns,
+                      {PgParam::bytes(sealed.token), PgParam::bytes(sealed.secret),
+                       PgParam::text(format_rfc3339_utc(now)), PgParam::text(std::string(twitter_id))},
+                      WebhookEventType::account_signed_in, now, "no account for this Twitter id");
 }
 
 AccountResult<Account> PostgresAccountStore::store_oauth2_grant(std::string_view twitter_id, const OAuth2Grant& grant,
@@ -300,30 +346,23 @@ AccountResult<Account> PostgresAccountStore::store_oauth2_grant(std::string_view
     if (auto invalid = check_value("twitter_id", twitter_id, 1, max_twitter_id_bytes)) return *invalid;
     if (auto invalid = check_oauth2(grant)) return *invalid;
     const SealedOAuth2Grant sealed = seal_oauth2_grant(cipher_, twitter_id, grant);
-    std::optional<AccountError> error;
-    std::optional<Account> updated;
-    auto done = client_.with_connection([&](PgConnection& connection) -> StoreResult<bool> {
-        error.reset();
-        std::optional<PgResult> rows;
-        auto step = must(
-            connection,
-            std::string("UPDATE accounts SET oauth2_access_token = $1, oauth2_refresh_token = $2, "
-                        "oauth2_expires_at = $3, last_sign_in_at = CASE WHEN $4 THEN $5 ELSE last_sign_in_at END "
-                        "WHERE twitter_id = $6 RETURNING ") + account_columns,
-            {PgParam::bytes(sealed.access_token),
-             sealed.refresh_token.empty() ? PgParam::null() : PgParam::bytes(sealed.refresh_token),
-             PgParam::text(std::to_string(sealed.expires_at)), PgParam::text(signing_in ? "true" : "false"),
-             PgParam::text(format_rfc3339_utc(clock_.unix_seconds())), PgParam::text(std::string(twitter_id))},
-            error, &rows);
-        if (!step || !step.value()) return step;
-        if (rows->rows() == 0) {
-            error = AccountError{AccountErrorKind::not_found, "no account for this Twitter id"};
-        } else {
-            updated = read_account(*rows, 0);
-        }
-        return true;
-    });
-    return outcome(done, error, updated);
+    const std::int64_t now = clock_.unix_seconds();
+    return change_one(
+        std::string("UPDATE accounts SET oauth2_access_token = $1, oauth2_refresh_token = $2, "
+                    "oauth2_expires_at = $3, last_sign_in_at = CASE WHEN $4 THEN $5 ELSE last_sign_in_at END "
+                    "WHERE twitter_id = $6 RETURNING ") + account_columns,
+        {PgParam::bytes(sealed.access_token),
+         sealed.refresh_token.empty() ? PgParam::null() : PgParam::bytes(sealed.refresh_token),
+         PgParam::text(std::to_string(sealed.expires_at)), PgParam::text(signing_in ? "true" : "false"),
+         PgParam::text(format_rfc3339_utc(now)), PgParam::text(std::string(twitter_id))},
+        signing_in ? std::optional<WebhookEventType>(WebhookEventType::account_signed_in) : std::nullopt, now,
+        "no account for this Twitter id");
+}
+
+AccountResult<Account> PostgresAccountStore::delete_account(std::int64_t id) {
+    return change_one(std::string("DELETE FROM accounts WHERE id = $1 RETURNING ") + account_columns,
+                      {PgParam::text(std::to_string(id))}, WebhookEventType::account_deleted, clock_.unix_seconds(),
+                      "no such account");
 }
 
 AccountResult<OAuth2Grant> PostgresAccountStore::oauth2_grant_of(std::string_view twitter_id) {

@@ -40,10 +40,16 @@ public:
     AccountResult<AccessTokens> tokens_of(std::string_view twitter_id) override;
     AccountResult<AccessTokens> decrypt_tokens(const Account& account) const override;
     AccountResult<std::int64_t> count() override;
+    AccountResult<Account> delete_account(std::int64_t id) override;
 
 private:
     PostgresAccountStore(PostgresClient& client, const TokenCipher& cipher, const Clock& clock);
 
+    // Runs one UPDATE/DELETE … RETURNING the account, with `event` (when
+    // recording) in the same transaction. Errors: not_found, storage, unavailable.
+    AccountResult<Account> change_one(const std::string& sql, const std::vector<PgParam>& params,
+                                      std::optional<WebhookEventType> event, std::int64_t now_seconds,
+                                      const char* not_found);
     AccountResult<std::optional<Account>> find_one(const char* where, const std::vector<PgParam>& params);
 
     PostgresClient& client_;

@@ -7,6 +7,7 @@
 #include "store/account_rules.h"
 #include "store/migrations.h"
 #include "store/sqlite.h"
+#include "store/sqlite_outbox.h"
 #include "store/token_key_check.h"
 
 namespace perch {
@@ -60,6 +61,8 @@ AccountResult<T> guarded(std::string_view what, Body&& body) {
 void configure(sqlite::Database& db, const AccountStoreOptions& options) {
     db.exec("PRAGMA busy_timeout = " + std::to_string(options.busy_timeout_ms));
     db.exec("PRAGMA foreign_keys = ON");
+    // A deleted account's sealed tokens are zeroed in the file, not left in free pages.
+    db.exec("PRAGMA secure_delete = ON");
     db.exec(options.durability == AccountStoreOptions::Durability::full ? "PRAGMA synchronous = FULL"
                                                                          : "PRAGMA synchronous = NORMAL");
 }
@@ -105,7 +108,8 @@ AccountResult<std::unique_ptr<AccountStore>> SqliteAccountStore::open(const Acco
 
 AccountResult<Account> SqliteAccountStore::register_account(const NewAccount& account) {
     if (auto error = check_new_account(account)) return *error;
-    const std::string now = format_rfc3339_utc(clock_.unix_seconds());
+    const std::int64_t now_seconds = clock_.unix_seconds();
+    const std::string now = format_rfc3339_utc(now_seconds);
     // Encrypt before taking the lock: it needs no database.
     const SealedTokens sealed =
         seal_tokens(cipher_, account.twitter_id, account.access_token, account.access_token_secret);
@@ -158,7 +162,9 @@ AccountResult<Account> SqliteAccountStore::register_account(const NewAccount& ac
             stored = read_account(*insert);
             insert->run();
         }
+        if (recording()) insert_event(db, event_for(WebhookEventType::account_created, now_seconds, stored));
         transaction.commit();
+        events_committed();
         return stored;
     });
 }
@@ -190,12 +196,14 @@ AccountResult<Account> SqliteAccountStore::refresh_tokens_and_sign_in(
     std::string_view access_token_secret) {
     if (auto error = check_value("twitter_id", twitter_id, 1, max_twitter_id_bytes)) return *error;
     if (auto error = check_tokens(access_token, access_token_secret)) return *error;
-    const std::string now = format_rfc3339_utc(clock_.unix_seconds());
+    const std::int64_t now_seconds = clock_.unix_seconds();
+    const std::string now = format_rfc3339_utc(now_seconds);
     const SealedTokens sealed = seal_tokens(cipher_, twitter_id, access_token, access_token_secret);
 
     std::lock_guard<std::mutex> lock(writer_->mutex);
     return guarded<Account>("sign in account", [&]() -> AccountResult<Account> {
-        // One statement in autocommit mode: both tokens and the time change together.
+        // One transaction: both tokens, the time and the event change together.
+        sqlite::Transaction transaction(writer_->db);
         auto update = writer_->db.cached(
             std::string("UPDATE accounts SET access_token = ?1, access_token_secret = ?2, "
                         "last_sign_in_at = ?3 WHERE twitter_id = ?4 RETURNING ") +
@@ -206,6 +214,11 @@ AccountResult<Account> SqliteAccountStore::refresh_tokens_and_sign_in(
         }
         Account account = read_account(*update);
         update->run();
+        if (recording()) {
+            insert_event(writer_->db, event_for(WebhookEventType::account_signed_in, now_seconds, account));
+        }
+        transaction.commit();
+        events_committed();
         return account;
     });
 }
@@ -214,12 +227,14 @@ AccountResult<Account> SqliteAccountStore::store_oauth2_grant(std::string_view t
                                                               bool signing_in) {
     if (auto error = check_value("twitter_id", twitter_id, 1, max_twitter_id_bytes)) return *error;
     if (auto error = check_oauth2(grant)) return *error;
-    const std::string now = format_rfc3339_utc(clock_.unix_seconds());
+    const std::int64_t now_seconds = clock_.unix_seconds();
+    const std::string now = format_rfc3339_utc(now_seconds);
     const SealedOAuth2Grant sealed = seal_oauth2_grant(cipher_, twitter_id, grant);
 
     std::lock_guard<std::mutex> lock(writer_->mutex);
     return guarded<Account>("store OAuth 2.0 grant", [&]() -> AccountResult<Account> {
-        // One statement in autocommit mode: the grant and the time change together.
+        // One transaction: the grant, the time and the event change together.
+        sqlite::Transaction transaction(writer_->db);
         auto update = writer_->db.cached(
             std::string("UPDATE accounts SET oauth2_access_token = ?1, oauth2_refresh_token = ?2, "
                         "oauth2_expires_at = ?3, last_sign_in_at = CASE WHEN ?4 THEN ?5 ELSE last_sign_in_at END "
@@ -234,6 +249,28 @@ AccountResult<Account> SqliteAccountStore::store_oauth2_grant(std::string_view t
         if (!update->step()) return AccountError{AccountErrorKind::not_found, "no account for this Twitter id"};
         Account account = read_account(*update);
         update->run();
+        const bool event = signing_in && recording();
+        if (event) insert_event(writer_->db, event_for(WebhookEventType::account_signed_in, now_seconds, account));
+        transaction.commit();
+        if (event) events_committed();
+        return account;
+    });
+}
+
+AccountResult<Account> SqliteAccountStore::delete_account(std::int64_t id) {
+    const std::int64_t now_seconds = clock_.unix_seconds();
+    std::lock_guard<std::mutex> lock(writer_->mutex);
+    return guarded<Account>("delete account", [&]() -> AccountResult<Account> {
+        // One transaction: the row (with its tokens and grant) and the event.
+        sqlite::Transaction transaction(writer_->db);
+        auto remove = writer_->db.cached(std::string("DELETE FROM accounts WHERE id = ?1 RETURNING ") + account_columns);
+        remove->bind(1, id);
+        if (!remove->step()) return AccountError{AccountErrorKind::not_found, "no such account"};
+        Account account = read_account(*remove);
+        remove->run();
+        if (recording()) insert_event(writer_->db, event_for(WebhookEventType::account_deleted, now_seconds, account));
+        transaction.commit();
+        events_committed();
         return account;
     });
 }

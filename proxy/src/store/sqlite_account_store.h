@@ -60,6 +60,7 @@ public:
     AccountResult<AccessTokens> tokens_of(std::string_view twitter_id) override;
     AccountResult<AccessTokens> decrypt_tokens(const Account& account) const override;
     AccountResult<std::int64_t> count() override;
+    AccountResult<Account> delete_account(std::int64_t id) override;
 
 private:
     struct Connection;

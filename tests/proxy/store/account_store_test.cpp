@@ -211,18 +211,18 @@ BOTH_ENGINES("Reopening a database keeps its accounts and schema") {
     CHECK(store->decrypt_tokens(*found).value().secret == "SecretPlaintextMarker-ada");
     REQUIRE(store->register_account(new_account("2", "grace")).ok());
     CHECK(store->find_by_twitter_id("2").value()->id == 2);
-    CHECK(backend.schema_version() == "3");
+    CHECK(backend.schema_version() == "4");
 }
 
 BOTH_ENGINES("A database with a newer schema is refused and left at that version") {
     TestType backend;
     open_store(backend);
-    backend.mark_newer_schema(4);
+    backend.mark_newer_schema(5);
     const auto store = backend.try_open(backend.cipher);
     REQUIRE_FALSE(store.ok());
     CHECK(store.error().kind == AccountErrorKind::schema_refused);
-    CHECK_THAT(store.error().message, Catch::Contains("schema version 4 is newer than this perch-proxy"));
-    CHECK(backend.schema_version() == "4");
+    CHECK_THAT(store.error().message, Catch::Contains("schema version 5 is newer than this perch-proxy"));
+    CHECK(backend.schema_version() == "5");
 }
 
 BOTH_ENGINES("Another program's database is refused before anything is written") {

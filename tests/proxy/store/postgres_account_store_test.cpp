@@ -96,7 +96,7 @@ TEST_CASE("postgres accounts: instances starting together migrate once") {
     }
     for (auto& start : starts) start.join();
     CHECK(opened == 4);
-    CHECK(psql_value(database, "SELECT count(*) FROM perch_schema_migrations") == "3");
+    CHECK(psql_value(database, "SELECT count(*) FROM perch_schema_migrations") == "4");
     CHECK(psql_value(database, "SELECT count(*) FROM perch_metadata") == "1");
 }
 

@@ -41,7 +41,7 @@ TEST_CASE("A fresh database is migrated to the latest schema in WAL mode") {
     fixture.open();
     perch::sqlite::Database raw(fixture.path, perch::sqlite::Database::Mode::read_write);
     CHECK(raw.query_int64("PRAGMA user_version") == perch::account_migrations().back().version);
-    CHECK(raw.query_int64("PRAGMA user_version") == 3);
+    CHECK(raw.query_int64("PRAGMA user_version") == 4);
     CHECK(raw.query_int64("PRAGMA application_id") == perch::perch_application_id);
     // The key check value was recorded in the same transaction as the schema.
     CHECK(raw.query_text("SELECT hex(value) FROM perch_metadata WHERE name = 'token_key_check'") ==
@@ -152,7 +152,7 @@ TEST_CASE("A schema-1 database adopts the key that opens its tokens and refuses 
         CHECK(store->tokens_of("2").value().token == "2-TokenPlaintextMarker-u2");
     }
     perch::sqlite::Database raw(fixture.path, perch::sqlite::Database::Mode::read_write);
-    CHECK(raw.query_int64("PRAGMA user_version") == 3);
+    CHECK(raw.query_int64("PRAGMA user_version") == 4);
     CHECK(raw.query_int64("SELECT count(*) FROM perch_metadata WHERE name = 'token_key_check'") == 1);
     // From now on the check value decides, with or without accounts.
     raw.exec("DELETE FROM accounts");

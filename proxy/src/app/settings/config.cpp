@@ -12,6 +12,7 @@
 #include "app/settings/settings.h"
 #include "core/text.h"
 #include "app/settings/store_settings.h"
+#include "app/settings/webhook_settings.h"
 #include "store/service_url.h"
 #include "store/token_cipher.h"
 
@@ -283,6 +284,13 @@ const std::vector<ProxySetting>& proxy_settings() {
                 "with PERCH_TRUST_FORWARDED_FOR=1",
                 0, 100000, [](const ProxyConfig& c) -> long long { return static_cast<long long>(c.max_connections_per_client); },
                 [](ProxyConfig& c, long long v) { c.max_connections_per_client = static_cast<std::size_t>(v); }),
+        text("PERCH_WEBHOOK_URL", "--webhook-url",
+             "POST account.created, account.signed_in and account.deleted events here (https; http for loopback)",
+             parse_webhook_url),
+        secret("PERCH_WEBHOOK_SECRET", "--webhook-secret",
+               "key of the Perch-Signature HMAC (required with PERCH_WEBHOOK_URL)", read_webhook_secret),
+        secret_file("PERCH_WEBHOOK_SECRET_FILE", "--webhook-secret-file", "file holding the webhook secret"),
+        rule("webhook", check_webhook),
     };
     return table;
 }

@@ -76,6 +76,10 @@ struct ProxyConfig {
     // the access tokens stored with accounts). Required: load_config always sets it; main
     // wipes this copy once the TokenCipher holds its own.
     std::optional<std::array<unsigned char, 32>> token_key;
+    // PERCH_WEBHOOK_URL: where account events are POSTed; empty = no webhooks
+    // (and no events recorded). PERCH_WEBHOOK_SECRET[_FILE]: the HMAC key.
+    std::string webhook_url;
+    std::string webhook_secret;  // never logged, never in a message
 
     // Server limits.
     // PERCH_THREADS (1..256): requests served at once, each waiting on the
