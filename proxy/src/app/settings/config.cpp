@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 #include <openssl/crypto.h>
 
+#include "app/settings/ops_settings.h"
 #include "app/settings/protocol_settings.h"
 #include "app/settings/settings.h"
 #include "core/text.h"
@@ -283,6 +284,15 @@ const std::vector<ProxySetting>& proxy_settings() {
                 "with PERCH_TRUST_FORWARDED_FOR=1",
                 0, 100000, [](const ProxyConfig& c) -> long long { return static_cast<long long>(c.max_connections_per_client); },
                 [](ProxyConfig& c, long long v) { c.max_connections_per_client = static_cast<std::size_t>(v); }),
+        text("PERCH_METRICS_LISTEN", "--metrics-listen",
+             "host:port serving Prometheus /metrics, kept private (default: off)", parse_metrics_listen),
+        text("PERCH_ADMIN_LISTEN", "--admin-listen",
+             "host:port serving stored X credentials to the site's backend, kept private (default: off)",
+             parse_admin_listen),
+        secret("PERCH_ADMIN_TOKEN", "--admin-token", "bearer token the admin listener requires (or the _FILE form)",
+               read_admin_token),
+        secret_file("PERCH_ADMIN_TOKEN_FILE", "--admin-token-file", "file holding the admin token"),
+        rule("operator listeners", check_ops_listeners),
     };
     return table;
 }
