@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string_view>
 #include <thread>
 
@@ -31,6 +32,9 @@
 #include "app/webhooks.h"
 #include "app/settings/protocol_settings.h"
 #include "app/commands/rotate_command.h"
+#include "app/metered_transport.h"
+#include "app/ops_listeners.h"
+#include "app/prometheus_metrics.h"
 #include "app/routes.h"
 #include "app/sealed_flow.h"
 #include "app/commands/sign_command.h"
@@ -133,7 +137,21 @@ int serve(ProxyConfig& config) {
         return 1;
     }
 
-    HttplibTransport transport(config.upstream);
+    // With PERCH_METRICS_LISTEN unset none of the metrics machinery exists.
+    std::unique_ptr<PrometheusMetrics> metrics;
+    if (config.metrics_listen) {
+        SessionStore* sessions = stores.sessions.get();
+        metrics = std::make_unique<PrometheusMetrics>(MetricsSources{
+            [sessions]() -> std::optional<std::size_t> {
+                auto size = sessions->size();
+                return size ? std::optional<std::size_t>(size.value()) : std::nullopt;
+            },
+            config.flow_ttl});
+    }
+    HttplibTransport httplib_transport(config.upstream);
+    std::unique_ptr<MeteredTransport> metered;
+    if (metrics) metered = std::make_unique<MeteredTransport>(httplib_transport, *metrics);
+    HttpTransport& transport = metered ? static_cast<HttpTransport&>(*metered) : httplib_transport;
     TwitterHttpClient twitter(twitter_settings(config), transport, clock, random, log.get());
     std::unique_ptr<OAuth2HttpClient> oauth2;
     if (config.protocol == Protocol::oauth2) {
@@ -168,7 +186,8 @@ int serve(ProxyConfig& config) {
     if (config.public_origin_from_listen) config.public_origin = listen_origin(config.listen_host, port.value());
     router = std::make_unique<Router>(AppContext{config, twitter, *stores.sessions, flow_seal, *stores.consumed_flows,
                                                  *stores.accounts, clock, random, log.get(), stores.start_limiter.get(),
-                                                 stores.exchange_limiter.get(), oauth2.get(), stores.dependencies},
+                                                 stores.exchange_limiter.get(), oauth2.get(), stores.dependencies,
+                                                 metrics.get()},
                                       api_routes());
 
     std::error_code error;
@@ -176,6 +195,12 @@ int serve(ProxyConfig& config) {
         log->warn("PERCH_WEB_ROOT is not a folder; the page will answer 404: " + config.web_root);
     }
 
+    auto ops = open_ops_listeners(config, metrics.get(), *stores.accounts, oauth2.get(), clock, log.get(), std::cout);
+    if (!ops) {
+        std::cerr << "perch-proxy: " << ops.error() << std::endl;
+        return 1;
+    }
+    if (config.admin_listen) log->info("admin listener on: it hands out X credentials; keep it private");
     std::cout << "perch-proxy listening on " << listen_origin(config.listen_host, port.value()) << std::endl;
 
     std::atomic<bool> done{false};
@@ -184,6 +209,7 @@ int serve(ProxyConfig& config) {
     server.run();
     done = true;
     watcher.join();
+    ops.value().stop();
     log->info("stopped");
     return 0;
 }

@@ -5,6 +5,7 @@
 #include <exception>
 #include <utility>
 
+#include "app/metrics.h"
 #include "core/api_types.h"
 #include "base/log.h"
 #include "core/text.h"
@@ -108,7 +109,8 @@ Router::Router(AppContext context, std::vector<Route> routes)
     : context_(context),
       routes_(std::move(routes)),
       static_files_(context.config.web_root),
-      security_headers_(security_headers(context.config)) {}
+      security_headers_(security_headers(context.config)),
+      metrics_(context.metrics != nullptr ? *context.metrics : no_metrics()) {}
 
 RouteResult Router::run_route(const Route& route, const HttpRequest& request) {
     if (route.state_changing) {
@@ -149,10 +151,26 @@ RouteResult Router::dispatch(const HttpRequest& request) {
     return ApiError{404, "not_found", "Not found."};
 }
 
+// Counted from what a route answered, so the handlers stay free of metrics:
+// the outcome label is "ok" or the route's own JSON error code.
+void Router::count(const HttpRequest& request, const RouteResult& result) {
+    if (request.method != "POST") return;
+    const std::string_view outcome = result ? std::string_view("ok") : std::string_view(result.error().code);
+    const bool start = request.path == "/api/twitter/start";
+    const bool exchange = request.path == "/api/twitter/exchange";
+    // Only these two routes have limiters, and their paths are ours, not the client's.
+    if ((start || exchange) && outcome == "rate_limited") metrics_.rate_limited(request.path);
+    if (start) metrics_.sign_in_start(outcome);
+    if (exchange) metrics_.sign_in_exchange(outcome);
+    if (request.path == "/api/register" && result && result.value().status == 201) metrics_.registration();
+}
+
 HttpResponse Router::handle(const HttpRequest& request) {
     HttpResponse response;
     try {
-        response = render(dispatch(request));
+        RouteResult result = dispatch(request);
+        count(request, result);
+        response = render(std::move(result));
     } catch (...) {
         // Never echo what(): it may quote input or internal state.
         if (context_.log != nullptr) context_.log->error("a route failed with an exception; answered 500");

@@ -28,6 +28,7 @@ namespace perch {
 
 class AccountStore;
 class Log;
+class Metrics;
 class OAuth2Client;
 class RequestLimiter;
 
@@ -56,6 +57,9 @@ struct AppContext {
     OAuth2Client* oauth2 = nullptr;
     // The shared stores /healthz checks; none with the embedded defaults.
     std::vector<DependencyCheck> dependencies;
+    // Sign-in outcomes, registrations and rate-limit refusals are counted
+    // here by the router, not by the handlers; null = not counted.
+    Metrics* metrics = nullptr;
 };
 
 // An error a route returns; the wrapper renders {"error":{"code","message"}},
@@ -124,11 +128,13 @@ public:
 private:
     RouteResult dispatch(const HttpRequest& request);
     RouteResult run_route(const Route& route, const HttpRequest& request);
+    void count(const HttpRequest& request, const RouteResult& result);
 
     AppContext context_;
     std::vector<Route> routes_;
     StaticFiles static_files_;
     std::vector<std::pair<std::string, std::string>> security_headers_;
+    Metrics& metrics_;
 };
 
 }  // namespace perch

@@ -488,3 +488,52 @@ TEST_CASE("A store password comes from its file or its URL, once") {
     CHECK(error_of(with(minimal_env, "PERCH_SESSION_STORE_PASSWORD_FILE", path)) ==
           "PERCH_SESSION_STORE_PASSWORD_FILE needs PERCH_SESSION_STORE to be a redis:// URL");
 }
+
+TEST_CASE("The metrics and admin listeners are off unless set; the admin one needs its token") {
+    const ProxyConfig plain = loaded(minimal_env);
+    CHECK_FALSE(plain.metrics_listen);
+    CHECK_FALSE(plain.admin_listen);
+    CHECK(plain.admin_token.empty());
+    // A token alone turns nothing on and is not kept.
+    CHECK(loaded(with(minimal_env, "PERCH_ADMIN_TOKEN", "SUPERSECRETadmin")).admin_token.empty());
+
+    const ProxyConfig metrics = loaded(with(minimal_env, "PERCH_METRICS_LISTEN", "127.0.0.1:9090"));
+    REQUIRE(metrics.metrics_listen);
+    CHECK(metrics.metrics_listen->host == "127.0.0.1");
+    CHECK(metrics.metrics_listen->port == 9090);
+    CHECK(loaded(minimal_env, {"--metrics-listen", "[::1]:0"}).metrics_listen->host == "::1");
+    CHECK(error_of(with(minimal_env, "PERCH_METRICS_LISTEN", "9090")) ==
+          "PERCH_METRICS_LISTEN must be host:port or [ipv6]:port, e.g. 127.0.0.1:9090");
+
+    const Env admin_env = with(with(minimal_env, "PERCH_ADMIN_LISTEN", "127.0.0.1:9091"), "PERCH_ADMIN_TOKEN",
+                               "SUPERSECRETadmin");
+    const ProxyConfig admin = loaded(admin_env);
+    REQUIRE(admin.admin_listen);
+    CHECK(admin.admin_listen->port == 9091);
+    CHECK(admin.admin_token == "SUPERSECRETadmin");
+    TempFile file("SUPERSECRETfromfile\n");
+    CHECK(loaded(with(with(minimal_env, "PERCH_ADMIN_LISTEN", "127.0.0.1:0"), "PERCH_ADMIN_TOKEN_FILE", file.path()))
+              .admin_token == "SUPERSECRETfromfile");
+
+    CHECK(error_of(with(minimal_env, "PERCH_ADMIN_LISTEN", "127.0.0.1:9091")) ==
+          "PERCH_ADMIN_TOKEN or PERCH_ADMIN_TOKEN_FILE is required with PERCH_ADMIN_LISTEN");
+    CHECK(error_of(with(admin_env, "PERCH_ADMIN_TOKEN", "SUPERSECRET with space")) ==
+          "the admin token must be 1 to 256 printable ASCII characters without spaces or %");
+    CHECK(error_of(with(admin_env, "PERCH_ADMIN_TOKEN", "SUPERSECRET%41")) ==
+          "the admin token must be 1 to 256 printable ASCII characters without spaces or %");
+    CHECK(error_of(with(admin_env, "PERCH_ADMIN_TOKEN_FILE", file.path())) ==
+          "set only one of PERCH_ADMIN_TOKEN and PERCH_ADMIN_TOKEN_FILE");
+}
+
+TEST_CASE("The operator listeners never share the public listener's address, nor each other's") {
+    const Env on_public = with(minimal_env, "PERCH_METRICS_LISTEN", "127.0.0.1:8080");
+    CHECK(error_of(on_public) == "PERCH_METRICS_LISTEN must not be the PERCH_LISTEN address");
+    const Env admin = with(with(minimal_env, "PERCH_ADMIN_LISTEN", "127.0.0.1:8080"), "PERCH_ADMIN_TOKEN", "tok");
+    CHECK(error_of(admin) == "PERCH_ADMIN_LISTEN must not be the PERCH_LISTEN address");
+    CHECK(error_of(with(with(admin, "PERCH_ADMIN_LISTEN", "127.0.0.1:9000"), "PERCH_METRICS_LISTEN",
+                        "127.0.0.1:9000")) == "PERCH_ADMIN_LISTEN must not be the PERCH_METRICS_LISTEN address");
+    // Port 0 picks a free port each: no collision.
+    CHECK(loaded(with(with(with(admin, "PERCH_ADMIN_LISTEN", "127.0.0.1:0"), "PERCH_METRICS_LISTEN", "127.0.0.1:0"),
+                      "PERCH_LISTEN", "127.0.0.1:0"), {"--public-origin", "http://127.0.0.1:8080"})
+              .admin_listen->port == 0);
+}

@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 #include <openssl/crypto.h>
 
+#include "app/settings/ops_settings.h"
 #include "app/settings/protocol_settings.h"
 #include "app/settings/settings.h"
 #include "core/text.h"
@@ -291,6 +292,15 @@ const std::vector<ProxySetting>& proxy_settings() {
                "key of the Perch-Signature HMAC (required with PERCH_WEBHOOK_URL)", read_webhook_secret),
         secret_file("PERCH_WEBHOOK_SECRET_FILE", "--webhook-secret-file", "file holding the webhook secret"),
         rule("webhook", check_webhook),
+        text("PERCH_METRICS_LISTEN", "--metrics-listen",
+             "host:port serving Prometheus /metrics, kept private (default: off)", parse_metrics_listen),
+        text("PERCH_ADMIN_LISTEN", "--admin-listen",
+             "host:port serving stored X credentials to the site's backend, kept private (default: off)",
+             parse_admin_listen),
+        secret("PERCH_ADMIN_TOKEN", "--admin-token", "bearer token the admin listener requires (or the _FILE form)",
+               read_admin_token),
+        secret_file("PERCH_ADMIN_TOKEN_FILE", "--admin-token-file", "file holding the admin token"),
+        rule("operator listeners", check_ops_listeners),
     };
     return table;
 }

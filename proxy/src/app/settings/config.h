@@ -117,6 +117,14 @@ struct ProxyConfig {
     // the reverse proxy's address).
     std::chrono::milliseconds request_timeout{5000};
     std::size_t max_connections_per_client = 16;
+
+    // The operator's listeners (app/settings/ops_settings.h), off when unset.
+    // PERCH_METRICS_LISTEN: Prometheus text on /metrics, nothing else.
+    std::optional<HostPort> metrics_listen;
+    // PERCH_ADMIN_LISTEN: GET /v1/accounts/{x_id}/credentials for the site's
+    // backend, behind the bearer PERCH_ADMIN_TOKEN[_FILE] (required with it).
+    std::optional<HostPort> admin_listen;
+    std::string admin_token;  // never logged, never in a message
 };
 
 // Looks up an environment variable; injectable so tests never touch the real environment.
