@@ -38,6 +38,7 @@
 #include "net/server_answers.h"
 #include "net/request_head.h"
 #include "net/socket_io.h"
+#include "net/worker_pool.h"
 #include "core/text.h"
 
 namespace perch {
@@ -67,7 +68,7 @@ public:
 
 private:
     IdleSockets idle_;
-    httplib::ThreadPool pool_;
+    WorkerPool pool_;
     const std::atomic<bool>& stop_requested_;
     httplib::Server& server_;
     std::optional<sockaddr_storage> listen_address_;
