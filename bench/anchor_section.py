@@ -6,10 +6,10 @@ measured. The load generators (wrk, perch-bench-flows) are the same for both.
 """
 
 import os
-import shutil
-import subprocess
 import secrets
 import time
+
+from shared_stores import start_nginx  # bench/ is on sys.path (run.py puts it there)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -26,20 +26,7 @@ def nginx_provider(scratch, port):
     """nginx answering like X. $request_id (32 random hex digits) makes every
     request token and access token different, as X's are: Perch refuses a flow
     whose token it has already exchanged."""
-    folder = os.path.join(scratch, f"provider-{port}")
-    os.makedirs(folder)
-    conf = os.path.join(folder, "nginx.conf")
-    with open(conf, "w") as f:
-        f.write(f"""daemon off;
-worker_processes 1;
-pid {folder}/nginx.pid;
-error_log {folder}/error.log;
-events {{ worker_connections 1024; }}
-http {{
-  access_log off;
-  client_body_temp_path {folder}/cb; proxy_temp_path {folder}/p; fastcgi_temp_path {folder}/f;
-  uwsgi_temp_path {folder}/u; scgi_temp_path {folder}/s;
-  keepalive_requests 100000;
+    return start_nginx(os.path.join(scratch, f"provider-{port}"), 1, f"""  keepalive_requests 100000;
   server {{
     listen 127.0.0.1:{port};
     location = /oauth/request_token {{
@@ -57,11 +44,7 @@ http {{
       default_type application/json;
       return 200 '{PROFILE}';
     }}
-  }}
-}}
-""")
-    return subprocess.Popen([shutil.which("nginx") or "/usr/sbin/nginx", "-p", folder, "-c", conf, "-e",
-                             os.path.join(folder, "error.log")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+  }}""")
 
 
 def wait_answers(url, deadline_s=10):
