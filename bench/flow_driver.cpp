@@ -9,6 +9,11 @@
 //       cookie (the proxy then calls
 //       access_token and verify_credentials). C workers, each one connection
 //       to the proxy and one to the emulator, loop until S seconds are up.
+//   perch-bench-flows flows --stack passport --proxy URL ...
+//       The same sign-in against bench/anchor (passport-twitter + Express):
+//       GET /auth/twitter (302 to the provider, a session cookie) -> the
+//       provider's authenticate -> GET /auth/twitter/callback with its query
+//       and the cookie, which must redirect to "/" (passport's success).
 //   perch-bench-flows fill --proxy URL --count N --concurrency C
 //       N start calls: N sign-ins in progress, each held by the flow cookie
 //       its answer set (and this driver drops): the server keeps none of them.
@@ -72,6 +77,14 @@ std::string flow_cookie_from(const httplib::Result& result) {
     return {};
 }
 
+// The first "name=value" a response sets: express-session's cookie.
+std::string first_cookie_from(const httplib::Result& result) {
+    for (const auto& [name, value] : result->headers) {
+        if (name == "Set-Cookie") return value.substr(0, value.find(';'));
+    }
+    return {};
+}
+
 // What one worker saw; merged at the end.
 struct Tally {
     std::vector<double> flow_ms;
@@ -115,32 +128,38 @@ public:
         auto started = start();
         if (!started) return false;
         const auto& [authorize_url, flow_cookie] = *started;
+        auto query = authenticate(authorize_url);
+        if (!query) return false;
 
-        auto target = split_url(authorize_url);
-        if (!target) {
-            ++tally_.errors["authenticate: authorize_url is not http://127.x.y.z"];
-            return false;
-        }
-        if (!provider_ || provider_origin_ != target->scheme_host_port) {
-            provider_ = make_client(target->scheme_host_port);
-            provider_origin_ = target->scheme_host_port;
-        }
-        auto step_begun = Clock::now();
-        auto redirect = provider_->Get(target->target.c_str());
-        if (!check("authenticate", redirect, 302)) return false;
-        step("authenticate", step_begun);
-        const std::string location = redirect->get_header_value("Location");
-        const auto question = location.find('?');
-        if (question == std::string::npos) {
-            ++tally_.errors["authenticate: redirect without a query"];
-            return false;
-        }
-
-        step_begun = Clock::now();
+        const auto step_begun = Clock::now();
         httplib::Headers headers{{"Origin", proxy_origin_}, {"Cookie", flow_cookie}};
-        const std::string body = json{{"callback_query", location.substr(question)}}.dump();
+        const std::string body = json{{"callback_query", *query}}.dump();
         auto exchanged = proxy_->Post("/api/twitter/exchange", headers, body, "application/json");
         if (!check("exchange", exchanged, 200)) return false;
+        step("exchange", step_begun);
+        tally_.flow_ms.push_back(ms_since(begun));
+        return true;
+    }
+
+    // The same three steps against passport-twitter: redirects and a session cookie.
+    bool passport_flow() {
+        const auto begun = Clock::now();
+        auto step_begun = begun;
+        auto started = proxy_->Get("/auth/twitter");
+        if (!check("start", started, 302)) return false;
+        step("start", step_begun);
+        const std::string cookie = first_cookie_from(started);
+        auto query = authenticate(started->get_header_value("Location"));
+        if (!query) return false;
+
+        step_begun = Clock::now();
+        const std::string target = "/auth/twitter/callback" + *query;
+        auto called_back = proxy_->Get(target.c_str(), httplib::Headers{{"Cookie", cookie}});
+        if (!check("exchange", called_back, 302)) return false;
+        if (called_back->get_header_value("Location") != "/") {
+            ++tally_.errors["exchange: redirected to passport's failure page"];
+            return false;
+        }
         step("exchange", step_begun);
         tally_.flow_ms.push_back(ms_since(begun));
         return true;
@@ -151,6 +170,31 @@ private:
         return std::chrono::duration<double, std::milli>(Clock::now() - begun).count();
     }
     void step(const char* name, Clock::time_point begun) { tally_.step_ms[name].push_back(ms_since(begun)); }
+
+    // GET the authorize URL at the provider, which approves at once; the
+    // query ("?oauth_token=...&oauth_verifier=...") of its redirect.
+    std::optional<std::string> authenticate(const std::string& authorize_url) {
+        auto target = split_url(authorize_url);
+        if (!target) {
+            ++tally_.errors["authenticate: authorize_url is not http://127.x.y.z"];
+            return std::nullopt;
+        }
+        if (!provider_ || provider_origin_ != target->scheme_host_port) {
+            provider_ = make_client(target->scheme_host_port);
+            provider_origin_ = target->scheme_host_port;
+        }
+        const auto begun = Clock::now();
+        auto redirect = provider_->Get(target->target.c_str());
+        if (!check("authenticate", redirect, 302)) return std::nullopt;
+        step("authenticate", begun);
+        const std::string location = redirect->get_header_value("Location");
+        const auto question = location.find('?');
+        if (question == std::string::npos) {
+            ++tally_.errors["authenticate: redirect without a query"];
+            return std::nullopt;
+        }
+        return location.substr(question);
+    }
 
     bool check(const char* step_name, const httplib::Result& result, int expected) {
         if (!result) {
@@ -193,7 +237,7 @@ json merge(std::vector<Tally>& tallies, double seconds) {
             {"error_kinds", all.errors}};
 }
 
-int run_flows(const std::string& proxy, int concurrency, double seconds) {
+int run_flows(const std::string& proxy, int concurrency, double seconds, bool passport) {
     std::vector<Tally> tallies(static_cast<std::size_t>(concurrency));
     const auto begun = Clock::now();
     const auto deadline = begun + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
@@ -201,13 +245,14 @@ int run_flows(const std::string& proxy, int concurrency, double seconds) {
     for (int i = 0; i < concurrency; ++i) {
         threads.emplace_back([&, i] {
             Worker worker(proxy, tallies[static_cast<std::size_t>(i)]);
-            while (Clock::now() < deadline) worker.flow();
+            while (Clock::now() < deadline) passport ? worker.passport_flow() : worker.flow();
         });
     }
     for (auto& thread : threads) thread.join();
     const double elapsed = std::chrono::duration<double>(Clock::now() - begun).count();
     json out = merge(tallies, elapsed);
     out["mode"] = "flows";
+    out["stack"] = passport ? "passport" : "perch";
     out["concurrency"] = concurrency;
     std::cout << out.dump() << std::endl;
     return 0;
@@ -251,6 +296,9 @@ int main(int argc, char** argv) {
     flows->add_option("--proxy", proxy, "perch-proxy origin, http://127.0.0.1:PORT")->required();
     flows->add_option("--concurrency", concurrency)->check(CLI::Range(1, 512));
     flows->add_option("--seconds", seconds)->check(CLI::Range(0.1, 600.0));
+    std::string stack = "perch";
+    flows->add_option("--stack", stack, "perch (the default) or passport (bench/anchor)")
+        ->check(CLI::IsMember({"perch", "passport"}));
 
     auto* fill = app.add_subcommand("fill", "--count start calls, each from a new browser");
     fill->add_option("--proxy", proxy, "perch-proxy origin, http://127.0.0.1:PORT")->required();
@@ -263,6 +311,6 @@ int main(int argc, char** argv) {
         std::cerr << "perch-bench-flows: --proxy must be http://127.x.y.z:PORT\n";
         return 2;
     }
-    if (flows->parsed()) return run_flows(proxy, concurrency, seconds);
+    if (flows->parsed()) return run_flows(proxy, concurrency, seconds, stack == "passport");
     return run_fill(proxy, count, concurrency);
 }

@@ -394,13 +394,19 @@ def idle_connections_row(proxy, idle_count=1000):
             "keep-alive timeout 5 s; a browser keeps up to 6 connections per site open")
 
 
-def sign_ins(bench, origin, concurrency):
-    done = subprocess.run([os.path.join(bench.bin, "perch-bench-flows"), "flows", "--proxy", origin,
+def sign_ins(bench, origin, concurrency, stack="perch"):
+    done = subprocess.run([os.path.join(bench.bin, "perch-bench-flows"), "flows", "--proxy", origin, "--stack", stack,
                            "--concurrency", str(concurrency), "--seconds", str(bench.seconds)],
                           capture_output=True, text=True, timeout=bench.seconds + 60)
     if done.returncode != 0:
         raise RuntimeError("perch-bench-flows failed: " + done.stderr)
     return json.loads(done.stdout)
+
+
+def bench_anchor(bench, rows):
+    sys.path.insert(0, HERE)
+    import anchor_section
+    anchor_section.bench_anchor(bench, rows, sys.modules[__name__])
 
 
 def bench_shared_stores(bench, rows):
@@ -685,7 +691,7 @@ def main():
     parser.add_argument("--seconds", type=int, default=8, help="length of each load run")
     parser.add_argument("--quick", action="store_true", help="short runs (3 s, 20,000 flows) to try the script")
     parser.add_argument("--site", default=os.path.join(ROOT, "build/bench/site"))
-    parser.add_argument("--only", default="123456", help="sections to run, e.g. 14")
+    parser.add_argument("--only", default="1234567", help="sections to run, e.g. 14")
     parser.add_argument("--proxy-flag", action="append", default=[],
                         help="extra perch-proxy flag for section 1 (repeatable), e.g. --proxy-flag=--threads=64")
     args = parser.parse_args()
@@ -696,6 +702,7 @@ def main():
         seconds=3 if args.quick else args.seconds,
         memory_flows=20000 if args.quick else 100000,
         min_time=0.1 if args.quick else 0.3,
+        anchor_rounds=1 if args.quick else 2,
         proxy_flags=["--max-sessions", "10000000", "--max-pending-flows", "10000000",
                      # one load generator is one client address: per-client limits off
                      "--start-per-minute", "0", "--exchange-per-minute", "0",
@@ -714,7 +721,7 @@ def main():
     with tempfile.TemporaryDirectory(prefix="perch-bench-") as scratch:
         bench.scratch = scratch
         sections = {"1": bench_http, "2": bench_memory, "3": bench_accounts, "4": bench_browser,
-                    "5": bench_page, "6": bench_shared_stores}
+                    "5": bench_page, "6": bench_shared_stores, "7": bench_anchor}
         for key in args.only:
             sections[key](bench, rows)
     load = " ".join(open("/proc/loadavg").read().split()[:3])

@@ -89,14 +89,14 @@ class Postgres:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def nginx_round_robin(scratch, port, upstreams):
-    folder = os.path.join(scratch, f"nginx-{port}")
+def start_nginx(folder, workers, http_block):
+    """nginx in the foreground, unprivileged, everything it writes in `folder`;
+    `http_block`: the lines inside its http { } (servers, upstreams)."""
     os.makedirs(folder)
-    servers = "\n".join(f"    server {u};" for u in upstreams)
     conf = os.path.join(folder, "nginx.conf")
     with open(conf, "w") as f:
         f.write(f"""daemon off;
-worker_processes 2;
+worker_processes {workers};
 pid {folder}/nginx.pid;
 error_log {folder}/error.log;
 events {{ worker_connections 1024; }}
@@ -104,7 +104,16 @@ http {{
   access_log off;
   client_body_temp_path {folder}/cb; proxy_temp_path {folder}/p; fastcgi_temp_path {folder}/f;
   uwsgi_temp_path {folder}/u; scgi_temp_path {folder}/s;
-  upstream perch {{
+{http_block}
+}}
+""")
+    return subprocess.Popen([shutil.which("nginx") or "/usr/sbin/nginx", "-p", folder, "-c", conf, "-e",
+                             os.path.join(folder, "error.log")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def nginx_round_robin(scratch, port, upstreams):
+    servers = "\n".join(f"    server {u};" for u in upstreams)
+    return start_nginx(os.path.join(scratch, f"nginx-{port}"), 2, f"""  upstream perch {{
 {servers}
     keepalive 64;
   }}
@@ -116,9 +125,4 @@ http {{
       proxy_set_header Connection "";
       proxy_set_header Host $http_host;
     }}
-  }}
-}}
-""")
-    proc = subprocess.Popen([shutil.which("nginx") or "/usr/sbin/nginx", "-p", folder, "-c", conf, "-e",
-                             os.path.join(folder, "error.log")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return proc
+  }}""")

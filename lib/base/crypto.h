@@ -7,6 +7,12 @@
 
 namespace perch {
 
+enum class HmacDigest { sha1, sha256 };
+
+// HMAC of `message` under `key` into `out` (room for EVP_MAX_MD_SIZE bytes);
+// the MAC's length. Aborts the process if OpenSSL fails.
+std::size_t hmac(HmacDigest digest, std::string_view key, std::string_view message, unsigned char* out);
+
 // HMAC-SHA1 of `message` under `key`, Base64-encoded: an oauth_signature (RFC 5849 §3.4.2).
 std::string hmac_sha1_base64(std::string_view key, std::string_view message);
 
@@ -21,7 +27,8 @@ public:
     virtual void fill(unsigned char* out, std::size_t size) = 0;
 };
 
-// OpenSSL's CSPRNG (RAND_bytes). Aborts the process if it ever fails: running on
+// OpenSSL's CSPRNG (RAND_bytes), drawn 1 KiB at a time per thread for small
+// requests (nonces, ids, IVs) and directly for larger ones. Aborts the process if it ever fails: running on
 // without unpredictable nonces and session ids would be worse than stopping.
 class SecureRandom final : public RandomSource {
 public:

@@ -28,6 +28,7 @@
 #include <nlohmann/json.hpp>
 
 #include "net/connection_reader.h"
+#include "net/deadline_stream.h"
 #include "net/http_server.h"
 #include "net/idle_sockets.h"
 #include "base/log.h"
@@ -38,6 +39,7 @@
 #include "net/server_answers.h"
 #include "net/request_head.h"
 #include "net/socket_io.h"
+#include "net/worker_pool.h"
 #include "core/text.h"
 
 namespace perch {
@@ -67,7 +69,7 @@ public:
 
 private:
     IdleSockets idle_;
-    httplib::ThreadPool pool_;
+    WorkerPool pool_;
     const std::atomic<bool>& stop_requested_;
     httplib::Server& server_;
     std::optional<sockaddr_storage> listen_address_;
@@ -136,35 +138,6 @@ public:
 private:
     std::mutex mutex_;
     std::map<std::string, std::size_t> counts_;
-};
-
-// httplib's view of a client connection: reads through the connection's
-// ConnectionReader (buffered, under the request's deadline, within its frame).
-class DeadlineStream final : public httplib::Stream {
-public:
-    DeadlineStream(int fd, std::chrono::milliseconds read_timeout, std::chrono::milliseconds write_timeout)
-        : reader_(fd, read_timeout), fd_(fd), write_timeout_(write_timeout), remote_(peer_endpoint(fd)),
-          local_(local_endpoint(fd)) {}
-
-    ConnectionReader& reader() { return reader_; }
-    const ConnectionReader& reader() const { return reader_; }
-    const std::string& remote_ip() const { return remote_.ip; }
-
-    bool is_readable() const override { return reader_.is_readable(); }
-    bool is_writable() const override { return wait_for_socket(fd_, POLLOUT, write_timeout_); }
-    ssize_t read(char* ptr, size_t size) override { return reader_.read(ptr, size); }
-    ssize_t write(const char* ptr, size_t size) override { return send_within(fd_, ptr, size, write_timeout_); }
-
-    void get_remote_ip_and_port(std::string& ip, int& port) const override { ip = remote_.ip; port = remote_.port; }
-    void get_local_ip_and_port(std::string& ip, int& port) const override { ip = local_.ip; port = local_.port; }
-    socket_t socket() const override { return fd_; }
-
-private:
-    ConnectionReader reader_;
-    int fd_;
-    std::chrono::milliseconds write_timeout_;
-    Endpoint remote_;
-    Endpoint local_;
 };
 
 // The stream of the connection this worker thread is serving, so the error
@@ -307,6 +280,7 @@ private:
             const bool last = served + 1 == keep_alive_max_count_ || svr_sock_ == INVALID_SOCKET;
             bool parsed = false;  // httplib calls setup_request only for a head it could parse
             const bool ok = process_request(stream, last, closed, [&parsed](httplib::Request&) { parsed = true; });
+            if (!stream.flush()) break;  // a bodiless answer's head is still held
             if (!ok) {
                 if (reader.expired()) answer_and_log(sock, reader, 408, "request_timeout", "The request did not arrive in time.");
                 break;

@@ -8,6 +8,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "base/crypto.h"
 #include "base/key_derivation.h"
 #include "core/callback.h"
 #include "core/json_input.h"
@@ -133,11 +134,9 @@ FlowKey FlowSeal::key_of(FlowProtocol protocol, std::string_view id) const {
     message += '\0';
     message += id;
     unsigned char digest[EVP_MAX_MD_SIZE];
-    std::size_t length = 0;
-    if (EVP_Q_mac(nullptr, "HMAC", nullptr, "SHA256", nullptr, key_for_names_.data(), key_for_names_.size(),
-                  reinterpret_cast<const unsigned char*>(message.data()), message.size(), digest, sizeof digest,
-                  &length) == nullptr ||
-        length < FlowKey().size()) {
+    const std::string_view names_key(reinterpret_cast<const char*>(key_for_names_.data()), key_for_names_.size());
+    const std::size_t length = hmac(HmacDigest::sha256, names_key, message, digest);
+    if (length < FlowKey().size()) {
         std::fputs("perch: OpenSSL HMAC-SHA256 failed; stopping\n", stderr);
         std::abort();
     }

@@ -4,11 +4,18 @@
 #include <cstdlib>
 #include <utility>
 
-#include <libpq-fe.h>
+#include "store/libpq_loader.h"
 
 namespace perch {
 
 namespace {
+
+// Every PgConnection and PgResult comes from a connection that connect()
+// opened after loading libpq, so here it is always loaded.
+const LibPq& pq() {
+    std::string unused;
+    return *load_libpq(unused);
+}
 
 std::string describe(const PostgresUrl& url) {
     const std::string host = url.host.find(':') != std::string::npos ? "[" + url.host + "]" : url.host;
@@ -35,27 +42,27 @@ int hex_value(char c) {
 
 PgResult::PgResult(pg_result* result) : result_(result) {}
 PgResult::~PgResult() {
-    if (result_) PQclear(result_);
+    if (result_) pq().PQclear(result_);
 }
 PgResult::PgResult(PgResult&& other) noexcept : result_(std::exchange(other.result_, nullptr)) {}
 PgResult& PgResult::operator=(PgResult&& other) noexcept {
     if (this != &other) {
-        if (result_) PQclear(result_);
+        if (result_) pq().PQclear(result_);
         result_ = std::exchange(other.result_, nullptr);
     }
     return *this;
 }
 
 bool PgResult::ok() const {
-    const ExecStatusType status = PQresultStatus(result_);
+    const ExecStatusType status = pq().PQresultStatus(result_);
     return status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK;
 }
-int PgResult::rows() const { return PQntuples(result_); }
-bool PgResult::is_null(int row, int column) const { return PQgetisnull(result_, row, column) == 1; }
+int PgResult::rows() const { return pq().PQntuples(result_); }
+bool PgResult::is_null(int row, int column) const { return pq().PQgetisnull(result_, row, column) == 1; }
 std::string PgResult::text(int row, int column) const {
-    return std::string(PQgetvalue(result_, row, column), static_cast<std::size_t>(PQgetlength(result_, row, column)));
+    return std::string(pq().PQgetvalue(result_, row, column), static_cast<std::size_t>(pq().PQgetlength(result_, row, column)));
 }
-long long PgResult::integer(int row, int column) const { return std::strtoll(PQgetvalue(result_, row, column), nullptr, 10); }
+long long PgResult::integer(int row, int column) const { return std::strtoll(pq().PQgetvalue(result_, row, column), nullptr, 10); }
 
 std::string PgResult::bytes(int row, int column) const {
     // Text-format bytea is "\x" then two hex digits a byte (bytea_output = hex).
@@ -73,25 +80,25 @@ std::string PgResult::bytes(int row, int column) const {
 }
 
 std::string PgResult::sqlstate() const {
-    const char* state = PQresultErrorField(result_, PG_DIAG_SQLSTATE);
+    const char* state = pq().PQresultErrorField(result_, PG_DIAG_SQLSTATE);
     return state ? state : "";
 }
 std::string PgResult::constraint() const {
-    const char* name = PQresultErrorField(result_, PG_DIAG_CONSTRAINT_NAME);
+    const char* name = pq().PQresultErrorField(result_, PG_DIAG_CONSTRAINT_NAME);
     return name ? name : "";
 }
 std::string PgResult::error() const {
     // The primary message alone: the DETAIL line may quote the row's values.
-    return one_line(PQresultErrorField(result_, PG_DIAG_MESSAGE_PRIMARY));
+    return one_line(pq().PQresultErrorField(result_, PG_DIAG_MESSAGE_PRIMARY));
 }
 
 PgConnection::PgConnection(pg_conn* conn, std::string display_name)
     : conn_(conn), display_name_(std::move(display_name)) {}
 PgConnection::~PgConnection() {
-    if (conn_) PQfinish(conn_);
+    if (conn_) pq().PQfinish(conn_);
 }
 
-bool PgConnection::broken() const { return PQstatus(conn_) != CONNECTION_OK; }
+bool PgConnection::broken() const { return pq().PQstatus(conn_) != CONNECTION_OK; }
 
 StoreResult<PgResult> PgConnection::exec(std::string_view sql, const std::vector<PgParam>& params) {
     std::vector<const char*> values;
@@ -103,10 +110,10 @@ StoreResult<PgResult> PgConnection::exec(std::string_view sql, const std::vector
         formats.push_back(param.kind == PgParam::Kind::bytes ? 1 : 0);
     }
     const std::string statement(sql);
-    PgResult result(PQexecParams(conn_, statement.c_str(), static_cast<int>(params.size()), nullptr, values.data(),
+    PgResult result(pq().PQexecParams(conn_, statement.c_str(), static_cast<int>(params.size()), nullptr, values.data(),
                                  lengths.data(), formats.data(), 0));
     if (broken()) {
-        return StoreUnavailable{"PostgreSQL at " + display_name_ + " was lost: " + one_line(PQerrorMessage(conn_))};
+        return StoreUnavailable{"PostgreSQL at " + display_name_ + " was lost: " + one_line(pq().PQerrorMessage(conn_))};
     }
     // 57014: statement_timeout; 57P01..03: the server is shutting down or starting.
     const std::string state = result.sqlstate();
@@ -143,6 +150,10 @@ PostgresClient::PostgresClient(PostgresOptions options)
 PostgresClient::~PostgresClient() = default;
 
 StoreResult<std::unique_ptr<PgConnection>> PostgresClient::connect() {
+    std::string why;
+    if (load_libpq(why) == nullptr) {
+        return StoreUnavailable{"PostgreSQL needs libpq (Debian: libpq5), which cannot be loaded: " + why};
+    }
     const std::string port = std::to_string(options_.url.port);
     const std::string timeout = std::to_string(std::max<long long>(2, options_.connect_timeout.count()));
     const std::string server_options = "-c statement_timeout=" + std::to_string(options_.statement_timeout.count()) +
@@ -163,12 +174,12 @@ StoreResult<std::unique_ptr<PgConnection>> PostgresClient::connect() {
     }
     keys.push_back(nullptr);
     values.push_back(nullptr);
-    pg_conn* conn = PQconnectdbParams(keys.data(), values.data(), 0);
+    pg_conn* conn = pq().PQconnectdbParams(keys.data(), values.data(), 0);
     auto connection = std::make_unique<PgConnection>(conn, display_name_);
-    if (!conn || PQstatus(conn) != CONNECTION_OK) {
+    if (!conn || pq().PQstatus(conn) != CONNECTION_OK) {
         // libpq's message names host and user, never the password.
         return StoreUnavailable{"cannot reach PostgreSQL at " + display_name_ + ": " +
-                                one_line(conn ? PQerrorMessage(conn) : "out of memory")};
+                                one_line(conn ? pq().PQerrorMessage(conn) : "out of memory")};
     }
     return connection;
 }
