@@ -131,12 +131,6 @@ int serve(ProxyConfig& config) {
     }
     Stores& stores = opened.value();
     log->info(stores.description);
-    auto webhooks = start_webhooks(config, stores, random, *log);
-    if (!webhooks) {
-        std::cerr << "perch-proxy: " << webhooks.error() << std::endl;
-        return 1;
-    }
-
     // With PERCH_METRICS_LISTEN unset none of the metrics machinery exists.
     std::unique_ptr<PrometheusMetrics> metrics;
     if (config.metrics_listen) {
@@ -148,6 +142,14 @@ int serve(ProxyConfig& config) {
             },
             config.flow_ttl});
     }
+    DeliveryObserver count_delivery;
+    if (metrics) count_delivery = [m = metrics.get()](std::string_view result) { m->webhook_delivery(result); };
+    auto webhooks = start_webhooks(config, stores, random, *log, count_delivery);
+    if (!webhooks) {
+        std::cerr << "perch-proxy: " << webhooks.error() << std::endl;
+        return 1;
+    }
+
     HttplibTransport httplib_transport(config.upstream);
     std::unique_ptr<MeteredTransport> metered;
     if (metrics) metered = std::make_unique<MeteredTransport>(httplib_transport, *metrics);

@@ -5,47 +5,19 @@
 // X refuses) and OAuth 1.0a tokens; neither route exists on the public listener.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 
 import {
   Browser, Stack, clientId, clientSecret, consent, providerCallCounts, recordedSecrets, setFault, startEmulator,
   startOAuth2Emulator, startOAuth2Proxy, startProxy, startRecorder,
 } from './harness.mjs';
+import { listenerUrl, sample, scrape } from './metrics_scrape.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
 const adminToken = `perch-it-admin-${process.pid}-${Date.now().toString(36)}`;
 const registration = (username) => ({ username, first_name: 'Zoë', last_name: 'Perch', email: 'zoe@example.com', timezone: 'UTC' });
 
-// The URL a side listener printed: "perch-proxy <name> listening on URL".
-function listenerUrl(proxy, name) {
-  const match = proxy.stdout.match(new RegExp(`^perch-proxy ${name} listening on (http://\\S+)$`, 'm'));
-  assert.ok(match, `no ${name} listening line\n${proxy.output()}`);
-  return match[1];
-}
-
 const opsFlags = { '--metrics-listen': '127.0.0.1:0', '--admin-listen': '127.0.0.1:0' };
 const adminEnv = { PERCH_ADMIN_TOKEN: adminToken };
-
-// /metrics parsed by prometheus_client: {family: {type, samples}}.
-async function scrape(metricsUrl) {
-  const response = await fetch(`${metricsUrl}/metrics`);
-  assert.equal(response.status, 200);
-  assert.match(response.headers.get('content-type'), /^text\/plain; version=0\.0\.4/);
-  const parsed = spawnSync('/usr/bin/python3', [path.join(here, 'parse_metrics.py')],
-    { input: await response.text(), encoding: 'utf8', timeout: 20000 });
-  assert.equal(parsed.status, 0, parsed.stderr);
-  return JSON.parse(parsed.stdout);
-}
-
-// One sample's value (0 when the series does not exist yet).
-function sample(families, family, name, labels = {}) {
-  const found = families[family]?.samples.find((s) => s.name === name &&
-    Object.keys(labels).length === Object.keys(s.labels).length &&
-    Object.entries(labels).every(([k, v]) => s.labels[k] === v));
-  return found ? found.value : 0;
-}
 
 function credentials(adminUrl, xId, token = adminToken) {
   const headers = token === null ? {} : { authorization: `Bearer ${token}` };

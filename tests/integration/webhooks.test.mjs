@@ -10,6 +10,7 @@ import { describe, test } from 'node:test';
 
 import { Browser, Stack, binDir, callbackUrl, consumerKey, consumerSecret, noRateLimits, recordedSecrets, startEmulator, startProxy, startRecorder } from './harness.mjs';
 import { startPostgres } from './servers.mjs';
+import { listenerUrl, sample, scrape } from './metrics_scrape.mjs';
 import { readmeNodeVerifier, readmePythonVerifier, startReceiver } from './webhook_receiver.mjs';
 
 const form = {
@@ -134,9 +135,18 @@ describe('webhooks', { timeout: 180000 }, () => {
       const emulator = await startEmulator(stack);
       const receiver = await startReceiver(stack);
       receiver.answer = (delivery, index) => (index < 2 ? 500 : 200);
-      const proxy = await startProxy(stack, emulator.url, webhookFlags(receiver), webhookEnv);
+      const proxy = await startProxy(stack, emulator.url, { ...webhookFlags(receiver), '--metrics-listen': '127.0.0.1:0' }, webhookEnv);
       await signUp(proxy);
       await receiver.until((d) => d.length >= 3, 30000, 'three attempts');
+      // The worker counts an attempt once its answer is in; the receiver saw it a moment before.
+      const metricsUrl = listenerUrl(proxy, 'metrics');
+      const deliveries = async (result) => sample(await scrape(metricsUrl), 'perch_webhook_deliveries', 'perch_webhook_deliveries_total', { result });
+      for (const deadline = Date.now() + 10000; await deliveries('delivered') < 1;) {
+        assert.ok(Date.now() < deadline, 'perch_webhook_deliveries_total{result="delivered"} never reached 1');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      assert.equal(await deliveries('failed'), 2);
+      assert.equal(await deliveries('delivered'), 1);
       const [first, second, third] = receiver.deliveries;
       assert.equal(first.json.id, second.json.id);
       assert.equal(first.json.id, third.json.id);

@@ -117,11 +117,13 @@ RouteResult Router::run_route(const Route& route, const HttpRequest& request) {
         if (!is_same_origin_request(request, context_.config.public_origin)) {
             return ApiError{403, "forbidden_origin", "This request must come from the site's own pages."};
         }
-        // A DELETE may come without a body, and then without a Content-Type.
-        // Only the absence of the header counts: cpp-httplib empties the body
-        // of a multipart request it parsed itself.
-        const bool bodiless_delete = request.method == "DELETE" && request.body.empty() &&
-                                     request.headers.find("content-type") == request.headers.end();
+        // A DELETE may come without a body, and then with any Content-Type or
+        // none (fetch labels an empty string text/plain). What the client sent
+        // decides, not what is left: cpp-httplib empties the body of a
+        // multipart request it parsed itself.
+        const std::string sent = request.header("content-length");
+        const bool bodiless_delete =
+            request.method == "DELETE" && request.body.empty() && (sent.empty() || sent == "0");
         if (!bodiless_delete && !is_json_content_type(request.header("content-type"))) {
             return ApiError{415, "unsupported_media_type", "The request body must be application/json."};
         }

@@ -244,14 +244,14 @@ AccountResult<Account> PostgresAccountStore::register_account(const NewAccount& 
                 if (!conflict) error = AccountError{AccountErrorKind::storage, "PostgreSQL: " + result.value().error()};
                 return false;
             }
-            Account account = read_account(result.value(), 0);
+            Account created = read_account(result.value(), 0);
             if (recording()) {
                 auto step = must(tx, insert_event_sql,
-                                 insert_event_params(event_for(WebhookEventType::account_created, now_seconds, account)),
+                                 insert_event_params(event_for(WebhookEventType::account_created, now_seconds, created)),
                                  error);
                 if (!step || !step.value()) return step;
             }
-            stored = std::move(account);
+            stored = std::move(created);
             return true;
         });
         if (!committed) return committed.error();

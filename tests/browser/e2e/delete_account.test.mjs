@@ -19,7 +19,7 @@ test('delete my account: confirm inline, the account is gone, the page is signed
   // No native dialog: the page asks itself, and "Keep my account" changes nothing.
   page.on('dialog', (dialog) => { assert.fail(`unexpected ${dialog.type()} dialog`); });
   const calls = recordApiCalls(page);
-  const remove = page.getByRole('button', { name: 'Delete my account' });
+  const remove = page.getByRole('button', { name: 'Delete my account', exact: true });
   const confirm = page.getByRole('button', { name: 'Yes, delete my account' });
   assert.equal(await confirm.isVisible(), false);
   await remove.click();

@@ -83,7 +83,7 @@ struct App {
 
     AppContext context() {
         return AppContext{config, twitter, *sessions, flow_seal, *consumed, *accounts, clock, random, log.get(),
-                          start_limiter.get(), exchange_limiter.get()};
+                          start_limiter.get(), exchange_limiter.get(), nullptr, {}, nullptr};
     }
 
     HttpResponse handle(const HttpRequest& request) {

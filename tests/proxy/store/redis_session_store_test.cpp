@@ -23,7 +23,7 @@ TokenKey key_of_byte(unsigned char byte) {
 NewSession person(const std::string& user_id = "42") {
     NewSession session;
     session.identity = TwitterIdentity{user_id, "perch_tester", "at-value", "at-secret",
-                                       nlohmann::json{{"id_str", user_id}, {"name", "Zoë"}}};
+                                       nlohmann::json{{"id_str", user_id}, {"name", "Zoë"}}, std::nullopt};
     session.flow.fill(7);
     return session;
 }

@@ -31,7 +31,7 @@ FlowKey flow_key(unsigned char seed) {
 }
 
 NewSession person(const std::string& user_id = "42", unsigned char flow = 1) {
-    return NewSession{TwitterIdentity{user_id, "perch", "at", "at-secret", nlohmann::json{{"id_str", user_id}}},
+    return NewSession{TwitterIdentity{user_id, "perch", "at", "at-secret", nlohmann::json{{"id_str", user_id}}, std::nullopt},
                       std::nullopt, flow_key(flow)};
 }
 
