@@ -71,11 +71,27 @@ inline PostgresServer& shared_postgres_server() {
     return server;
 }
 
+// Options for a client of `database` on the shared server; `wait` bounds each
+// statement and each wait for a pooled connection (connecting: 5 s).
+inline PostgresOptions shared_postgres_options(const std::string& database, std::chrono::milliseconds wait) {
+    PostgresOptions options;
+    options.url.host = "127.0.0.1";
+    options.url.port = shared_postgres_server().port();
+    options.url.user = PostgresServer::user;
+    options.url.password = PostgresServer::password;
+    options.url.database = database;
+    options.connect_timeout = std::chrono::seconds(5);
+    options.statement_timeout = wait;
+    options.pool_wait = wait;
+    return options;
+}
+
 class PostgresBackend : public BackendBase {
 public:
     static constexpr const char* engine = "PostgreSQL";
 
-    PostgresBackend() : client_(options(shared_postgres_server().create_database())) {}
+    // Generous waits: the suite runs on loaded machines, and no case tests a timeout.
+    PostgresBackend() : client_(shared_postgres_options(shared_postgres_server().create_database(), std::chrono::seconds(20))) {}
 
     AccountResult<std::unique_ptr<AccountStore>> try_open(const TokenCipher& with) {
         return PostgresAccountStore::open(client_, with, clock);
@@ -125,20 +141,6 @@ public:
     std::string schema_version() { return query("SELECT max(version) FROM perch_schema_migrations"); }
 
 private:
-    static PostgresOptions options(const std::string& database) {
-        PostgresOptions options;
-        options.url.host = "127.0.0.1";
-        options.url.port = shared_postgres_server().port();
-        options.url.user = PostgresServer::user;
-        options.url.password = PostgresServer::password;
-        options.url.database = database;
-        options.connect_timeout = std::chrono::seconds(5);
-        // Generous: the suite runs on loaded machines, and no case tests a timeout.
-        options.statement_timeout = std::chrono::milliseconds(20000);
-        options.pool_wait = std::chrono::milliseconds(20000);
-        return options;
-    }
-
     PostgresClient client_;
 };
 

@@ -17,10 +17,6 @@
 namespace perch {
 namespace {
 
-// Passed to verify_callback when this browser never started the callback's
-// token, so the core itself reports the mismatch. Not a token we ever issue.
-constexpr std::string_view no_such_flow = "perch-no-pending-flow";
-
 // The one token this callback is about: its oauth_token, or for a Cancel its
 // `denied` value; empty when there is none or it is ambiguous.
 std::string callback_token(std::string_view callback_query) {
@@ -94,43 +90,24 @@ RouteResult exchange_route(const HttpRequest& request, AppContext& context) {
     if (!parsed) return request_body_error(parsed.error());
     const std::string& query = parsed.value().callback_query;
 
-    const BrowserFlows flows =
-        read_browser_flows(request, context.config, context.flow_seal, context.config.max_flows_per_session);
-    auto current = current_session_id(request, context.config, context.sessions);
-    if (!current) return store_unavailable(context, "exchange", current.error());
-    const std::optional<std::string>& session = current.value();
-    const std::string token = callback_token(query);
-    const BrowserFlow* flow = find_flow(flows, FlowProtocol::oauth1, token);
-    // This browser's own session came from this flow: its callback was used here.
-    bool used_here = false;
-    if (flow == nullptr && session && !token.empty()) {
-        auto made = context.sessions.made_by(*session, context.flow_seal.key_of(FlowProtocol::oauth1, token));
-        if (!made) return store_unavailable(context, "exchange", made.error());
-        used_here = made.value();
-    }
-    if (flow == nullptr && !used_here && flows.kept.empty()) return callback_error(CallbackOutcome::no_session);
+    auto read = read_exchange_browser(request, context, FlowProtocol::oauth1, callback_token(query));
+    if (!read) return std::move(read.error());
+    const ExchangeBrowser& browser = read.value();
+    if (!browser.ours() && browser.flows.kept.empty()) return callback_error(CallbackOutcome::no_session);
 
     // The same check the browser ran, against this browser's own flow for the token.
-    const bool ours = flow != nullptr || used_here;
-    const CallbackResult callback = verify_callback(query, ours ? std::string_view(token) : no_such_flow);
+    const CallbackResult callback = verify_callback(query, browser.expected_key());
     if (callback.outcome == CallbackOutcome::denied) {
         // A cancelled flow is over; the provider is not asked anything.
-        return forgetting(flow, context, callback_error(callback.outcome));
+        return forgetting(browser.flow(), context, callback_error(callback.outcome));
     }
     // Any other problem leaves the flow pending: the genuine callback may still come.
     if (callback.outcome != CallbackOutcome::approved) return callback_error(callback.outcome);
-    if (used_here) return replayed();
-
-    if (flow->flow.expires_unix <= context.clock.unix_seconds()) {
-        return forgetting(flow, context, ApiError{410, "expired", "This sign-in took too long; start again."});
-    }
-    // First wins: of any number of exchanges of one flow, in this browser or
-    // with a copy of its cookie, one goes on to the provider.
-    const FlowKey key = context.flow_seal.key_of(flow->flow.protocol, flow->flow.id);
-    auto first = context.consumed_flows.consume(key, flow->flow.expires_unix);
-    if (!first) return store_unavailable(context, "exchange", first.error());
-    if (!first.value()) return forgetting(flow, context, replayed());
-    return forgetting(flow, context, complete_sign_in(context, flow->flow, callback.oauth_verifier, key, session));
+    if (browser.used_here) return replayed();
+    const PendingFlow& flow = browser.flow()->flow;
+    return consume_then(context, *browser.flow(), [&](const FlowKey& key) {
+        return complete_sign_in(context, flow, callback.oauth_verifier, key, browser.session);
+    });
 }
 
 // 200 when every shared store answers; else 503 naming the ones that do not

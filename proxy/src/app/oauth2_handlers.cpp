@@ -18,10 +18,6 @@
 namespace perch {
 namespace {
 
-// Passed to verify_callback when this browser never started the callback's
-// state, so the core itself reports the mismatch. Not a state we ever issue.
-constexpr std::string_view no_such_flow = "perch-no-pending-flow";
-
 // The callback's one `state`; empty when there is none or it is ambiguous.
 std::string callback_state(std::string_view callback_query) {
     auto params = parse_query(callback_query);
@@ -107,49 +103,33 @@ RouteResult oauth2_exchange_route(const HttpRequest& request, AppContext& contex
     if (context.oauth2 == nullptr) return ApiError{500, "internal", "Sign-in is not available just now."};
     const std::string& query = parsed.value().callback_query;
 
-    const BrowserFlows flows =
-        read_browser_flows(request, context.config, context.flow_seal, context.config.max_flows_per_session);
-    auto current = current_session_id(request, context.config, context.sessions);
-    if (!current) return store_unavailable(context, "exchange", current.error());
-    const std::optional<std::string>& session = current.value();
-    const std::string state = callback_state(query);
-    const BrowserFlow* flow = find_flow(flows, FlowProtocol::oauth2, state);
-    // This browser's own session came from this flow: its callback was used here.
-    bool used_here = false;
-    if (flow == nullptr && session && !state.empty()) {
-        auto made = context.sessions.made_by(*session, context.flow_seal.key_of(FlowProtocol::oauth2, state));
-        if (!made) return store_unavailable(context, "exchange", made.error());
-        used_here = made.value();
-    }
-    const bool ours = flow != nullptr || used_here;
+    auto read = read_exchange_browser(request, context, FlowProtocol::oauth2, callback_state(query));
+    if (!read) return std::move(read.error());
+    const ExchangeBrowser& browser = read.value();
 
     // The core's precedence: malformed, then X's error (which needs no flow),
     // then no_session, missing_params, token_mismatch.
-    const CallbackResult callback = verify_callback(query, ours ? std::string_view(state) : no_such_flow);
+    const CallbackResult callback = verify_callback(query, browser.expected_key());
     if (callback.outcome == CallbackOutcome::malformed) return callback_error(callback.outcome);
     if (callback.shape == CallbackShape::oauth2 && callback.outcome == CallbackOutcome::provider_refused) {
         log_refusal(context, callback);
-        return forgetting(flow, context, callback_error(callback.outcome));
+        return forgetting(browser.flow(), context, callback_error(callback.outcome));
     }
     // A cancelled flow is over; X is not asked anything.
-    if (callback.outcome == CallbackOutcome::denied) return forgetting(flow, context, callback_error(callback.outcome));
-    if (!ours && flows.kept.empty()) return callback_error(CallbackOutcome::no_session);
+    if (callback.outcome == CallbackOutcome::denied) {
+        return forgetting(browser.flow(), context, callback_error(callback.outcome));
+    }
+    if (!browser.ours() && browser.flows.kept.empty()) return callback_error(CallbackOutcome::no_session);
     // Any other problem leaves the flow pending: the genuine callback may still come.
     if (callback.outcome != CallbackOutcome::approved || callback.shape != CallbackShape::oauth2) {
         return callback_error(callback.outcome == CallbackOutcome::approved ? CallbackOutcome::malformed
                                                                             : callback.outcome);
     }
-    if (used_here) return replayed();
-
-    if (flow->flow.expires_unix <= context.clock.unix_seconds()) {
-        return forgetting(flow, context, ApiError{410, "expired", "This sign-in took too long; start again."});
-    }
-    // First wins: of any number of exchanges of one flow, one goes on to X.
-    const FlowKey key = context.flow_seal.key_of(FlowProtocol::oauth2, flow->flow.id);
-    auto first = context.consumed_flows.consume(key, flow->flow.expires_unix);
-    if (!first) return store_unavailable(context, "exchange", first.error());
-    if (!first.value()) return forgetting(flow, context, replayed());
-    return forgetting(flow, context, complete_sign_in(context, flow->flow, callback.code, key, session));
+    if (browser.used_here) return replayed();
+    const PendingFlow& flow = browser.flow()->flow;
+    return consume_then(context, *browser.flow(), [&](const FlowKey& key) {
+        return complete_sign_in(context, flow, callback.code, key, browser.session);
+    });
 }
 
 }  // namespace perch

@@ -35,6 +35,43 @@ ApiError provider_error(AppContext& context, std::string_view step, const Provid
     return ApiError{502, code, "Twitter could not complete the sign-in. Please try again later."};
 }
 
+std::string_view ExchangeBrowser::expected_key() const {
+    // Not a token or state we ever issue: the core itself reports the mismatch.
+    static constexpr std::string_view no_such_flow = "perch-no-pending-flow";
+    return ours() ? std::string_view(callback_key) : no_such_flow;
+}
+
+Result<ExchangeBrowser, ApiError> read_exchange_browser(const HttpRequest& request, AppContext& context,
+                                                        FlowProtocol protocol, std::string callback_key) {
+    ExchangeBrowser browser;
+    browser.callback_key = std::move(callback_key);
+    browser.flows = read_browser_flows(request, context.config, context.flow_seal, context.config.max_flows_per_session);
+    auto current = current_session_id(request, context.config, context.sessions);
+    if (!current) return store_unavailable(context, "exchange", current.error());
+    browser.session = current.value();
+    if (const BrowserFlow* flow = find_flow(browser.flows, protocol, browser.callback_key)) {
+        browser.flow_at = static_cast<std::size_t>(flow - browser.flows.kept.data());
+    } else if (browser.session && !browser.callback_key.empty()) {
+        auto made = context.sessions.made_by(*browser.session, context.flow_seal.key_of(protocol, browser.callback_key));
+        if (!made) return store_unavailable(context, "exchange", made.error());
+        browser.used_here = made.value();
+    }
+    return browser;
+}
+
+RouteResult consume_then(AppContext& context, const BrowserFlow& flow,
+                         const std::function<RouteResult(const FlowKey& key)>& sign_in) {
+    if (flow.flow.expires_unix <= context.clock.unix_seconds()) {
+        return forgetting(&flow, context, ApiError{410, "expired", "This sign-in took too long; start again."});
+    }
+    // First wins: of any number of exchanges of one flow, one goes on to the provider.
+    const FlowKey key = context.flow_seal.key_of(flow.flow.protocol, flow.flow.id);
+    auto first = context.consumed_flows.consume(key, flow.flow.expires_unix);
+    if (!first) return store_unavailable(context, "exchange", first.error());
+    if (!first.value()) return forgetting(&flow, context, replayed());
+    return forgetting(&flow, context, sign_in(key));
+}
+
 ApiError callback_error(CallbackOutcome outcome) {
     switch (outcome) {
         case CallbackOutcome::denied:

@@ -4,6 +4,8 @@
 // session for the person the provider identified.
 #pragma once
 
+#include <cstddef>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -35,6 +37,34 @@ const BrowserFlow* find_flow(const BrowserFlows& flows, FlowProtocol protocol, s
 
 // `result`, also clearing `flow`'s cookie when there is a flow.
 RouteResult forgetting(const BrowserFlow* flow, const AppContext& context, RouteResult result);
+
+// This browser's side of an exchange whose callback names `callback_key` (the
+// OAuth 1.0a token or the OAuth 2.0 state): its flows, its session, the flow
+// the key names, and whether its session was already made by that flow (the
+// callback was used here, in this browser).
+struct ExchangeBrowser {
+    BrowserFlows flows;
+    std::optional<std::string> session;
+    std::string callback_key;
+    std::optional<std::size_t> flow_at;  // in flows.kept
+    bool used_here = false;
+
+    const BrowserFlow* flow() const { return flow_at ? &flows.kept[*flow_at] : nullptr; }
+    bool ours() const { return flow_at.has_value() || used_here; }
+    // What the core must find in the callback: the key when this browser
+    // started or finished that flow, else a value no callback can carry.
+    std::string_view expected_key() const;
+};
+
+// 503 unavailable when the session store does not answer.
+Result<ExchangeBrowser, ApiError> read_exchange_browser(const HttpRequest& request, AppContext& context,
+                                                        FlowProtocol protocol, std::string callback_key);
+
+// An approved callback of `flow`: 410 expired, or 409 replayed unless this is
+// the flow's first exchange anywhere (in this browser or with a copy of its
+// cookie, on any instance), else `sign_in(key)`; the flow's cookie is cleared.
+RouteResult consume_then(AppContext& context, const BrowserFlow& flow,
+                         const std::function<RouteResult(const FlowKey& key)>& sign_in);
 
 // The session for the person the provider identified: 200 {"status":"new",
 // "twitter_user"} or {"status":"signed_in","user"} with its cookie, or 503 busy.

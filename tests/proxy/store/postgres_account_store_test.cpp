@@ -19,18 +19,8 @@ namespace {
 
 test::PostgresServer& server() { return test::shared_postgres_server(); }
 
-PostgresOptions options_for(const std::string& database) {
-    PostgresOptions options;
-    options.url.host = "127.0.0.1";
-    options.url.port = server().port();
-    options.url.user = test::PostgresServer::user;
-    options.url.password = test::PostgresServer::password;
-    options.url.database = database;
-    options.connect_timeout = 2s;
-    options.statement_timeout = 2000ms;
-    options.pool_wait = 2000ms;
-    return options;
-}
+// Short waits: these cases stop and restart the server.
+PostgresOptions options_for(const std::string& database) { return test::shared_postgres_options(database, 2000ms); }
 
 // One proxy's view of a database: its own pool, cipher and clock.
 struct Instance {

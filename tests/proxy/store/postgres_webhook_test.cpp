@@ -13,6 +13,7 @@
 
 #include "store/postgres_account_store.h"
 #include "store/postgres_outbox.h"
+#include "support/account_backends.h"
 #include "support/account_test_support.h"
 #include "support/postgres_server.h"
 
@@ -22,23 +23,9 @@ using json = nlohmann::json;
 
 namespace {
 
-test::PostgresServer& server() {
-    static test::PostgresServer instance;
-    return instance;
-}
+test::PostgresServer& server() { return test::shared_postgres_server(); }
 
-PostgresOptions options_for(const std::string& database) {
-    PostgresOptions options;
-    options.url.host = "127.0.0.1";
-    options.url.port = server().port();
-    options.url.user = test::PostgresServer::user;
-    options.url.password = test::PostgresServer::password;
-    options.url.database = database;
-    options.connect_timeout = 5s;
-    options.statement_timeout = 5000ms;
-    options.pool_wait = 5000ms;
-    return options;
-}
+PostgresOptions options_for(const std::string& database) { return test::shared_postgres_options(database, 5000ms); }
 
 // One proxy on a database: its pool, store (recording events) and outbox.
 struct Proxy {
