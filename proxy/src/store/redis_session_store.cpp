@@ -200,11 +200,17 @@ std::optional<RedisSessionStore::Stored> RedisSessionStore::open(const std::stri
 StoreResult<std::optional<std::string>> RedisSessionStore::create(NewSession session) {
     Stored stored{std::move(session.identity), session.account_id, session.flow};
     const long long ttl = std::min(millis(limits_.idle_ttl), millis(limits_.absolute_ttl));
+    return under_fresh_id([&](const std::string& key) {
+        return redis_.eval(create_script, {key, index_key},
+                           {seal(stored, key), std::to_string(ttl), std::to_string(limits_.max_sessions)});
+    });
+}
+
+StoreResult<std::optional<std::string>> RedisSessionStore::under_fresh_id(
+    const std::function<StoreResult<RedisReply>(const std::string& key)>& store) {
     for (int attempt = 0; attempt < 3; ++attempt) {
         std::string id = random_token(random_, session_id_bytes);
-        const std::string key = key_of(id);
-        auto reply = redis_.eval(create_script, {key, index_key},
-                                 {seal(stored, key), std::to_string(ttl), std::to_string(limits_.max_sessions)});
+        auto reply = store(key_of(id));
         if (!reply) return reply.error();
         if (reply.value().is_error()) return script_failed(reply.value());
         if (reply.value().integer == 1) return std::optional<std::string>(std::move(id));
@@ -250,17 +256,11 @@ StoreResult<std::optional<std::string>> RedisSessionStore::sign_in(const std::st
     Stored moved = std::move(*stored.value());
     moved.account_id = account_id;
     const long long ttl = std::min(millis(limits_.idle_ttl), millis(limits_.absolute_ttl));
-    for (int attempt = 0; attempt < 3; ++attempt) {
-        std::string new_id = random_token(random_, session_id_bytes);
-        const std::string new_key = key_of(new_id);
-        auto reply = redis_.eval(rotate_script, {key_of(id), new_key, index_key},
-                                 {seal(moved, new_key), std::to_string(ttl), std::to_string(millis(limits_.absolute_ttl))});
-        if (!reply) return reply.error();
-        if (reply.value().is_error()) return script_failed(reply.value());
-        if (reply.value().integer == 1) return std::optional<std::string>(std::move(new_id));
-        if (reply.value().integer == 0) return std::optional<std::string>();
-    }
-    return StoreUnavailable{"Redis kept reporting fresh session ids as taken"};
+    const std::string old_key = key_of(id);
+    return under_fresh_id([&](const std::string& new_key) {
+        return redis_.eval(rotate_script, {old_key, new_key, index_key},
+                           {seal(moved, new_key), std::to_string(ttl), std::to_string(millis(limits_.absolute_ttl))});
+    });
 }
 
 StoreResult<std::optional<std::int64_t>> RedisSessionStore::signed_in_account(const std::string& id) {

@@ -23,6 +23,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -60,6 +61,11 @@ private:
 
     // The live session's contents, refreshing its expiry; nullopt if none.
     StoreResult<std::optional<Stored>> read(const std::string& id);
+    // `store` run under the key of a fresh session id until a script answers
+    // 1 (stored: the id) or 0 (refused: nullopt); an id already taken (-1) is
+    // drawn again, at most three times.
+    StoreResult<std::optional<std::string>> under_fresh_id(
+        const std::function<StoreResult<RedisReply>(const std::string& key)>& store);
     std::string seal(const Stored& stored, const std::string& key) const;
     std::optional<Stored> open(const std::string& sealed, const std::string& key) const;
 
