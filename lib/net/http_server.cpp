@@ -48,9 +48,10 @@ namespace {
 
 // The accept loop calls on_idle() every idle interval, so a stop requested
 // before the loop was running (a race with SIGTERM) still ends it. It calls
-// shutdown() once it stopped accepting, before joining the workers. The
-// connections waiting for their next request wait in idle_sockets(), not on
-// a worker; shutdown() closes them first, so nothing is queued after the pool stops.
+// shutdown() once it stopped accepting, before joining the workers. A
+// connection waiting for its next request waits on its worker while the pool
+// has threads to spare, else in idle_sockets(); shutdown() closes those first,
+// so nothing is queued after the pool stops.
 class StoppableQueue final : public httplib::TaskQueue {
 public:
     StoppableQueue(std::size_t threads, const std::atomic<bool>& stop_requested, httplib::Server& server,
@@ -66,6 +67,7 @@ public:
         if (stop_requested_.load()) server_.stop();
     }
     IdleSockets& idle_sockets() { return idle_; }
+    bool has_spare_thread() const { return pool_.has_spare_thread(); }
 
 private:
     IdleSockets idle_;
@@ -211,6 +213,39 @@ private:
         });
     }
 
+    enum class NextRequest { arrived, parked, none };
+
+    // Waits up to `idle` for the connection's next request. While the pool
+    // has threads to spare the worker waits itself: no hand-off to the idle
+    // waiter and back, which costs two thread wake-ups per request to a
+    // client that sends its next one a few milliseconds later (a page
+    // fetching its files, a reverse proxy's kept-alive upstream). Every 50 ms
+    // it looks again, and once new connections would have to wait for a
+    // thread it hands this one to the idle waiter, so idle connections never
+    // keep others waiting for longer than that.
+    NextRequest await_request(const std::shared_ptr<Connection>& connection, std::chrono::milliseconds idle) {
+        constexpr std::chrono::milliseconds look_again{50};
+        const auto until = Clock::now() + idle;
+        for (;;) {
+            const auto left = std::chrono::ceil<std::chrono::milliseconds>(until - Clock::now());
+            if (left.count() <= 0) return NextRequest::none;
+            if (svr_sock_ == INVALID_SOCKET) {
+                return wait_for_socket(connection->sock, POLLIN, std::chrono::milliseconds(0)) ? NextRequest::arrived
+                                                                                           : NextRequest::none;
+            }
+            StoppableQueue* pool = queue;
+            if (pool == nullptr || !pool->has_spare_thread()) {
+                // A request already on its way is read now: parking hands over
+                // only a connection that becomes readable later.
+                if (wait_for_socket(connection->sock, POLLIN, std::chrono::milliseconds(1))) return NextRequest::arrived;
+                if (park(connection, left)) return NextRequest::parked;
+                const auto serving = [this] { return svr_sock_ != INVALID_SOCKET; };
+                return wait_for_request(connection->sock, left, serving) ? NextRequest::arrived : NextRequest::none;
+            }
+            if (wait_for_socket(connection->sock, POLLIN, std::min(left, look_again))) return NextRequest::arrived;
+        }
+    }
+
     // Reads the request's head until its framing is decided (request_head.h).
     HeadDecision read_head(ConnectionReader& reader) const {
         for (;;) {
@@ -264,15 +299,12 @@ private:
         } current(stream);
         bool closed = false;
         for (std::size_t& served = connection->served; served < keep_alive_max_count_ && !closed; ++served) {
-            // A client in a hurry (a page fetching its files, a load test) sends
-            // its next request within a millisecond: waiting that long here costs
-            // less CPU than parking and waking the connection.
-            if (!stream.reader().has_buffered_bytes() && !wait_for_socket(sock, POLLIN, std::chrono::milliseconds(1))) {
+            if (!stream.reader().has_buffered_bytes()) {
                 // The first request must start within the request timeout, later ones within the keep-alive timeout.
                 const auto idle = served == 0 ? request_timeout : std::chrono::milliseconds(keep_alive_timeout_sec_ * 1000);
-                if (park(connection, idle)) return;  // the worker is free for others meanwhile
-                const auto serving = [this] { return svr_sock_ != INVALID_SOCKET; };
-                if (!wait_for_request(sock, idle, serving)) break;
+                const NextRequest next = await_request(connection, idle);
+                if (next == NextRequest::parked) return;  // the worker is free for others meanwhile
+                if (next == NextRequest::none) break;
             }
             ConnectionReader& reader = stream.reader();
             reader.start_request(Clock::now(), request_timeout);
@@ -339,6 +371,7 @@ HttpServer::HttpServer(ServerOptions options, RequestHandler handler) : impl_(st
     server.set_read_timeout(impl.options.read_timeout);
     server.set_write_timeout(impl.options.write_timeout);
     server.set_keep_alive_timeout(impl.options.keep_alive_timeout.count());
+    server.set_keep_alive_max_count(std::max<std::size_t>(1, impl.options.keep_alive_max_requests));
     server.set_idle_interval(std::chrono::milliseconds(100));
     server.set_tcp_nodelay(true);  // kept-alive clients would otherwise wait on delayed ACKs
     // httplib's default also sets SO_REUSEPORT, which would let a second process

@@ -24,6 +24,7 @@ struct ServerOptions {
     std::chrono::seconds read_timeout{5};
     std::chrono::seconds write_timeout{5};
     std::chrono::seconds keep_alive_timeout{5};
+    std::size_t keep_alive_max_requests = 5;  // then the connection is closed (Connection: close)
     // Slow clients: each request (head and body) must arrive within
     // request_timeout of its first byte, else 408 and the connection is closed;
     // one client address may hold at most max_connections_per_client connections

@@ -45,6 +45,11 @@ std::size_t WorkerPool::threads() const {
     return threads_.size();
 }
 
+bool WorkerPool::has_spare_thread() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return jobs_.size() < waiting_ || threads_.size() < max_threads_;
+}
+
 void WorkerPool::work() {
     for (;;) {
         std::function<void()> job;

@@ -30,6 +30,10 @@ public:
 
     std::size_t threads() const;
 
+    // True when a job enqueued now would start at once: a thread is waiting
+    // for one, or another may still be started.
+    bool has_spare_thread() const;
+
 private:
     void work();
 

@@ -174,6 +174,7 @@ int serve(ProxyConfig& config) {
     options.threads = config.threads;
     options.request_timeout = config.request_timeout;
     options.max_connections_per_client = config.max_connections_per_client;
+    options.keep_alive_max_requests = config.keep_alive_requests;
     options.error_headers = security_headers(config);
     options.log = log.get();
 

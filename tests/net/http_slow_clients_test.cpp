@@ -282,6 +282,40 @@ TEST_CASE("A kept-alive connection waiting for its next request holds no worker:
     CHECK(again.substr(again.size() - 6) == "/again");
 }
 
+TEST_CASE("A connection carries keep_alive_max_requests requests; the last answer says Connection: close") {
+    ServerOptions options;
+    options.keep_alive_max_requests = 3;
+    RunningServer server([](const HttpRequest& request) { return HttpResponse{200, {}, "text/plain", request.path}; },
+                         options);
+    RawConnection connection(server.port());
+    for (const std::string path : {"/1", "/2", "/3"}) {
+        connection.send("GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n");
+        const std::string response = connection.response();
+        INFO(response);
+        REQUIRE(response.rfind("HTTP/1.1 200 ", 0) == 0);
+        CHECK(response.substr(response.size() - 2) == path);
+        CHECK((response.find("Connection: close\r\n") != std::string::npos) == (path == "/3"));
+    }
+    CHECK(connection.closed_by_server(std::chrono::milliseconds(2000)));
+}
+
+TEST_CASE("With threads to spare, a kept-alive connection's worker waits for its next request itself, however late") {
+    ServerOptions options;
+    options.threads = 4;
+    RunningServer server([](const HttpRequest& request) { return HttpResponse{200, {}, "text/plain", request.path}; },
+                         options);
+    RawConnection connection(server.port());
+    // Later than one 50 ms look, sooner than the keep-alive timeout: answered on the same connection.
+    for (const std::string path : {"/now", "/later"}) {
+        connection.send("GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n");
+        const std::string response = connection.response();
+        INFO(response);
+        REQUIRE(response.rfind("HTTP/1.1 200 ", 0) == 0);
+        CHECK(response.substr(response.size() - path.size()) == path);
+        std::this_thread::sleep_for(std::chrono::milliseconds(180));
+    }
+}
+
 TEST_CASE("A new connection that has sent nothing yet holds no worker (a browser's preconnect)") {
     ServerOptions options;
     options.threads = 1;

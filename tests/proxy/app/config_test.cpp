@@ -321,6 +321,14 @@ TEST_CASE("Slow clients: 5 s for a request, 16 connections per address, no cap b
           "PERCH_REQUEST_TIMEOUT_MS must be an integer from 500 to 60000");
 }
 
+TEST_CASE("Requests per kept-alive connection: 5 unless raised, from 1 to 100000") {
+    CHECK(loaded(minimal_env).keep_alive_requests == 5);
+    CHECK(loaded(minimal_env, {"--keep-alive-requests", "1000"}).keep_alive_requests == 1000);
+    CHECK(loaded(with(minimal_env, "PERCH_KEEP_ALIVE_REQUESTS", "1")).keep_alive_requests == 1);
+    CHECK(error_of(with(minimal_env, "PERCH_KEEP_ALIVE_REQUESTS", "0")) ==
+          "PERCH_KEEP_ALIVE_REQUESTS must be an integer from 1 to 100000");
+}
+
 TEST_CASE("Loopback hosts are exactly 127.0.0.0/8, ::1 and localhost") {
     CHECK(is_loopback_host("127.0.0.1"));
     CHECK(is_loopback_host("127.255.0.9"));

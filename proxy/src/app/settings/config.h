@@ -117,6 +117,9 @@ struct ProxyConfig {
     // the reverse proxy's address).
     std::chrono::milliseconds request_timeout{5000};
     std::size_t max_connections_per_client = 16;
+    // PERCH_KEEP_ALIVE_REQUESTS: requests one connection may carry before the
+    // server closes it (1..100000; cpp-httplib's 5 by default).
+    std::size_t keep_alive_requests = 5;
 
     // The operator's listeners (app/settings/ops_settings.h), off when unset.
     // PERCH_METRICS_LISTEN: Prometheus text on /metrics, nothing else.
