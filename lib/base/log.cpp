@@ -1,11 +1,13 @@
 #include "base/log.h"
 
+#include <cerrno>
 #include <cstdio>
+#include <ctime>
+#include <mutex>
+#include <ostream>
 #include <utility>
 
-#include <spdlog/logger.h>
-#include <spdlog/sinks/ostream_sink.h>
-#include <spdlog/sinks/stdout_sinks.h>
+#include <unistd.h>
 
 namespace perch {
 
@@ -59,32 +61,85 @@ std::string format_access_line(const AccessLogEntry& entry) {
     return method + ' ' + route + ' ' + std::to_string(entry.status) + ' ' + duration;
 }
 
+namespace {
+
+// "2026-12-03T12:51:30.964": local time to the millisecond. localtime_r takes
+// glibc's time-zone lock, so each thread converts a second only once.
+void append_timestamp(std::string& line) {
+    struct Cached {
+        std::time_t second = -1;
+        char text[24] = {};
+    };
+    thread_local Cached cached;
+    timespec now{};
+    ::clock_gettime(CLOCK_REALTIME, &now);
+    if (now.tv_sec != cached.second) {
+        std::tm parts{};
+        ::localtime_r(&now.tv_sec, &parts);
+        if (std::strftime(cached.text, sizeof cached.text, "%Y-%m-%dT%H:%M:%S", &parts) == 0) cached.text[0] = '\0';
+        cached.second = now.tv_sec;
+    }
+    const auto millis = static_cast<int>(now.tv_nsec / 1000000);  // 0..999
+    line += cached.text;
+    line += '.';
+    line += static_cast<char>('0' + millis / 100);
+    line += static_cast<char>('0' + millis / 10 % 10);
+    line += static_cast<char>('0' + millis % 10);
+}
+
+// The whole line in one write(2): lines from several threads never interleave
+// (a pipe takes up to PIPE_BUF bytes at once, a file one write at a time) and
+// no thread waits on a lock held across another's system call, as a shared
+// buffer's mutex would make every worker do once per request.
+void write_line(int fd, const std::string& line) {
+    for (std::size_t sent = 0; sent < line.size();) {
+        const ssize_t wrote = ::write(fd, line.data() + sent, line.size() - sent);
+        if (wrote < 0 && errno == EINTR) continue;
+        if (wrote <= 0) return;  // nowhere left to report a failing log
+        sent += static_cast<std::size_t>(wrote);
+    }
+}
+
+}  // namespace
+
 struct Log::Impl {
-    std::shared_ptr<spdlog::logger> logger;
+    std::ostream* stream = nullptr;  // to_stream: "level message" lines, no timestamp
+    std::mutex stream_mutex;
+
+    void write(const char* level, std::string_view message) {
+        std::string line;
+        line.reserve(message.size() + 40);
+        if (stream == nullptr) {
+            append_timestamp(line);
+            line += ' ';
+        }
+        line += level;
+        line += ' ';
+        line += message;
+        line += '\n';
+        if (stream == nullptr) {
+            write_line(STDERR_FILENO, line);
+            return;
+        }
+        std::lock_guard<std::mutex> lock(stream_mutex);
+        *stream << line << std::flush;
+    }
 };
 
 Log::Log(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Log::~Log() = default;
 
-std::unique_ptr<Log> Log::to_stderr() {
-    auto impl = std::make_unique<Impl>();
-    impl->logger = std::make_shared<spdlog::logger>("perch", std::make_shared<spdlog::sinks::stderr_sink_mt>());
-    impl->logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %l %v");
-    impl->logger->flush_on(spdlog::level::info);
-    return std::unique_ptr<Log>(new Log(std::move(impl)));
-}
+std::unique_ptr<Log> Log::to_stderr() { return std::unique_ptr<Log>(new Log(std::make_unique<Impl>())); }
 
 std::unique_ptr<Log> Log::to_stream(std::ostream& stream) {
     auto impl = std::make_unique<Impl>();
-    impl->logger = std::make_shared<spdlog::logger>(
-        "perch", std::make_shared<spdlog::sinks::ostream_sink_mt>(stream, true));
-    impl->logger->set_pattern("%l %v");
+    impl->stream = &stream;
     return std::unique_ptr<Log>(new Log(std::move(impl)));
 }
 
-void Log::info(std::string_view message) { impl_->logger->info("{}", printable_line(message)); }
-void Log::warn(std::string_view message) { impl_->logger->warn("{}", printable_line(message)); }
-void Log::error(std::string_view message) { impl_->logger->error("{}", printable_line(message)); }
-void Log::request(const AccessLogEntry& entry) { impl_->logger->info("{}", format_access_line(entry)); }
+void Log::info(std::string_view message) { impl_->write("info", printable_line(message)); }
+void Log::warn(std::string_view message) { impl_->write("warning", printable_line(message)); }
+void Log::error(std::string_view message) { impl_->write("error", printable_line(message)); }
+void Log::request(const AccessLogEntry& entry) { impl_->write("info", format_access_line(entry)); }
 
 }  // namespace perch

@@ -1,4 +1,4 @@
-// One-line logs on stderr via spdlog. Never pass a secret, token or session id.
+// One-line logs on stderr. Never pass a secret, token or session id.
 #pragma once
 
 #include <chrono>
