@@ -3,10 +3,11 @@
 nginx: CPU time per request (which other load on the machine changes much
 less than throughput), throughput, p99, RSS and the load average, per run.
 
-  bench/compare_builds.py before=DIR,after=DIR start|flows ROUNDS SECONDS
+  bench/compare_builds.py before=DIR,after=DIR[+FLAG+VALUE...] start|flows ROUNDS SECONDS
 
 Each DIR holds perch-proxy and perch-bench-flows (e.g. a copy of
-build/bench/native/bin taken before a change). Loads target 127.0.0.1 only.
+build/bench/native/bin taken before a change); "+" adds flags that build
+knows, e.g. after=DIR+--keep-alive-requests+1000. Loads target 127.0.0.1 only.
 """
 
 import argparse
@@ -26,7 +27,11 @@ FLAGS = ["--max-sessions", "10000000", "--max-pending-flows", "10000000", "--sta
 def main():
     if len(sys.argv) != 5 or sys.argv[2] not in ("start", "flows"):
         sys.exit(__doc__)
-    builds = dict(item.split("=", 1) for item in sys.argv[1].split(","))
+    builds = {}
+    for item in sys.argv[1].split(","):
+        name, spec = item.split("=", 1)
+        folder, *extra = spec.split("+")
+        builds[name] = (folder, extra)
     mode, rounds, seconds = sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
     results = {name: [] for name in builds}
     with tempfile.TemporaryDirectory(prefix="perch-compare-") as scratch:
@@ -37,10 +42,10 @@ def main():
             anchor_section.wait_answers(provider.origin + "/oauth/request_token")
             for r in range(rounds):
                 order = list(builds.items())
-                for name, folder in (order if r % 2 == 0 else order[::-1]):
+                for name, (folder, extra) in (order if r % 2 == 0 else order[::-1]):
                     bench = argparse.Namespace(bin=os.path.abspath(folder), scratch=scratch, logs=scratch,
                                                seconds=seconds)
-                    with run.start_proxy(bench, provider, *FLAGS) as proxy:
+                    with run.start_proxy(bench, provider, *FLAGS, *extra) as proxy:
                         time.sleep(0.3)
                         with run.Measured(proxy) as m:
                             if mode == "start":
