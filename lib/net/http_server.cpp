@@ -68,6 +68,7 @@ public:
     }
     IdleSockets& idle_sockets() { return idle_; }
     bool has_spare_thread() const { return pool_.has_spare_thread(); }
+    int pressure_fd() const { return pool_.pressure_fd(); }
 
 private:
     IdleSockets idle_;
@@ -219,13 +220,14 @@ private:
     // has threads to spare the worker waits itself: no hand-off to the idle
     // waiter and back, which costs two thread wake-ups per request to a
     // client that sends its next one a few milliseconds later (a page
-    // fetching its files, a reverse proxy's kept-alive upstream). Every 50 ms
-    // it looks again, and once new connections would have to wait for a
-    // thread it hands this one to the idle waiter, so idle connections never
-    // keep others waiting for longer than that.
+    // fetching its files, a reverse proxy's kept-alive upstream). The moment
+    // a new connection would wait for a thread (the pool's pressure_fd) it
+    // hands this one to the idle waiter instead, so idle connections never
+    // keep others waiting.
     NextRequest await_request(const std::shared_ptr<Connection>& connection, std::chrono::milliseconds idle) {
-        constexpr std::chrono::milliseconds look_again{50};
         const auto until = Clock::now() + idle;
+        StoppableQueue* pool = queue;
+        const int pressure = pool != nullptr ? pool->pressure_fd() : -1;
         for (;;) {
             const auto left = std::chrono::ceil<std::chrono::milliseconds>(until - Clock::now());
             if (left.count() <= 0) return NextRequest::none;
@@ -233,8 +235,7 @@ private:
                 return wait_for_socket(connection->sock, POLLIN, std::chrono::milliseconds(0)) ? NextRequest::arrived
                                                                                            : NextRequest::none;
             }
-            StoppableQueue* pool = queue;
-            if (pool == nullptr || !pool->has_spare_thread()) {
+            if (pressure < 0 || !pool->has_spare_thread()) {
                 // A request already on its way is read now: parking hands over
                 // only a connection that becomes readable later.
                 if (wait_for_socket(connection->sock, POLLIN, std::chrono::milliseconds(1))) return NextRequest::arrived;
@@ -242,7 +243,11 @@ private:
                 const auto serving = [this] { return svr_sock_ != INVALID_SOCKET; };
                 return wait_for_request(connection->sock, left, serving) ? NextRequest::arrived : NextRequest::none;
             }
-            if (wait_for_socket(connection->sock, POLLIN, std::min(left, look_again))) return NextRequest::arrived;
+            // Woken by a request, by pressure, or every 100 ms to notice a stop.
+            pollfd entries[2] = {{connection->sock, POLLIN, 0}, {pressure, POLLIN, 0}};
+            const int ready = ::poll(entries, 2, static_cast<int>(std::min<long long>(100, left.count())));
+            if (ready > 0 && entries[0].revents != 0) return NextRequest::arrived;
+            if (ready < 0 && errno != EINTR) return NextRequest::none;
         }
     }
 

@@ -1,14 +1,35 @@
 #include "net/worker_pool.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <system_error>
 #include <utility>
 
+#include <sys/eventfd.h>
+#include <unistd.h>
+
 namespace perch {
 
-WorkerPool::WorkerPool(std::size_t max_threads) : max_threads_(std::max<std::size_t>(1, max_threads)) {}
+WorkerPool::WorkerPool(std::size_t max_threads)
+    : max_threads_(std::max<std::size_t>(1, max_threads)), pressure_fd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {}
 
-WorkerPool::~WorkerPool() { shutdown(); }
+WorkerPool::~WorkerPool() {
+    shutdown();
+    if (pressure_fd_ >= 0) ::close(pressure_fd_);
+}
+
+void WorkerPool::update_pressure() {
+    const bool pressured = jobs_.size() > waiting_ && threads_.size() >= max_threads_;
+    if (pressured == pressured_ || pressure_fd_ < 0) return;
+    if (pressured) {
+        const std::uint64_t one = 1;
+        (void)!::write(pressure_fd_, &one, sizeof one);
+    } else {
+        std::uint64_t count = 0;
+        (void)!::read(pressure_fd_, &count, sizeof count);
+    }
+    pressured_ = pressured;
+}
 
 void WorkerPool::enqueue(std::function<void()> job) {
     std::unique_lock<std::mutex> lock(mutex_);
@@ -25,6 +46,7 @@ void WorkerPool::enqueue(std::function<void()> job) {
             if (threads_.empty()) throw;
         }
     }
+    update_pressure();
     lock.unlock();
     wake_.notify_one();
 }
@@ -61,6 +83,7 @@ void WorkerPool::work() {
             if (jobs_.empty()) return;  // stopping, nothing left to run
             job = std::move(jobs_.front());
             jobs_.pop_front();
+            update_pressure();
         }
         job();
     }

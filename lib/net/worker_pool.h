@@ -34,8 +34,15 @@ public:
     // for one, or another may still be started.
     bool has_spare_thread() const;
 
+    // A descriptor that is readable while a job waits for a thread (none
+    // waiting, none more may start), for a job that is itself waiting in
+    // poll(2) and could make room; -1 if none could be made.
+    int pressure_fd() const { return pressure_fd_; }
+
 private:
     void work();
+    void update_pressure();  // with mutex_ held
+
 
     const std::size_t max_threads_;
     mutable std::mutex mutex_;
@@ -44,6 +51,8 @@ private:
     std::vector<std::thread> threads_;
     std::size_t waiting_ = 0;  // threads blocked in work() for a job
     bool stopping_ = false;
+    int pressure_fd_ = -1;    // an eventfd, set while pressured_
+    bool pressured_ = false;
 };
 
 }  // namespace perch

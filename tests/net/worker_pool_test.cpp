@@ -4,6 +4,8 @@
 #include <condition_variable>
 #include <mutex>
 
+#include <poll.h>
+
 #include "net/worker_pool.h"
 
 namespace {
@@ -67,4 +69,36 @@ TEST_CASE("jobs enqueued after shutdown are not run") {
     pool.enqueue([&] { ran = true; });
     pool.shutdown();
     CHECK_FALSE(ran);
+}
+
+namespace {
+
+bool readable(int fd) {
+    pollfd entry{fd, POLLIN, 0};
+    return ::poll(&entry, 1, 0) == 1;
+}
+
+}  // namespace
+
+TEST_CASE("pressure_fd is readable exactly while a job waits for a thread; has_spare_thread says whether one would") {
+    perch::WorkerPool pool(2);
+    REQUIRE(pool.pressure_fd() >= 0);
+    Gate gate;
+    CHECK(pool.has_spare_thread());
+    pool.enqueue([&] { gate.wait_open(); });
+    CHECK(pool.has_spare_thread());  // one thread busy, one more may start
+    pool.enqueue([&] { gate.wait_open(); });
+    gate.wait_for_waiters(2);
+    CHECK_FALSE(pool.has_spare_thread());
+    CHECK_FALSE(readable(pool.pressure_fd()));  // nothing waits yet
+
+    std::atomic<bool> third_ran{false};
+    pool.enqueue([&] { third_ran = true; });
+    CHECK(readable(pool.pressure_fd()));  // a job waits, no thread can take it
+    CHECK_FALSE(third_ran.load());
+
+    gate.open();      // the two running jobs end; a thread takes the third
+    pool.shutdown();  // runs what is queued, then joins
+    CHECK(third_ran.load());
+    CHECK_FALSE(readable(pool.pressure_fd()));
 }
