@@ -240,6 +240,33 @@ describe('perch-proxy process', { timeout: 30000 }, () => {
     await stack.close();
   });
 
+  test('PERCH_KEEP_ALIVE_REQUESTS: a connection carries that many requests (5 by default), the last says Connection: close', async () => {
+    // Every request in one write; the answers until the server closes the connection.
+    const answersOnOneConnection = (url, count) => new Promise((resolve, reject) => {
+      const { hostname, port } = new URL(url);
+      let data = '';
+      const socket = net.connect(Number(port), hostname,
+        () => socket.write('GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'.repeat(count)));
+      socket.setEncoding('utf8');
+      socket.setTimeout(8000, () => socket.destroy(new Error(`not closed within 8 s: ${JSON.stringify(data)}`)));
+      socket.on('data', (chunk) => { data += chunk; });
+      socket.on('end', () => resolve(data.split(/(?=HTTP\/1\.1 )/)));
+      socket.on('error', reject);
+    });
+    const stack = new Stack();
+    const emulator = await startEmulator(stack);
+    for (const [env, carried] of [[{}, 5], [{ PERCH_KEEP_ALIVE_REQUESTS: '3' }, 3]]) {
+      const proxy = await startProxy(stack, emulator.url, noRateLimits, env);
+      const answers = await answersOnOneConnection(proxy.url, 8);
+      assert.equal(answers.length, carried, answers.join(''));
+      answers.forEach((answer, i) => {
+        assert.match(answer, /^HTTP\/1\.1 20[04] /);
+        assert.equal(/\r\nConnection: close\r\n/i.test(answer), i === carried - 1, answer);
+      });
+    }
+    await stack.close();
+  });
+
   test('without a token key it refuses to start: one line naming the settings, exit 2', async () => {
     const { Child, binDir, consumerKey } = await import('./harness.mjs');
     const child = new Child('perch-proxy', `${binDir}/perch-proxy`,
