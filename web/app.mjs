@@ -87,6 +87,8 @@ async function handleCallback() {
     return;
   }
   const verdict = perch.verifyCallback(search, expected);
+  performance.mark('perch:verified');
+  performance.mark('perch:verified');
   // The token (state) is single-use and the verifier (code) must not linger
   // in the address bar or history: both go now, whatever the outcome.
   sessionStorage.removeItem(TOKEN_KEY);
