@@ -1,7 +1,8 @@
 // parse_json (shared/src/core/json_input.cpp), the gate for every JSON text a
 // stranger sends: never crashes or throws, honours its size and depth limits,
 // refuses duplicate keys, builds what nlohmann's parser builds, and what it
-// accepts writes out and reads back equal.
+// accepts writes out and reads back equal. read_json, the page's own reader
+// (json_reader.cpp), answers exactly as it does.
 // Also feeds accepted values to parse_user and map_profile's DOM overload.
 #include <cstddef>
 #include <cstdint>
@@ -89,6 +90,22 @@ public:
     }
 };
 
+// The value's shape with each number's type, which == and dump() do not both show.
+std::string typed(const json& value) {
+    std::string out;
+    std::vector<const json*> stack{&value};
+    while (!stack.empty()) {
+        const json* item = stack.back();
+        stack.pop_back();
+        out += std::to_string(static_cast<int>(item->type()));
+        if (item->is_structured()) {
+            out += '(';
+            for (const json& child : *item) stack.push_back(&child);
+        }
+    }
+    return out + value.dump();
+}
+
 // Error messages are built from constants and numbers: short printable ASCII
 // that never repeats the stranger's text.
 bool is_plain_message(const std::string& message) {
@@ -143,6 +160,21 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     else check_error(loose.error());
     if (strict.ok()) check_accepted(text, narrow, strict.value());
     else check_error(strict.error());
+
+    // The sign-up page's own reader gives the same answer: the same value with
+    // the same number types, or the same error naming the same byte.
+    for (const perch::JsonLimits& limits : {wide, narrow}) {
+        const auto reference = perch::parse_json_with_nlohmann(text, limits);
+        const auto ours = perch::read_json(text, limits);
+        PERCH_FUZZ_CHECK(ours.ok() == reference.ok());
+        if (reference.ok()) {
+            PERCH_FUZZ_CHECK(ours.value() == reference.value());
+            PERCH_FUZZ_CHECK(typed(ours.value()) == typed(reference.value()));
+        } else {
+            PERCH_FUZZ_CHECK(ours.error().code == reference.error().code);
+            PERCH_FUZZ_CHECK(ours.error().message == reference.error().message);
+        }
+    }
 
     // A tighter depth limit only ever refuses more, and refuses exactly the
     // values nested deeper than it.
