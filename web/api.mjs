@@ -42,13 +42,26 @@ async function call(method, path, body) {
 // browser's tabs (Web Locks): two overlapping exchanges would otherwise each
 // present an id the other has just replaced. A start sets only a cookie of
 // its own (one per pending sign-in), so tabs may start at the same moment.
+// The caller gets the answer as soon as the task has it, not one more round
+// trip to the browser later when the lock is released.
 function oneAtATime(task) {
-  return navigator.locks ? navigator.locks.request('perch-session', task) : task();
+  if (!navigator.locks) return task();
+  return new Promise((resolve, reject) => {
+    navigator.locks.request('perch-session', () => {
+      const done = task();
+      done.then(resolve, reject);
+      return done;
+    }).catch(reject);
+  });
 }
 
 export const startFlow = () => call('POST', '/api/twitter/start', {});
-export const exchange = (callbackQuery) =>
-  oneAtATime(() => call('POST', '/api/twitter/exchange', { callback_query: callbackQuery }));
+// The lock is asked for at once, so getting it overlaps loading the module;
+// the exchange is sent only once `approved` resolves true (the core has
+// verified the callback), else the lock is let go and this resolves null.
+export const exchangeOnceApproved = (approved, callbackQuery) =>
+  oneAtATime(async () => ((await approved)
+    ? call('POST', '/api/twitter/exchange', { callback_query: callbackQuery }) : null));
 export const register = (form) => oneAtATime(() => call('POST', '/api/register', form));
 export const me = () => call('GET', '/api/me');
 export const logout = () => oneAtATime(() => call('POST', '/api/logout', {}));

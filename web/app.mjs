@@ -1,6 +1,6 @@
 // Perch's sign-up page: one document serves "/" and "/signup/callback".
 import * as api from './api.mjs';
-import { showForm } from './form.mjs';
+import { prepareForm, showForm } from './form.mjs';
 import { CANCELLED_NOTICE, describe } from './messages.mjs';
 import { announce, renderProfile, showBusy, showError, showStart, showView } from './views.mjs';
 
@@ -78,17 +78,27 @@ async function handleCallback() {
   const search = location.search;
   const expected = sessionStorage.getItem(TOKEN_KEY) || '';
   showBusy('Loading…', 'Loading the sign-up module.');
+  // The exchange waits for the core's verdict below; only its lock is asked for now.
+  let approve;
+  const exchanged = api.exchangeOnceApproved(new Promise((resolve) => { approve = resolve; }), search);
   let perch;
+  let verdict;
   try {
-    perch = await loadPerch();
-    performance.mark('perch:module-ready');
-  } catch {
-    fail('module');  // the token and URL stay, so reloading can still finish
-    return;
+    const loading = loadPerch();
+    prepareForm();  // while the module compiles
+    try {
+      perch = await loading;
+      performance.mark('perch:module-ready');
+    } catch {
+      fail('module');  // the token and URL stay, so reloading can still finish
+      return;
+    }
+    verdict = perch.verifyCallback(search, expected);
+    performance.mark('perch:verified');
+    approve(verdict.outcome === 'approved');
+  } finally {
+    approve(false);  // no-op once approved; lets the lock go on every other way out
   }
-  const verdict = perch.verifyCallback(search, expected);
-  performance.mark('perch:verified');
-  performance.mark('perch:verified');
   // The token (state) is single-use and the verifier (code) must not linger
   // in the address bar or history: both go now, whatever the outcome.
   sessionStorage.removeItem(TOKEN_KEY);
@@ -98,7 +108,7 @@ async function handleCallback() {
   if (verdict.outcome !== 'approved') { fail(verdict.outcome); return; }
 
   showBusy('Signing you in…', 'Talking to X.');
-  const response = await api.exchange(search);
+  const response = await exchanged;
   performance.mark('perch:exchanged');
   if (!response.ok) {
     if (response.code === 'denied') showStart(CANCELLED_NOTICE);
