@@ -236,7 +236,13 @@ export async function launchBrowser({ viewport = { width: 800, height: 640 }, co
       // (the tests assert them), anything else logged as an error is not.
       const apiStatus = /^Failed to load resource: the server responded with a status of \d+/.test(text)
         && new URL(message.location().url || 'about:blank', 'http://x').pathname.startsWith('/api/');
+      // Unrouted (httpCache), a host other than 127.0.0.1 fails to resolve:
+      // recorded as blocked, as the routed browser records what it aborts.
+      const where = message.location().url || '';
+      const unresolved = httpCache && /net::ERR_NAME_NOT_RESOLVED/.test(text) && where !== ''
+        && new URL(where).hostname !== '127.0.0.1';
       if (/Content Security Policy|Refused to/i.test(text)) record.problems.push(`csp: ${text}`);
+      else if (unresolved) record.blocked.push(where);
       else if (message.type() === 'error' && !apiStatus) record.problems.push(`console: ${text}`);
     });
   };
