@@ -2,6 +2,7 @@
 import * as api from './api.mjs';
 import { prepareForm, showForm } from './form.mjs';
 import { CANCELLED_NOTICE, describe } from './messages.mjs';
+import createPerch from './perch-web.mjs';
 import { announce, renderProfile, showBusy, showError, showStart, showView } from './views.mjs';
 
 // sessionStorage: what this tab's sign-in is named by in X's reply: the
@@ -11,8 +12,10 @@ const CALLBACK_PATH = '/signup/callback';
 
 let perchPromise = null;
 function loadPerch() {
-  // The module is only needed on the callback page; "/" merely prefetches it at idle.
-  perchPromise ??= import('/perch-web.mjs').then((module) => module.default());
+  // Only the callback page instantiates the core ("/" prefetches its .wasm at
+  // idle). The glue is a static import: a dynamic import() of it, even from
+  // the cache, held the callback page up by tens of milliseconds.
+  perchPromise ??= createPerch();
   perchPromise.catch(() => { perchPromise = null; });
   return perchPromise;
 }
@@ -84,21 +87,18 @@ async function handleCallback() {
   let perch;
   let verdict;
   try {
-    const loading = loadPerch();
-    prepareForm();  // while the module compiles
-    try {
-      perch = await loading;
-      performance.mark('perch:module-ready');
-    } catch {
-      fail('module');  // the token and URL stay, so reloading can still finish
-      return;
-    }
+    perch = await loadPerch();
+    performance.mark('perch:module-ready');
     verdict = perch.verifyCallback(search, expected);
     performance.mark('perch:verified');
     approve(verdict.outcome === 'approved');
-  } finally {
-    approve(false);  // no-op once approved; lets the lock go on every other way out
+  } catch {
+    approve(false);  // lets the lock go, nothing sent
+    fail('module');  // the token and URL stay, so reloading can still finish
+    return;
   }
+  // The exchange goes out first (if the lock is already held), then the page tidies up.
+  await null;
   // The token (state) is single-use and the verifier (code) must not linger
   // in the address bar or history: both go now, whatever the outcome.
   sessionStorage.removeItem(TOKEN_KEY);
@@ -107,6 +107,7 @@ async function handleCallback() {
   if (verdict.outcome === 'denied') { showStart(CANCELLED_NOTICE); return; }
   if (verdict.outcome !== 'approved') { fail(verdict.outcome); return; }
 
+  prepareForm();  // while the answer is on its way
   showBusy('Signing you in…', 'Talking to X.');
   const response = await exchanged;
   performance.mark('perch:exchanged');

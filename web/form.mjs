@@ -39,7 +39,7 @@ function focusFirstInvalid(errors) {
 }
 
 // The first Intl.DateTimeFormat costs milliseconds; prepareForm() pays them
-// while the page waits for the module.
+// while the page waits for the exchange's answer.
 let zoneOfBrowser = null;
 function browserTimeZone() {
   if (zoneOfBrowser === null) {
