@@ -8,28 +8,13 @@
 #include <vector>
 
 #include "core/json_input.h"
+#include "../support/json_typed.h"
 
 #define PERCH_JSON_UNDER_TEST read_json
 #define PERCH_JSON_CASE(name) "read_json: " name
 #include "json_input_test.cpp"
 
 namespace {
-
-// The value's shape with each number's type, which == and dump() do not both show.
-std::string typed(const nlohmann::json& value) {
-    std::string out;
-    std::vector<const nlohmann::json*> stack{&value};
-    while (!stack.empty()) {
-        const nlohmann::json* item = stack.back();
-        stack.pop_back();
-        out += std::to_string(static_cast<int>(item->type()));
-        if (item->is_structured()) {
-            out += '(';
-            for (const auto& child : *item) stack.push_back(&child);
-        }
-    }
-    return out + value.dump();
-}
 
 void same_answer(const std::string& text, const JsonLimits& limits = {}) {
     INFO(text);
@@ -38,7 +23,7 @@ void same_answer(const std::string& text, const JsonLimits& limits = {}) {
     REQUIRE(ours.ok() == reference.ok());
     if (reference.ok()) {
         CHECK(ours.value() == reference.value());
-        CHECK(typed(ours.value()) == typed(reference.value()));
+        CHECK(perch::test::typed_dump(ours.value()) == perch::test::typed_dump(reference.value()));
     } else {
         CHECK(ours.error().code == reference.error().code);
         CHECK(ours.error().message == reference.error().message);

@@ -19,6 +19,7 @@
 #include "core/json_input.h"
 #include "core/percent_encoding.h"
 #include "core/profile.h"
+#include "../support/json_typed.h"
 
 namespace {
 
@@ -90,22 +91,6 @@ public:
     }
 };
 
-// The value's shape with each number's type, which == and dump() do not both show.
-std::string typed(const json& value) {
-    std::string out;
-    std::vector<const json*> stack{&value};
-    while (!stack.empty()) {
-        const json* item = stack.back();
-        stack.pop_back();
-        out += std::to_string(static_cast<int>(item->type()));
-        if (item->is_structured()) {
-            out += '(';
-            for (const json& child : *item) stack.push_back(&child);
-        }
-    }
-    return out + value.dump();
-}
-
 // Error messages are built from constants and numbers: short printable ASCII
 // that never repeats the stranger's text.
 bool is_plain_message(const std::string& message) {
@@ -169,7 +154,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         PERCH_FUZZ_CHECK(ours.ok() == reference.ok());
         if (reference.ok()) {
             PERCH_FUZZ_CHECK(ours.value() == reference.value());
-            PERCH_FUZZ_CHECK(typed(ours.value()) == typed(reference.value()));
+            PERCH_FUZZ_CHECK(perch::test::typed_dump(ours.value()) == perch::test::typed_dump(reference.value()));
         } else {
             PERCH_FUZZ_CHECK(ours.error().code == reference.error().code);
             PERCH_FUZZ_CHECK(ours.error().message == reference.error().message);
