@@ -55,13 +55,30 @@ function oneAtATime(task) {
   });
 }
 
+// A browser's first lock request for this site is slow (15-55 ms in headless
+// Chromium here, later ones 4-25 ms): "/" asks the lock manager once at idle
+// so that the callback page, whose exchange waits for the lock, is not first.
+export function wakeLocks() {
+  if (navigator.locks) navigator.locks.query().catch(() => {});
+}
+
 export const startFlow = () => call('POST', '/api/twitter/start', {});
 // The lock is asked for at once, so getting it overlaps loading the module;
 // the exchange is sent only once `approved` resolves true (the core has
-// verified the callback), else the lock is let go and this resolves null.
-export const exchangeOnceApproved = (approved, callbackQuery) =>
-  oneAtATime(async () => ((await approved)
-    ? call('POST', '/api/twitter/exchange', { callback_query: callbackQuery }) : null));
+// verified the callback), else the lock is let go and `answer` resolves null.
+// `sent` resolves once the request is out (or will not be sent).
+export function exchangeOnceApproved(approved, callbackQuery) {
+  let markSent;
+  const sent = new Promise((resolve) => { markSent = resolve; });
+  const answer = oneAtATime(async () => {
+    if (!(await approved)) { markSent(); return null; }
+    const exchanged = call('POST', '/api/twitter/exchange', { callback_query: callbackQuery });
+    markSent();
+    return exchanged;
+  });
+  answer.then(markSent, markSent);
+  return { sent, answer };
+}
 export const register = (form) => oneAtATime(() => call('POST', '/api/register', form));
 export const me = () => call('GET', '/api/me');
 export const logout = () => oneAtATime(() => call('POST', '/api/logout', {}));

@@ -83,7 +83,7 @@ async function handleCallback() {
   showBusy('Loading…', 'Loading the sign-up module.');
   // The exchange waits for the core's verdict below; only its lock is asked for now.
   let approve;
-  const exchanged = api.exchangeOnceApproved(new Promise((resolve) => { approve = resolve; }), search);
+  const exchange = api.exchangeOnceApproved(new Promise((resolve) => { approve = resolve; }), search);
   let perch;
   let verdict;
   try {
@@ -97,7 +97,7 @@ async function handleCallback() {
     fail('module');  // the token and URL stay, so reloading can still finish
     return;
   }
-  // The exchange goes out first (if the lock is already held), then the page tidies up.
+  // The exchange goes out first if the lock is already held, then the page tidies up.
   await null;
   // The token (state) is single-use and the verifier (code) must not linger
   // in the address bar or history: both go now, whatever the outcome.
@@ -107,9 +107,12 @@ async function handleCallback() {
   if (verdict.outcome === 'denied') { showStart(CANCELLED_NOTICE); return; }
   if (verdict.outcome !== 'approved') { fail(verdict.outcome); return; }
 
-  prepareForm();  // while the answer is on its way
+  prepareForm();  // while the lock or the answer is awaited
+  // The view changes once the request is out: the lock's grant is a task,
+  // which that work would hold up.
+  await exchange.sent;
   showBusy('Signing you in…', 'Talking to X.');
-  const response = await exchanged;
+  const response = await exchange.answer;
   performance.mark('perch:exchanged');
   if (!response.ok) {
     if (response.code === 'denied') showStart(CANCELLED_NOTICE);
@@ -140,6 +143,7 @@ async function handleCallback() {
 }
 
 async function showHome() {
+  (window.requestIdleCallback || setTimeout)(api.wakeLocks);
   const response = await api.me();
   if (response.ok && response.data && response.data.user) showSignedIn(response.data.user);
   else showStart('');
