@@ -42,13 +42,43 @@ async function call(method, path, body) {
 // browser's tabs (Web Locks): two overlapping exchanges would otherwise each
 // present an id the other has just replaced. A start sets only a cookie of
 // its own (one per pending sign-in), so tabs may start at the same moment.
+// The caller gets the answer as soon as the task has it, not one more round
+// trip to the browser later when the lock is released.
 function oneAtATime(task) {
-  return navigator.locks ? navigator.locks.request('perch-session', task) : task();
+  if (!navigator.locks) return task();
+  return new Promise((resolve, reject) => {
+    navigator.locks.request('perch-session', () => {
+      const done = task();
+      done.then(resolve, reject);
+      return done;
+    }).catch(reject);
+  });
+}
+
+// A browser's first lock request for this site is slow (15-55 ms in headless
+// Chromium here, later ones 4-25 ms): "/" asks the lock manager once at idle
+// so that the callback page, whose exchange waits for the lock, is not first.
+export function wakeLocks() {
+  if (navigator.locks) navigator.locks.query().catch(() => {});
 }
 
 export const startFlow = () => call('POST', '/api/twitter/start', {});
-export const exchange = (callbackQuery) =>
-  oneAtATime(() => call('POST', '/api/twitter/exchange', { callback_query: callbackQuery }));
+// The lock is asked for at once, so getting it overlaps loading the module;
+// the exchange is sent only once `approved` resolves true (the core has
+// verified the callback), else the lock is let go and `answer` resolves null.
+// `sent` resolves once the request is out (or will not be sent).
+export function exchangeOnceApproved(approved, callbackQuery) {
+  let markSent;
+  const sent = new Promise((resolve) => { markSent = resolve; });
+  const answer = oneAtATime(async () => {
+    if (!(await approved)) { markSent(); return null; }
+    const exchanged = call('POST', '/api/twitter/exchange', { callback_query: callbackQuery });
+    markSent();
+    return exchanged;
+  });
+  answer.then(markSent, markSent);
+  return { sent, answer };
+}
 export const register = (form) => oneAtATime(() => call('POST', '/api/register', form));
 export const me = () => call('GET', '/api/me');
 export const logout = () => oneAtATime(() => call('POST', '/api/logout', {}));

@@ -1,7 +1,8 @@
 // Perch's sign-up page: one document serves "/" and "/signup/callback".
 import * as api from './api.mjs';
-import { showForm } from './form.mjs';
+import { prepareForm, showForm } from './form.mjs';
 import { CANCELLED_NOTICE, describe } from './messages.mjs';
+import createPerch from './perch-web.mjs';
 import { announce, renderProfile, showBusy, showError, showStart, showView } from './views.mjs';
 
 // sessionStorage: what this tab's sign-in is named by in X's reply: the
@@ -11,8 +12,10 @@ const CALLBACK_PATH = '/signup/callback';
 
 let perchPromise = null;
 function loadPerch() {
-  // The module is only needed on the callback page; "/" merely prefetches it at idle.
-  perchPromise ??= import('/perch-web.mjs').then((module) => module.default());
+  // Only the callback page instantiates the core ("/" prefetches its .wasm at
+  // idle). The glue is a static import: a dynamic import() of it, even from
+  // the cache, held the callback page up by tens of milliseconds.
+  perchPromise ??= createPerch();
   perchPromise.catch(() => { perchPromise = null; });
   return perchPromise;
 }
@@ -78,15 +81,24 @@ async function handleCallback() {
   const search = location.search;
   const expected = sessionStorage.getItem(TOKEN_KEY) || '';
   showBusy('Loading…', 'Loading the sign-up module.');
+  // The exchange waits for the core's verdict below; only its lock is asked for now.
+  let approve;
+  const exchange = api.exchangeOnceApproved(new Promise((resolve) => { approve = resolve; }), search);
   let perch;
+  let verdict;
   try {
     perch = await loadPerch();
     performance.mark('perch:module-ready');
+    verdict = perch.verifyCallback(search, expected);
+    performance.mark('perch:verified');
+    approve(verdict.outcome === 'approved');
   } catch {
+    approve(false);  // lets the lock go, nothing sent
     fail('module');  // the token and URL stay, so reloading can still finish
     return;
   }
-  const verdict = perch.verifyCallback(search, expected);
+  // The exchange goes out first if the lock is already held, then the page tidies up.
+  await null;
   // The token (state) is single-use and the verifier (code) must not linger
   // in the address bar or history: both go now, whatever the outcome.
   sessionStorage.removeItem(TOKEN_KEY);
@@ -95,8 +107,12 @@ async function handleCallback() {
   if (verdict.outcome === 'denied') { showStart(CANCELLED_NOTICE); return; }
   if (verdict.outcome !== 'approved') { fail(verdict.outcome); return; }
 
+  prepareForm();  // while the lock or the answer is awaited
+  // The view changes once the request is out: the lock's grant is a task,
+  // which that work would hold up.
+  await exchange.sent;
   showBusy('Signing you in…', 'Talking to X.');
-  const response = await api.exchange(search);
+  const response = await exchange.answer;
   performance.mark('perch:exchanged');
   if (!response.ok) {
     if (response.code === 'denied') showStart(CANCELLED_NOTICE);
@@ -127,6 +143,7 @@ async function handleCallback() {
 }
 
 async function showHome() {
+  (window.requestIdleCallback || setTimeout)(api.wakeLocks);
   const response = await api.me();
   if (response.ok && response.data && response.data.user) showSignedIn(response.data.user);
   else showStart('');

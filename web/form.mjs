@@ -38,8 +38,18 @@ function focusFirstInvalid(errors) {
   if (name) input(name).focus();
 }
 
+// The first Intl.DateTimeFormat costs milliseconds; prepareForm() pays them
+// while the page waits for the exchange's answer.
+let zoneOfBrowser = null;
 function browserTimeZone() {
-  try { return Intl.DateTimeFormat().resolvedOptions().timeZone || ''; } catch { return ''; }
+  if (zoneOfBrowser === null) {
+    try { zoneOfBrowser = Intl.DateTimeFormat().resolvedOptions().timeZone || ''; } catch { zoneOfBrowser = ''; }
+  }
+  return zoneOfBrowser;
+}
+
+export function prepareForm() {
+  browserTimeZone();
 }
 
 function fillTimeZones() {
@@ -134,7 +144,8 @@ export function showForm(perch, prefilled, handlers) {
   document.getElementById('form-sign-in').hidden = true;
   validate();
   for (const name of FIELDS) if (!state.touched.has(name)) setFieldError(name, '');
-  fillTimeZones();
+  // The suggestions are for typing, which comes later: not before the form shows.
+  setTimeout(fillTimeZones, 0);
   if (first) {
     form().addEventListener('submit', submit);
     form().addEventListener('input', onInput);

@@ -1,7 +1,8 @@
 // parse_json (shared/src/core/json_input.cpp), the gate for every JSON text a
 // stranger sends: never crashes or throws, honours its size and depth limits,
 // refuses duplicate keys, builds what nlohmann's parser builds, and what it
-// accepts writes out and reads back equal.
+// accepts writes out and reads back equal. read_json, the page's own reader
+// (json_reader.cpp), answers exactly as it does.
 // Also feeds accepted values to parse_user and map_profile's DOM overload.
 #include <cstddef>
 #include <cstdint>
@@ -18,6 +19,7 @@
 #include "core/json_input.h"
 #include "core/percent_encoding.h"
 #include "core/profile.h"
+#include "../support/json_typed.h"
 
 namespace {
 
@@ -143,6 +145,21 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     else check_error(loose.error());
     if (strict.ok()) check_accepted(text, narrow, strict.value());
     else check_error(strict.error());
+
+    // The sign-up page's own reader gives the same answer: the same value with
+    // the same number types, or the same error naming the same byte.
+    for (const perch::JsonLimits& limits : {wide, narrow}) {
+        const auto reference = perch::parse_json_with_nlohmann(text, limits);
+        const auto ours = perch::read_json(text, limits);
+        PERCH_FUZZ_CHECK(ours.ok() == reference.ok());
+        if (reference.ok()) {
+            PERCH_FUZZ_CHECK(ours.value() == reference.value());
+            PERCH_FUZZ_CHECK(perch::test::typed_dump(ours.value()) == perch::test::typed_dump(reference.value()));
+        } else {
+            PERCH_FUZZ_CHECK(ours.error().code == reference.error().code);
+            PERCH_FUZZ_CHECK(ours.error().message == reference.error().message);
+        }
+    }
 
     // A tighter depth limit only ever refuses more, and refuses exactly the
     // values nested deeper than it.

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { SiteBrowser, consent, rawRequest, startSecureStack, validForm } from './lib.mjs';
+import { SiteBrowser, consent, rawRequest, servedPath, startSecureStack, validForm } from './lib.mjs';
 
 function csp(emulatorOrigin) {
   return "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; " +
@@ -30,7 +30,7 @@ describe('security headers', { timeout: 90000 }, () => {
     const { proxy } = env;
     const b = new SiteBrowser(proxy.url);
     const keep = (what, response) => { answers.push({ what, response }); return response; };
-    for (const page of ['/', '/index.html', '/signup/callback', '/perch.mjs', '/app.mjs', '/style.css', '/favicon.svg', '/missing.html']) {
+    for (const page of ['/', '/index.html', '/signup/callback', '/perch.mjs', servedPath('app.mjs'), servedPath('style.css'), '/favicon.svg', '/missing.html']) {
       keep(`GET ${page}`, await b.get(page));
     }
     keep('GET /healthz', await b.get('/healthz'));
@@ -94,7 +94,7 @@ describe('security headers', { timeout: 90000 }, () => {
     const types = new Map(answers.map(({ what, response }) => [what, new Map(response.headers).get('content-type')]));
     assert.match(types.get('GET /'), /^text\/html/);
     assert.match(types.get('GET /perch.mjs'), /^text\/javascript|^application\/javascript/);
-    assert.match(types.get('GET /style.css'), /^text\/css/);
+    assert.match(types.get(`GET ${servedPath('style.css')}`), /^text\/css/);
     assert.match(types.get('GET /favicon.svg'), /^image\/svg\+xml/);
   });
 

@@ -20,6 +20,17 @@ export const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 // The site the proxy serves in production: web/ plus perch.mjs (scripts/assemble-site).
 export const siteDir = process.env.PERCH_SITE_DIR ? path.resolve(process.env.PERCH_SITE_DIR) : path.join(repo, 'build/site');
 
+// The URL path the site serves a page file under: scripts/assemble-site names
+// the page's modules and stylesheet after their content (app.mjs is served as
+// /app.<16 hex digits>.mjs).
+export function servedPath(name) {
+  const dot = name.lastIndexOf('.');
+  const pattern = new RegExp(`^${name.slice(0, dot)}\\.[0-9a-f]{16}\\${name.slice(dot)}$`);
+  const found = fs.readdirSync(siteDir).filter((file) => pattern.test(file));
+  if (found.length !== 1) throw new Error(`${siteDir} has ${found.length} files for ${name}`);
+  return `/${found[0]}`;
+}
+
 // The emulator's default user (emulator/README.md, "The default user").
 export const emulatorUser = { id_str: '1452019283001737216', screen_name: 'zoe_perch' };
 

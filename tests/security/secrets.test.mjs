@@ -11,7 +11,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 
 import {
-  SiteBrowser, consent, consumerSecret, rawRequest, recordedAccessTokens, recordedSecrets, setFault, siteDir,
+  SiteBrowser, consent, consumerSecret, rawRequest, recordedAccessTokens, recordedSecrets, servedPath, setFault, siteDir,
   startSecureStack, validForm,
 } from './lib.mjs';
 
@@ -105,7 +105,7 @@ test('no secret, token, verifier or session id in any response, log line or site
       await browser.request('/api/twitter/start', { body: '{}', headers: { 'content-type': 'text/plain' } });
       await browser.request('/api/register', { body: JSON.stringify(validForm()) });
       await browser.request('/api/twitter/start', { body: 'x'.repeat(20000) });
-      for (const page of ['/', '/signup/callback', '/perch.mjs', '/app.mjs', '/api.mjs', '/nope', '/healthz']) await browser.get(page);
+      for (const page of ['/', '/signup/callback', '/perch.mjs', servedPath('app.mjs'), servedPath('api.mjs'), '/nope', '/healthz']) await browser.get(page);
       raw.push(await rawRequest(proxy.url, `GET /${'a'.repeat(9000)} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`));
       raw.push(await rawRequest(proxy.url, `GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'b'.repeat(9000)}\r\nConnection: close\r\n\r\n`));
     }

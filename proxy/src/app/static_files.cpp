@@ -174,6 +174,10 @@ std::optional<HttpResponse> StaticFiles::serve(const HttpRequest& request) const
     if (!file) return std::nullopt;
     const std::string_view type = content_type_for(file->filename().string());
     if (type.empty()) return std::nullopt;
+    // A name that carries its content's hash never changes meaning, so the
+    // browser may keep it without asking; anything else is revalidated. Decided
+    // by the name asked for: a .gz sibling sent instead is the same content.
+    const std::string cache_control(is_content_hashed(file->filename().string()) ? keep_for_good : revalidate);
 
     // The HTTP layer gzips text on the fly but not application/wasm, so the
     // module ships a gzip -9 sibling (scripts/assemble-site) sent as is.
@@ -193,9 +197,6 @@ std::optional<HttpResponse> StaticFiles::serve(const HttpRequest& request) const
     if (error || size > options_.max_file_bytes) return std::nullopt;
     const auto modified = fs::last_write_time(*file, error);
     if (error) return std::nullopt;
-    // A name that carries its content's hash never changes meaning, so the
-    // browser may keep it without asking; anything else is revalidated.
-    const std::string cache_control(is_content_hashed(file->filename().string()) ? keep_for_good : revalidate);
     const std::string etag = static_etag(
         size, std::chrono::duration_cast<std::chrono::nanoseconds>(modified.time_since_epoch()).count());
 

@@ -1,106 +1,13 @@
 #include "core/json_input.h"
 
 #include <string>
-#include <utility>
-#include <vector>
+
+#include "core/json_builder.h"
 
 namespace perch {
-namespace {
+namespace json_detail {
 
-using json = nlohmann::json;
-
-// One SAX pass that checks and builds the value at once. nlohmann's parser is
-// iterative, so refusing the container that goes one level too deep stops
-// hostile nesting after O(max_depth) work, whatever the input length, and the
-// value under construction is never deeper than max_depth either. It also
-// refuses duplicate object keys: different parsers keep different duplicates,
-// and the proxy and the page must read one and the same value. (One pass
-// instead of a checking pass plus json::parse: the parser is instantiated
-// once, which keeps the WebAssembly module smaller.)
-class Builder final : public nlohmann::json_sax<json> {
-public:
-    explicit Builder(std::size_t max_depth) : max_depth_(max_depth) {}
-
-    bool null() override { return put(nullptr); }
-    bool boolean(bool value) override { return put(value); }
-    bool number_integer(number_integer_t value) override { return put(value); }
-    bool number_unsigned(number_unsigned_t value) override { return put(value); }
-    bool number_float(number_float_t value, const string_t&) override { return put(value); }
-    bool string(string_t& value) override { return put(std::move(value)); }
-    bool binary(binary_t& value) override { return put(std::move(value)); }
-
-    bool start_object(std::size_t) override { return open(json::value_t::object); }
-    bool key(string_t& name) override {
-        json& object = *open_.back();
-        if (object.contains(name)) {
-            failure_ = Failure::duplicate_key;
-            return false;
-        }
-        slot_ = &object[std::move(name)];
-        return true;
-    }
-    bool end_object() override { return close(); }
-    bool start_array(std::size_t) override { return open(json::value_t::array); }
-    bool end_array() override { return close(); }
-
-    bool parse_error(std::size_t position, const std::string&,
-                     const nlohmann::json::exception&) override {
-        failure_ = Failure::syntax;
-        position_ = position;
-        return false;
-    }
-
-    enum class Failure { none, too_deep, duplicate_key, syntax };
-    Failure failure() const { return failure_; }
-    std::size_t position() const { return position_; }
-    json take() { return std::move(root_); }
-
-private:
-    // Where the next value goes: the root, the end of the open array, or the
-    // slot the last key made in the open object.
-    template <typename Value>
-    json* place(Value&& value) {
-        if (open_.empty()) {
-            root_ = json(std::forward<Value>(value));
-            return &root_;
-        }
-        json& container = *open_.back();
-        if (container.is_array()) {
-            container.push_back(json(std::forward<Value>(value)));
-            return &container.back();
-        }
-        *slot_ = json(std::forward<Value>(value));
-        return slot_;
-    }
-    template <typename Value>
-    bool put(Value&& value) {
-        place(std::forward<Value>(value));
-        return true;
-    }
-    bool open(json::value_t type) {
-        if (open_.size() >= max_depth_) {
-            failure_ = Failure::too_deep;
-            return false;
-        }
-        open_.push_back(place(type));
-        return true;
-    }
-    bool close() {
-        open_.pop_back();
-        return true;
-    }
-
-    std::size_t max_depth_;
-    json root_;
-    std::vector<json*> open_;  // the containers being filled, outermost first
-    json* slot_ = nullptr;
-    Failure failure_ = Failure::none;
-    std::size_t position_ = 0;
-};
-
-}  // namespace
-
-Result<json> parse_json(std::string_view text, const JsonLimits& limits) {
+std::optional<Error> check_before_parsing(std::string_view text, const JsonLimits& limits) {
     if (text.size() > limits.max_bytes) {
         return Error{ErrorCode::too_long,
                      "JSON is longer than " + std::to_string(limits.max_bytes) + " bytes"};
@@ -113,28 +20,77 @@ Result<json> parse_json(std::string_view text, const JsonLimits& limits) {
         return Error{ErrorCode::invalid_json,
                      "JSON is not valid (error at byte " + std::to_string(nul + 1) + ")"};
     }
-    const char* first = text.data();
-    const char* last = text.data() + text.size();
+    return std::nullopt;
+}
 
-    Builder builder(limits.max_depth);
-    const bool valid = json::sax_parse(first, last, &builder);
-    if (!valid) {
-        switch (builder.failure()) {
-            case Builder::Failure::too_deep:
-                return Error{ErrorCode::invalid_json, "JSON is nested deeper than " +
-                                                          std::to_string(limits.max_depth) +
-                                                          " levels"};
-            case Builder::Failure::duplicate_key:
-                return Error{ErrorCode::invalid_json, "JSON has a duplicate object key"};
-            case Builder::Failure::syntax:
-            case Builder::Failure::none:
-                break;
-        }
-        // The position counts bytes read; it is all a stranger's text is given back as.
-        return Error{ErrorCode::invalid_json, "JSON is not valid (error at byte " +
-                                                  std::to_string(builder.position()) + ")"};
+Result<json> finish(Builder& builder, bool valid, const JsonLimits& limits) {
+    if (valid) return builder.take();
+    switch (builder.failure()) {
+        case Builder::Failure::too_deep:
+            return Error{ErrorCode::invalid_json,
+                         "JSON is nested deeper than " + std::to_string(limits.max_depth) + " levels"};
+        case Builder::Failure::duplicate_key:
+            return Error{ErrorCode::invalid_json, "JSON has a duplicate object key"};
+        case Builder::Failure::syntax:
+        case Builder::Failure::none:
+            break;
     }
-    return builder.take();
+    // The position counts bytes read; it is all a stranger's text is given back as.
+    return Error{ErrorCode::invalid_json,
+                 "JSON is not valid (error at byte " + std::to_string(builder.position()) + ")"};
+}
+
+}  // namespace json_detail
+
+namespace {
+
+using json_detail::Builder;
+using json_detail::json;
+
+// nlohmann's SAX events into the shared Builder, in one pass: nlohmann's
+// parser is iterative, so refusing the container that goes one level too deep
+// stops hostile nesting after O(max_depth) work, whatever the input length.
+class Sax final : public nlohmann::json_sax<json> {
+public:
+    explicit Sax(Builder& builder) : builder_(builder) {}
+
+    bool null() override { return builder_.null(); }
+    bool boolean(bool value) override { return builder_.boolean(value); }
+    bool number_integer(number_integer_t value) override { return builder_.number_integer(value); }
+    bool number_unsigned(number_unsigned_t value) override { return builder_.number_unsigned(value); }
+    bool number_float(number_float_t value, const string_t&) override { return builder_.number_float(value); }
+    bool string(string_t& value) override { return builder_.string(value); }
+    // Only binary formats (CBOR, ...) produce these, never JSON text.
+    bool binary(binary_t&) override { return builder_.syntax_error(0); }
+    bool start_object(std::size_t) override { return builder_.start_object(); }
+    bool key(string_t& name) override { return builder_.key(name); }
+    bool end_object() override { return builder_.end_object(); }
+    bool start_array(std::size_t) override { return builder_.start_array(); }
+    bool end_array() override { return builder_.end_array(); }
+    bool parse_error(std::size_t position, const std::string&, const nlohmann::json::exception&) override {
+        return builder_.syntax_error(position);
+    }
+
+private:
+    Builder& builder_;
+};
+
+}  // namespace
+
+Result<json> parse_json_with_nlohmann(std::string_view text, const JsonLimits& limits) {
+    if (auto refused = json_detail::check_before_parsing(text, limits)) return std::move(*refused);
+    Builder builder(limits.max_depth);
+    Sax sax(builder);
+    const bool valid = json::sax_parse(text.data(), text.data() + text.size(), &sax);
+    return json_detail::finish(builder, valid, limits);
+}
+
+Result<json> parse_json(std::string_view text, const JsonLimits& limits) {
+#ifdef PERCH_JSON_OWN_READER
+    return read_json(text, limits);
+#else
+    return parse_json_with_nlohmann(text, limits);
+#endif
 }
 
 }  // namespace perch

@@ -18,6 +18,14 @@ struct JsonLimits {
 // Parses without throwing. Too large -> too_long; invalid JSON, nesting deeper
 // than max_depth (checked before the parser recurses), invalid UTF-8 in a
 // string, or a duplicate key in one object -> invalid_json.
+// nlohmann's parser, or, in the sign-up page's build (PERCH_JSON_OWN_READER),
+// read_json: the same answers without nlohmann's parser, strtod or printf,
+// most of the page's WebAssembly module.
 Result<nlohmann::json> parse_json(std::string_view text, const JsonLimits& limits = {});
+
+// The two implementations, each always built so that the unit tests and the
+// fuzz target hold them to the same answer, error positions included.
+Result<nlohmann::json> parse_json_with_nlohmann(std::string_view text, const JsonLimits& limits = {});
+Result<nlohmann::json> read_json(std::string_view text, const JsonLimits& limits = {});
 
 }  // namespace perch

@@ -198,11 +198,16 @@ export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--
 // A fresh chromium profile. Only 127.0.0.1 is reachable: the Twitter picture
 // host is answered from a local fixture (and every such request recorded),
 // anything else is aborted and recorded so a test can assert there was none.
-export async function launchBrowser({ viewport = { width: 800, height: 640 }, contextOptions = {} } = {}) {
+// Playwright's routing switches the browser's HTTP cache off, so a benchmark
+// of what a person's browser does (cache on) passes httpCache: then nothing is
+// routed and every host name but 127.0.0.1 fails to resolve instead.
+export async function launchBrowser({ viewport = { width: 800, height: 640 }, contextOptions = {},
+  httpCache = false } = {}) {
   const profile = tempDir('chromium');
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: '/usr/bin/chromium',
-    args: CHROMIUM_ARGS,
+    args: httpCache ? [...CHROMIUM_ARGS, '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1']
+      : CHROMIUM_ARGS,
     headless: true,
     timezoneId: BROWSER_TIME_ZONE,
     locale: 'en-GB',
@@ -212,7 +217,7 @@ export async function launchBrowser({ viewport = { width: 800, height: 640 }, co
   context.setDefaultTimeout(STEP_MS);
   const record = { pictures: [], blocked: [], problems: [] };
   const picture = fs.readFileSync(path.join(FIXTURES, 'avatar.png'));
-  await context.route('**/*', (route) => {
+  if (!httpCache) await context.route('**/*', (route) => {
     const request = route.request();
     const url = new URL(request.url());
     if (url.hostname === '127.0.0.1') return route.continue();
@@ -231,7 +236,13 @@ export async function launchBrowser({ viewport = { width: 800, height: 640 }, co
       // (the tests assert them), anything else logged as an error is not.
       const apiStatus = /^Failed to load resource: the server responded with a status of \d+/.test(text)
         && new URL(message.location().url || 'about:blank', 'http://x').pathname.startsWith('/api/');
+      // Unrouted (httpCache), a host other than 127.0.0.1 fails to resolve:
+      // recorded as blocked, as the routed browser records what it aborts.
+      const where = message.location().url || '';
+      const unresolved = httpCache && /net::ERR_NAME_NOT_RESOLVED/.test(text) && where !== ''
+        && new URL(where).hostname !== '127.0.0.1';
       if (/Content Security Policy|Refused to/i.test(text)) record.problems.push(`csp: ${text}`);
+      else if (unresolved) record.blocked.push(where);
       else if (message.type() === 'error' && !apiStatus) record.problems.push(`console: ${text}`);
     });
   };

@@ -185,6 +185,27 @@ TEST_CASE("A .wasm is sent from its .gz sibling only to a request that accepts g
     CHECK_FALSE(files.serve(get("/perch.wasm.gz")));
 }
 
+TEST_CASE("A content-hashed .wasm sent from its .gz sibling is still cached for good") {
+    Site site;
+    write_file(site.root / "perch.0123456789abcdef.wasm", std::string("\0asm\1\0\0\0", 8));
+    write_file(site.root / "perch.0123456789abcdef.wasm.gz", "gzipped bytes");
+    StaticFiles files(site.root);
+    HttpRequest gzip = get("/perch.0123456789abcdef.wasm");
+    gzip.headers.emplace("accept-encoding", "gzip");
+    auto compressed = files.serve(gzip);
+    REQUIRE(compressed);
+    CHECK(compressed->body == "gzipped bytes");
+    REQUIRE_FALSE(compressed->headers.empty());
+    CHECK(compressed->headers[0] == std::make_pair(std::string("Cache-Control"),
+                                                   std::string("public, max-age=31536000, immutable")));
+    HttpRequest again = gzip;
+    again.headers.emplace("if-none-match", compressed->headers[1].second);
+    auto not_modified = files.serve(again);
+    REQUIRE(not_modified);
+    CHECK(not_modified->status == 304);
+    CHECK(not_modified->headers[0].second == "public, max-age=31536000, immutable");
+}
+
 TEST_CASE("The ETag is weak and made of the size and modification time") {
     CHECK(static_etag(0xd4a1, 0x17f2c3b4a5d6e7f8) == "W/\"d4a1-17f2c3b4a5d6e7f8\"");
     CHECK(static_etag(0, 0) == "W/\"0-0\"");
