@@ -236,9 +236,9 @@ private:
                                                                                            : NextRequest::none;
             }
             if (pressure < 0 || !pool->has_spare_thread()) {
-                // A request already on its way is read now: parking hands over
-                // only a connection that becomes readable later.
-                if (wait_for_socket(connection->sock, POLLIN, std::chrono::milliseconds(1))) return NextRequest::arrived;
+                // A request already here is served now: parked, its connection
+                // would only come straight back to a pool with no thread to spare.
+                if (wait_for_socket(connection->sock, POLLIN, std::chrono::milliseconds(0))) return NextRequest::arrived;
                 if (park(connection, left)) return NextRequest::parked;
                 const auto serving = [this] { return svr_sock_ != INVALID_SOCKET; };
                 return wait_for_request(connection->sock, left, serving) ? NextRequest::arrived : NextRequest::none;
