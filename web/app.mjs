@@ -1,6 +1,6 @@
 // Perch's sign-up page: one document serves "/" and "/signup/callback".
 import * as api from './api.mjs';
-import { prepareForm, showForm } from './form.mjs';
+import { prepareForm, rememberTimeZone, showForm } from './form.mjs';
 import { CANCELLED_NOTICE, describe } from './messages.mjs';
 import createPerch from './perch-web.mjs';
 import { announce, renderProfile, showBusy, showError, showStart, showView } from './views.mjs';
@@ -64,7 +64,9 @@ function providerUrl(text) {
 async function beginSignIn() {
   for (const button of document.querySelectorAll('[data-action=start]')) button.disabled = true;
   showBusy('Connecting to X…', 'Asking X to start signing you in.');
-  const response = await api.startFlow();
+  const started = api.startFlow();
+  rememberTimeZone();  // while the start is on its way
+  const response = await started;
   for (const button of document.querySelectorAll('[data-action=start]')) button.disabled = false;
   const data = response.data || {};
   const target = response.ok ? providerUrl(data.authorize_url) : '';
@@ -143,7 +145,10 @@ async function handleCallback() {
 }
 
 async function showHome() {
-  (window.requestIdleCallback || setTimeout)(api.wakeLocks);
+  (window.requestIdleCallback || setTimeout)(() => {
+    api.wakeLocks();
+    rememberTimeZone();
+  });
   const response = await api.me();
   if (response.ok && response.data && response.data.user) showSignedIn(response.data.user);
   else showStart('');

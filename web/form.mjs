@@ -38,14 +38,24 @@ function focusFirstInvalid(errors) {
   if (name) input(name).focus();
 }
 
-// The first Intl.DateTimeFormat costs milliseconds; prepareForm() pays them
-// while the page waits for the exchange's answer.
+// The browser's time zone, only ever a suggestion the person can change. A
+// page's first Intl.DateTimeFormat costs 15-30 ms (the zone data loads), and
+// on the callback page that held up the exchange: "/" works it out before
+// going to X and the callback page takes it from sessionStorage.
+const ZONE_KEY = 'perch.time_zone';
 let zoneOfBrowser = null;
 function browserTimeZone() {
+  if (zoneOfBrowser === null) {
+    try { zoneOfBrowser = sessionStorage.getItem(ZONE_KEY); } catch { zoneOfBrowser = null; }
+  }
   if (zoneOfBrowser === null) {
     try { zoneOfBrowser = Intl.DateTimeFormat().resolvedOptions().timeZone || ''; } catch { zoneOfBrowser = ''; }
   }
   return zoneOfBrowser;
+}
+
+export function rememberTimeZone() {
+  try { sessionStorage.setItem(ZONE_KEY, browserTimeZone()); } catch { /* the callback page works it out */ }
 }
 
 export function prepareForm() {
