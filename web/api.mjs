@@ -38,10 +38,15 @@ async function call(method, path, body) {
   };
 }
 
-// Calls that set or rotate the session cookie run one at a time across this
-// browser's tabs (Web Locks): two overlapping exchanges would otherwise each
-// present an id the other has just replaced. A start sets only a cookie of
-// its own (one per pending sign-in), so tabs may start at the same moment.
+// Registering, signing out and deleting run one at a time across this
+// browser's tabs (Web Locks), each on the session the one before left. An
+// exchange does not wait for the lock: it is sent the moment the core has
+// verified the callback, and a tab's first lock request took 16-49 ms to be
+// granted in headless Chromium here. Two tabs' exchanges may overlap: each
+// starts a session of its own and the cookie keeps the one answered last (as
+// it would have in turn), the other is never presented again and expires.
+// A start sets only a cookie of its own (one per pending sign-in), so tabs
+// may start at the same moment too.
 // The caller gets the answer as soon as the task has it, not one more round
 // trip to the browser later when the lock is released.
 function oneAtATime(task) {
@@ -55,30 +60,9 @@ function oneAtATime(task) {
   });
 }
 
-// A browser's first lock request for this site is slow (15-55 ms in headless
-// Chromium here, later ones 4-25 ms): "/" asks the lock manager once at idle
-// so that the callback page, whose exchange waits for the lock, is not first.
-export function wakeLocks() {
-  if (navigator.locks) navigator.locks.query().catch(() => {});
-}
-
 export const startFlow = () => call('POST', '/api/twitter/start', {});
-// The lock is asked for at once, so getting it overlaps loading the module;
-// the exchange is sent only once `approved` resolves true (the core has
-// verified the callback), else the lock is let go and `answer` resolves null.
-// `sent` resolves once the request is out (or will not be sent).
-export function exchangeOnceApproved(approved, callbackQuery) {
-  let markSent;
-  const sent = new Promise((resolve) => { markSent = resolve; });
-  const answer = oneAtATime(async () => {
-    if (!(await approved)) { markSent(); return null; }
-    const exchanged = call('POST', '/api/twitter/exchange', { callback_query: callbackQuery });
-    markSent();
-    return exchanged;
-  });
-  answer.then(markSent, markSent);
-  return { sent, answer };
-}
+// Only once the core has verified `callbackQuery` (app.mjs).
+export const exchange = (callbackQuery) => call('POST', '/api/twitter/exchange', { callback_query: callbackQuery });
 export const register = (form) => oneAtATime(() => call('POST', '/api/register', form));
 export const me = () => call('GET', '/api/me');
 export const logout = () => oneAtATime(() => call('POST', '/api/logout', {}));

@@ -10,14 +10,34 @@ import { announce, renderProfile, showBusy, showError, showStart, showView } fro
 const TOKEN_KEY = 'perch.oauth_token';
 const CALLBACK_PATH = '/signup/callback';
 
+// The .wasm boot.js is compiling on the callback page, or null; an app.mjs
+// that runs first claims perchBoot so boot.js does nothing.
+let booted = globalThis.perchBoot ? globalThis.perchBoot.module : (globalThis.perchBoot = null);
+
 let perchPromise = null;
 function loadPerch() {
   // Only the callback page instantiates the core ("/" prefetches its .wasm at
   // idle). The glue is a static import: a dynamic import() of it, even from
   // the cache, held the callback page up by tens of milliseconds.
-  perchPromise ??= createPerch();
+  perchPromise ??= instantiate(booted);
+  booted = null;  // a second try fetches afresh
   perchPromise.catch(() => { perchPromise = null; });
   return perchPromise;
+}
+
+// The glue instantiates the module boot.js compiled, if it did; else (or
+// when that failed) it fetches and compiles the .wasm itself.
+async function instantiate(compiling) {
+  const compiled = compiling ? await compiling.catch(() => null) : null;
+  if (!compiled) return createPerch();
+  return new Promise((resolve, reject) => {
+    createPerch({
+      instantiateWasm(imports, receive) {
+        WebAssembly.instantiate(compiled, imports).then((instance) => receive(instance), reject);
+        return {};
+      },
+    }).then(resolve, reject);
+  });
 }
 
 function fail(code, serverMessage) {
@@ -83,9 +103,6 @@ async function handleCallback() {
   const search = location.search;
   const expected = sessionStorage.getItem(TOKEN_KEY) || '';
   showBusy('Loading…', 'Loading the sign-up module.');
-  // The exchange waits for the core's verdict below; only its lock is asked for now.
-  let approve;
-  const exchange = api.exchangeOnceApproved(new Promise((resolve) => { approve = resolve; }), search);
   let perch;
   let verdict;
   try {
@@ -93,14 +110,12 @@ async function handleCallback() {
     performance.mark('perch:module-ready');
     verdict = perch.verifyCallback(search, expected);
     performance.mark('perch:verified');
-    approve(verdict.outcome === 'approved');
   } catch {
-    approve(false);  // lets the lock go, nothing sent
     fail('module');  // the token and URL stay, so reloading can still finish
     return;
   }
-  // The exchange goes out first if the lock is already held, then the page tidies up.
-  await null;
+  // Sent the moment the core has approved, before the page tidies up.
+  const answer = verdict.outcome === 'approved' ? api.exchange(search) : null;
   // The token (state) is single-use and the verifier (code) must not linger
   // in the address bar or history: both go now, whatever the outcome.
   sessionStorage.removeItem(TOKEN_KEY);
@@ -109,12 +124,9 @@ async function handleCallback() {
   if (verdict.outcome === 'denied') { showStart(CANCELLED_NOTICE); return; }
   if (verdict.outcome !== 'approved') { fail(verdict.outcome); return; }
 
-  prepareForm();  // while the lock or the answer is awaited
-  // The view changes once the request is out: the lock's grant is a task,
-  // which that work would hold up.
-  await exchange.sent;
+  prepareForm();  // while the answer is awaited
   showBusy('Signing you in…', 'Talking to X.');
-  const response = await exchange.answer;
+  const response = await answer;
   performance.mark('perch:exchanged');
   if (!response.ok) {
     if (response.code === 'denied') showStart(CANCELLED_NOTICE);
@@ -145,10 +157,7 @@ async function handleCallback() {
 }
 
 async function showHome() {
-  (window.requestIdleCallback || setTimeout)(() => {
-    api.wakeLocks();
-    rememberTimeZone();
-  });
+  (window.requestIdleCallback || setTimeout)(() => rememberTimeZone());
   const response = await api.me();
   if (response.ok && response.data && response.data.user) showSignedIn(response.data.user);
   else showStart('');

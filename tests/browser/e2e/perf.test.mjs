@@ -24,9 +24,20 @@ test(`callback page -> pre-filled form, ${RUNS} runs in headless chromium; page 
     const statics = run === 0 ? recordStaticResponses(page, stack.base) : null;
     await page.goto(`${stack.base}/`);
     await waitForView(page, 'Welcome to Perch');
+    // The .wasm requests from the callback navigation on ("/" prefetches it too).
+    let onCallback = false;
+    const wasmRequests = [];
+    page.on('request', (request) => {
+      const url = new URL(request.url());
+      if (request.isNavigationRequest()) onCallback = url.pathname === '/signup/callback';
+      else if (onCallback && url.pathname.endsWith('.wasm')) wasmRequests.push(url.href);
+    });
     await goThroughTwitter(page, stack);
     await waitForView(page, 'Finish signing up');
     assert.deepEqual(await formValues(page), EXPECTED_FORM);
+    // boot.js fetches and compiles the .wasm (taking over the preload) and the
+    // glue instantiates that: one request, not a second one by the glue.
+    assert.equal(wasmRequests.length, 1, `the callback page requested the .wasm ${wasmRequests.length} times`);
     runs.push(await callbackTimings(page));
     if (statics) sizes = transferSizes(statics);
     await page.close();
@@ -42,10 +53,10 @@ test(`callback page -> pre-filled form, ${RUNS} runs in headless chromium; page 
   t.diagnostic(`page transfer (both HTML documents + JS + CSS + WASM + icon): ${sizes.total.raw} B raw, ${sizes.total.gzip} B gzip -9`);
   for (const f of sizes.files) t.diagnostic(`  ${f.path}: ${f.raw} B raw, ${f.gzip} B gzip`);
 
-  const expected = ['/', '/api.HASH.mjs', '/app.HASH.mjs', '/favicon.svg', '/form.HASH.mjs', '/messages.HASH.mjs',
+  const expected = ['/', '/api.HASH.mjs', '/app.HASH.mjs', '/boot.HASH.js', '/favicon.svg', '/form.HASH.mjs', '/messages.HASH.mjs',
     '/perch-web.HASH.mjs', '/perch.HASH.wasm', '/signup/callback', '/style.HASH.css', '/views.HASH.mjs'];
   assert.deepEqual(sizes.files.map((f) => f.path.replace(/\.[0-9a-f]{16}\./, '.HASH.')), expected,
-    'the start and callback documents, the page modules, the core module, its .wasm and the stylesheet (all content-hashed) and the icon');
+    'the start and callback documents, the page modules, the core module, its .wasm, the callback page\'s boot script and the stylesheet (all content-hashed) and the icon');
   // Coarse guards, far above what this machine measures (scripts/bench has the
   // numbers), against a page that stalls or a module that balloons.
   assert.ok(summary['form-ready'].median < 10000, `median ${summary['form-ready'].median} ms`);

@@ -27,8 +27,9 @@ test('two tabs started in parallel both complete', { timeout: 150000 }, async (t
   assert.notEqual(tokenA, tokenB, 'each tab has its own request token');
 
   // Both approve at once; each callback carries its own tab's token. A slow
-  // verify_credentials makes the two exchanges overlap if the page let them:
-  // the first to finish rotates the session id the second one presented.
+  // verify_credentials makes the two exchanges overlap (the page sends each
+  // the moment its core has verified the callback): each starts a session of
+  // its own, the cookie keeps the one answered last, and both tabs go on.
   await setFault(stack.emulator, { mode: 'slow', on: 'verify_credentials', slow_ms: 800 });
   const callbacks = tabs.map((page) => page.waitForRequest((r) => r.isNavigationRequest() && r.url().startsWith(`${stack.base}/signup/callback`)));
   const exchanges = tabs.map((page) => page.waitForResponse((r) => r.url().endsWith('/api/twitter/exchange')));
