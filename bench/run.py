@@ -619,7 +619,7 @@ def bench_browser(bench, rows):
 def bench_page(bench, rows):
     log("5. the sign-up page in headless Chromium: bytes, and callback -> pre-filled form")
     done = subprocess.run(["node", os.path.join(HERE, "browser", "callback.mjs"), "--site", bench.site,
-                           "--bin", bench.bin, "--runs", "5" if bench.quick else "9"],
+                           "--bin", bench.bin, "--runs", "5" if bench.quick else "15"],
                           capture_output=True, text=True, timeout=600, cwd=ROOT)
     if done.returncode != 0:
         raise RuntimeError("page benchmark failed: " + done.stderr)
@@ -630,7 +630,9 @@ def bench_page(bench, rows):
                  ", ".join(f"{f['path']} {f['gzip']:,} B" for f in biggest) + " · goal ≤ 60,000 B"))
     rows.append(("5", "callback navigation → pre-filled form", f"median of {p['runs']}, fresh context each",
                  f"{fmt_ms(p['callbackMs'])} · ×{p['ratio']:.2f} the baseline",
-                 f"baseline: a same-origin page making one fetch, {fmt_ms(p['baselineMs'])}; from requestStart; "
+                 f"quartiles {p['callbackQuartilesMs'][0]}–{p['callbackQuartilesMs'][1]} ms; "
+                 f"baseline: a same-origin page making one fetch, {fmt_ms(p['baselineMs'])} "
+                 f"(quartiles {p['baselineQuartilesMs'][0]}–{p['baselineQuartilesMs'][1]} ms); from requestStart; "
                  f"load average {p['load']} · goal ≤ ×1.5"))
 
 

@@ -1,6 +1,6 @@
 // The sign-up page as a person meets it, in headless Chromium against a real
 // perch-proxy and perch-emulator on 127.0.0.1:
-//   node bench/browser/callback.mjs [--site DIR] [--bin DIR] [--runs N]
+//   node bench/browser/callback.mjs [--site DIR] [--bin DIR] [--runs N (15)]
 // Prints one JSON object:
 // - bytes: every static file a fresh browser downloads for "/" and then the
 //   callback page (each path once, decoded body, gzip -9 summed), by file;
@@ -21,10 +21,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-import { ROOT, option } from './cli.mjs';
+import { ROOT, markSeen, option, reportMarks } from './cli.mjs';
 
 const SOURCE_SITE = path.resolve(ROOT, option('--site', 'build/site'));
-const RUNS = Number(option('--runs', '9'));
+const RUNS = Number(option('--runs', '15'));
 
 // The site under test plus the baseline page, in a scratch copy so the
 // assembled site is never touched.
@@ -44,12 +44,14 @@ if (option('--bin', '')) process.env.PERCH_E2E_BIN = path.resolve(ROOT, option('
 const harness = await import('../../tests/browser/e2e/harness.mjs');
 const { goThroughTwitter, launchBrowser, recordStaticResponses, startStack, transferSizes, waitForView } = harness;
 
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+const median = (values) => quantile(values, 0.5);
+// The value a fraction `q` into the sorted values (nearest rank).
+const quantile = (values, q) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) * q + 0.5)];
 
-// Milliseconds from the document's requestStart to a mark, on the page's clock.
-async function sinceRequestStart(page, mark) {
-  await page.waitForFunction((name) => performance.getEntriesByName(name, 'mark').length > 0, mark,
-    { timeout: 30000 });
+// Milliseconds from the document's requestStart to a mark, on the page's
+// clock, once `seen` (markSeen) has resolved.
+async function sinceRequestStart(page, mark, seen) {
+  await seen;
   return page.evaluate((name) => {
     const nav = performance.getEntriesByType('navigation')[0];
     return performance.getEntriesByName(name, 'mark')[0].startTime - nav.requestStart;
@@ -59,12 +61,14 @@ async function sinceRequestStart(page, mark) {
 async function callbackRun(stack, record) {
   const browser = await launchBrowser({ httpCache: true });
   try {
+    await reportMarks(browser.context, ['perch:form-ready']);
     const page = await browser.context.newPage();
     const statics = record ? recordStaticResponses(page, stack.base) : null;
     await page.goto(`${stack.base}/`);
     await waitForView(page, 'Welcome to Perch');
+    const seen = markSeen(page, 'perch:form-ready');
     await goThroughTwitter(page, stack);
-    const ms = await sinceRequestStart(page, 'perch:form-ready');
+    const ms = await sinceRequestStart(page, 'perch:form-ready', seen);
     await waitForView(page, 'Finish signing up');
     if (browser.record.problems.length) throw new Error(browser.record.problems.join('\n'));
     // Let responses still being read (a prefetch) land before counting bytes.
@@ -78,13 +82,15 @@ async function callbackRun(stack, record) {
 async function baselineRun(stack) {
   const browser = await launchBrowser({ httpCache: true });
   try {
+    await reportMarks(browser.context, ['baseline:done']);
     const page = await browser.context.newPage();
     // Like the callback run, the browser has shown "/" before: both measure a
     // warm browser with an empty cache for the page under test.
     await page.goto(`${stack.base}/`);
     await waitForView(page, 'Welcome to Perch');
+    const seen = markSeen(page, 'baseline:done');
     await page.goto(`${stack.base}/baseline.html`);
-    return await sinceRequestStart(page, 'baseline:done');
+    return await sinceRequestStart(page, 'baseline:done', seen);
   } finally {
     await browser.close();
   }
@@ -109,6 +115,9 @@ try {
     callbackMs: median(callback),
     baselineMs: median(baseline),
     ratio: median(callback) / median(baseline),
+    // The spread: one run alone moves by tens of milliseconds on this machine.
+    callbackQuartilesMs: [quantile(callback, 0.25), quantile(callback, 0.75)].map((v) => Math.round(v)),
+    baselineQuartilesMs: [quantile(baseline, 0.25), quantile(baseline, 0.75)].map((v) => Math.round(v)),
     callbackRunsMs: callback.map((v) => Math.round(v)),
     baselineRunsMs: baseline.map((v) => Math.round(v * 10) / 10),
     load: fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '),

@@ -10,3 +10,27 @@ export function option(name, fallback) {
   const at = args.indexOf(name);
   return at >= 0 && at + 1 < args.length ? args[at + 1] : fallback;
 }
+
+// Waiting for a page's performance mark without touching the page while it
+// is measured: Playwright's waitForFunction injects its own script into the
+// document, which took ~11 ms of the callback page's main thread (in a
+// Chromium trace) in the middle of the window being measured. Instead a small
+// script, added to every document of `context` before its own scripts run,
+// reports the marks named on the console; markSeen waits for that line.
+export async function reportMarks(context, names) {
+  await context.addInitScript((wanted) => {
+    new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) {
+        if (wanted.includes(entry.name)) console.debug(`perch-bench-mark ${entry.name}`);
+      }
+    }).observe({ type: 'mark' });
+  }, names);
+}
+
+// Resolves once `page` has reported mark `name` (reportMarks); call it before
+// the navigation that leads to the mark.
+export function markSeen(page, name, timeout = 30000) {
+  const seen = page.waitForEvent('console', { predicate: (m) => m.text() === `perch-bench-mark ${name}`, timeout });
+  seen.catch(() => {});  // awaited later, or moot once the run failed before the mark
+  return seen;
+}

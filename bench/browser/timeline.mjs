@@ -10,7 +10,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
-import { ROOT, option } from './cli.mjs';
+import { ROOT, markSeen, option, reportMarks } from './cli.mjs';
 
 const RUNS = Number(option('--runs', '1'));
 process.env.PERCH_E2E_SITE = path.resolve(ROOT, option('--site', 'build/site'));
@@ -22,12 +22,13 @@ const { goThroughTwitter, launchBrowser, startStack, waitForView } =
 async function oneRun(stack) {
   const browser = await launchBrowser({ httpCache: true });
   try {
+    await reportMarks(browser.context, ['perch:form-ready']);
     const page = await browser.context.newPage();
     await page.goto(`${stack.base}/`);
     await waitForView(page, 'Welcome to Perch');
+    const seen = markSeen(page, 'perch:form-ready');
     await goThroughTwitter(page, stack);
-    await page.waitForFunction(() => performance.getEntriesByName('perch:form-ready').length > 0, null,
-      { timeout: 30000 });
+    await seen;
     await waitForView(page, 'Finish signing up');
     return await page.evaluate(() => {
       const nav = performance.getEntriesByType('navigation')[0];
