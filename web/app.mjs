@@ -9,6 +9,8 @@ import { announce, renderProfile, showBusy, showError, showStart, showView } fro
 // OAuth 2.0 `state` or the OAuth 1.0a request token (whichever the proxy uses).
 const TOKEN_KEY = 'perch.oauth_token';
 const CALLBACK_PATH = '/signup/callback';
+// How long the exchange may take before the page says it is talking to X.
+const SLOW_ANSWER_MS = 300;
 
 // The .wasm boot.js is compiling on the callback page, or null; an app.mjs
 // that runs first claims perchBoot so boot.js does nothing.
@@ -125,8 +127,11 @@ async function handleCallback() {
   if (verdict.outcome !== 'approved') { fail(verdict.outcome); return; }
 
   prepareForm();  // while the answer is awaited
-  showBusy('Signing you in…', 'Talking to X.');
+  // Only a slow answer is worth saying so: changing the view costs the page a
+  // layout and a paint while the answer is on its way.
+  const slow = setTimeout(() => showBusy('Signing you in…', 'Talking to X.'), SLOW_ANSWER_MS);
   const response = await answer;
+  clearTimeout(slow);
   performance.mark('perch:exchanged');
   if (!response.ok) {
     if (response.code === 'denied') showStart(CANCELLED_NOTICE);

@@ -36,6 +36,8 @@ test('two tabs started in parallel both complete', { timeout: 150000 }, async (t
   await Promise.all(tabs.map((page) => page.getByRole('button', { name: 'Authorize app' }).click()));
   const urls = (await Promise.all(callbacks)).map((r) => new URL(r.url()).searchParams.get('oauth_token'));
   assert.deepEqual(urls, [tokenA, tokenB]);
+  // An answer this slow makes each page say what it waits for (a quick one does not).
+  await Promise.all(tabs.map((page) => page.locator('#busy-title').filter({ hasText: 'Signing you in…' }).waitFor()));
   assert.deepEqual((await Promise.all(exchanges)).map((r) => r.status()), [200, 200]);
   await Promise.all(tabs.map((page) => waitForView(page, 'Finish signing up')));
   await setFault(stack.emulator, { mode: 'none', on: 'all' });
