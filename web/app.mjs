@@ -3,7 +3,7 @@ import * as api from './api.mjs';
 import { prepareForm, rememberTimeZone, showForm } from './form.mjs';
 import { CANCELLED_NOTICE, describe } from './messages.mjs';
 import createPerch from './perch-web.mjs';
-import { announce, renderProfile, showBusy, showError, showStart, showView } from './views.mjs';
+import { announce, keepOpeningView, renderProfile, showBusy, showError, showStart, showView } from './views.mjs';
 
 // sessionStorage: what this tab's sign-in is named by in X's reply: the
 // OAuth 2.0 `state` or the OAuth 1.0a request token (whichever the proxy uses).
@@ -104,7 +104,9 @@ async function beginSignIn() {
 async function handleCallback() {
   const search = location.search;
   const expected = sessionStorage.getItem(TOKEN_KEY) || '';
-  showBusy('Loading…', 'Loading the sign-up module.');
+  // The document opens on its busy view ("Loading…"): nothing to change or
+  // announce while the module loads, which would cost a layout and a paint.
+  keepOpeningView();
   let perch;
   let verdict;
   try {

@@ -17,6 +17,13 @@ export function showView(name) {
   document.title = `${heading.textContent} — Perch`;
 }
 
+// The callback page keeps the document's own opening view ("Loading…") while
+// the module loads, without showing it again: that counts as the first render,
+// so focus moves to whichever view comes next.
+export function keepOpeningView() {
+  first = false;
+}
+
 export function announce(text) {
   const region = $('announcer');
   region.textContent = '';
