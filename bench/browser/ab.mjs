@@ -9,44 +9,31 @@
 // differences in form-ready and how many runs the first site was faster.
 import path from 'node:path';
 
-import { ROOT, markSeen, option, reportMarks } from './cli.mjs';
+import { ROOT, callbackRun, option } from './cli.mjs';
 
 if (option('--bin', '')) process.env.PERCH_E2E_BIN = path.resolve(ROOT, option('--bin', ''));
-const { goThroughTwitter, launchBrowser, startStack, waitForView } = await import('../../tests/browser/e2e/harness.mjs');
+const harness = await import('../../tests/browser/e2e/harness.mjs');
 
 const SITES = option('--sites', '').split(',').filter((s) => s !== '');
 const RUNS = Number(option('--runs', '15'));
 const MARKS = ['perch:module-ready', 'perch:verified', 'perch:exchanged', 'perch:form-ready'];
 if (SITES.length < 2) throw new Error('usage: ab.mjs --sites DIR,DIR [--bin DIR] [--runs N]');
 
-async function callbackRun(stack) {
-  const browser = await launchBrowser({ httpCache: true });
-  try {
-    await reportMarks(browser.context, ['perch:form-ready']);
-    const page = await browser.context.newPage();
-    await page.goto(`${stack.base}/`);
-    await waitForView(page, 'Welcome to Perch');
-    const seen = markSeen(page, 'perch:form-ready');
-    await goThroughTwitter(page, stack);
-    await seen;
-    return await page.evaluate((marks) => {
-      const start = performance.getEntriesByType('navigation')[0].requestStart;
-      return marks.map((name) => performance.getEntriesByName(name, 'mark')[0].startTime - start);
-    }, MARKS);
-  } finally {
-    await browser.close();
-  }
-}
+// The page's marks, in ms from the callback document's request.
+const marksOf = (page) => page.evaluate((marks) => {
+  const start = performance.getEntriesByType('navigation')[0].requestStart;
+  return marks.map((name) => performance.getEntriesByName(name, 'mark')[0].startTime - start);
+}, MARKS);
 
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const stacks = [];
 const results = SITES.map(() => []);
 try {
-  for (const site of SITES) stacks.push(await startStack({ proxyEnv: { PERCH_WEB_ROOT: path.resolve(site) } }));
+  for (const site of SITES) stacks.push(await harness.startStack({ proxyEnv: { PERCH_WEB_ROOT: path.resolve(site) } }));
   for (let run = 0; run < RUNS; run++) {
     const order = [...SITES.keys()];
     if (run % 2) order.reverse();
-    for (const k of order) results[k].push(await callbackRun(stacks[k]));
+    for (const k of order) results[k].push(await callbackRun(harness, stacks[k], marksOf));
   }
 } finally {
   for (const stack of stacks) await stack.stop();

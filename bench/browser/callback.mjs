@@ -21,7 +21,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-import { ROOT, markSeen, option, reportMarks } from './cli.mjs';
+import { ROOT, callbackRun, markSeen, option, reportMarks } from './cli.mjs';
 
 const SOURCE_SITE = path.resolve(ROOT, option('--site', 'build/site'));
 const RUNS = Number(option('--runs', '15'));
@@ -42,41 +42,32 @@ process.env.PERCH_E2E_SITE = scratch;
 if (option('--bin', '')) process.env.PERCH_E2E_BIN = path.resolve(ROOT, option('--bin', ''));
 
 const harness = await import('../../tests/browser/e2e/harness.mjs');
-const { goThroughTwitter, launchBrowser, recordStaticResponses, startStack, transferSizes, waitForView } = harness;
+const { launchBrowser, recordStaticResponses, startStack, transferSizes, waitForView } = harness;
 
 const median = (values) => quantile(values, 0.5);
 // The value a fraction `q` into the sorted values (nearest rank).
 const quantile = (values, q) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) * q + 0.5)];
 
-// Milliseconds from the document's requestStart to a mark, on the page's
-// clock, once `seen` (markSeen) has resolved.
-async function sinceRequestStart(page, mark, seen) {
-  await seen;
+// Milliseconds from the document's requestStart to a mark already set, on
+// the page's clock.
+function sinceRequestStart(page, mark) {
   return page.evaluate((name) => {
     const nav = performance.getEntriesByType('navigation')[0];
     return performance.getEntriesByName(name, 'mark')[0].startTime - nav.requestStart;
   }, mark);
 }
 
-async function callbackRun(stack, record) {
-  const browser = await launchBrowser({ httpCache: true });
-  try {
-    await reportMarks(browser.context, ['perch:form-ready']);
-    const page = await browser.context.newPage();
-    const statics = record ? recordStaticResponses(page, stack.base) : null;
-    await page.goto(`${stack.base}/`);
-    await waitForView(page, 'Welcome to Perch');
-    const seen = markSeen(page, 'perch:form-ready');
-    await goThroughTwitter(page, stack);
-    const ms = await sinceRequestStart(page, 'perch:form-ready', seen);
+// One callback run; with `record`, also the bytes of every static file.
+function callbackWithBytes(stack, record) {
+  const prepare = (page) => (record ? recordStaticResponses(page, stack.base) : null);
+  return callbackRun(harness, stack, async (page, browser, statics) => {
+    const ms = await sinceRequestStart(page, 'perch:form-ready');
     await waitForView(page, 'Finish signing up');
     if (browser.record.problems.length) throw new Error(browser.record.problems.join('\n'));
     // Let responses still being read (a prefetch) land before counting bytes.
     await page.waitForLoadState('networkidle');
     return { ms, sizes: statics ? transferSizes(statics) : null };
-  } finally {
-    await browser.close();
-  }
+  }, prepare);
 }
 
 async function baselineRun(stack) {
@@ -90,7 +81,8 @@ async function baselineRun(stack) {
     await waitForView(page, 'Welcome to Perch');
     const seen = markSeen(page, 'baseline:done');
     await page.goto(`${stack.base}/baseline.html`);
-    return await sinceRequestStart(page, 'baseline:done', seen);
+    await seen;
+    return await sinceRequestStart(page, 'baseline:done');
   } finally {
     await browser.close();
   }
@@ -103,7 +95,7 @@ try {
   let sizes = null;
   // Interleaved, so a burst of load elsewhere on the machine hits both alike.
   for (let run = 0; run < RUNS; run++) {
-    const result = await callbackRun(stack, run === 0);
+    const result = await callbackWithBytes(stack, run === 0);
     if (result.sizes) sizes = result.sizes;
     callback.push(result.ms);
     baseline.push(await baselineRun(stack));

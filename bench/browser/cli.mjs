@@ -34,3 +34,25 @@ export function markSeen(page, name, timeout = 30000) {
   seen.catch(() => {});  // awaited later, or moot once the run failed before the mark
   return seen;
 }
+
+// One callback run as a person makes it: a fresh browser (HTTP cache on)
+// shows "/", goes through the emulator's consent page and lands on the
+// callback page. Resolves, once the page has set perch:form-ready, to what
+// `measure(page, browser, prepared)` returns; `prepare(page)` runs before "/"
+// is loaded (prepared: its result). `harness`: tests/browser/e2e/harness.mjs.
+export async function callbackRun(harness, stack, measure, prepare = () => null) {
+  const browser = await harness.launchBrowser({ httpCache: true });
+  try {
+    await reportMarks(browser.context, ['perch:form-ready']);
+    const page = await browser.context.newPage();
+    const prepared = prepare(page);
+    await page.goto(`${stack.base}/`);
+    await harness.waitForView(page, 'Welcome to Perch');
+    const seen = markSeen(page, 'perch:form-ready');
+    await harness.goThroughTwitter(page, stack);
+    await seen;
+    return await measure(page, browser, prepared);
+  } finally {
+    await browser.close();
+  }
+}

@@ -10,27 +10,18 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
-import { ROOT, markSeen, option, reportMarks } from './cli.mjs';
+import { ROOT, callbackRun, option } from './cli.mjs';
 
 const RUNS = Number(option('--runs', '1'));
 process.env.PERCH_E2E_SITE = path.resolve(ROOT, option('--site', 'build/site'));
 if (option('--bin', '')) process.env.PERCH_E2E_BIN = path.resolve(ROOT, option('--bin', ''));
 
-const { goThroughTwitter, launchBrowser, startStack, waitForView } =
-  await import('../../tests/browser/e2e/harness.mjs');
+const harness = await import('../../tests/browser/e2e/harness.mjs');
 
-async function oneRun(stack) {
-  const browser = await launchBrowser({ httpCache: true });
-  try {
-    await reportMarks(browser.context, ['perch:form-ready']);
-    const page = await browser.context.newPage();
-    await page.goto(`${stack.base}/`);
-    await waitForView(page, 'Welcome to Perch');
-    const seen = markSeen(page, 'perch:form-ready');
-    await goThroughTwitter(page, stack);
-    await seen;
-    await waitForView(page, 'Finish signing up');
-    return await page.evaluate(() => {
+function oneRun(stack) {
+  return callbackRun(harness, stack, async (page) => {
+    await harness.waitForView(page, 'Finish signing up');
+    return page.evaluate(() => {
       const nav = performance.getEntriesByType('navigation')[0];
       const t0 = nav.requestStart;
       const at = (t) => Math.round((t - t0) * 10) / 10;
@@ -50,12 +41,10 @@ async function oneRun(stack) {
       for (const m of performance.getEntriesByType('mark')) rows.push([`mark ${m.name}`, at(m.startTime)]);
       return rows;
     });
-  } finally {
-    await browser.close();
-  }
+  });
 }
 
-const stack = await startStack();
+const stack = await harness.startStack();
 try {
   const runs = [];
   for (let i = 0; i < RUNS; i++) runs.push(await oneRun(stack));
