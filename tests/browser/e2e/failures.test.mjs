@@ -1,9 +1,10 @@
 // What the page does when the flow does not go to plan: Cancel on Twitter, a
-// tampered callback, a replayed callback, and provider faults.
+// tampered callback, a replayed callback, provider faults, and the callback
+// page without what boot.js prepares.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
-  accountCount, assertClean, goThroughTwitter, nextStartToken, recordApiCalls, screenshot, setFault, setUpAtStart,
+  EXPECTED_FORM, accountCount, assertClean, formValues, goThroughTwitter, nextStartToken, recordApiCalls, screenshot, setFault, setUpAtStart,
   waitForView,
 } from './harness.mjs';
 
@@ -175,3 +176,31 @@ test('provider faults: a clear error and a retry that works, at the start and at
   assert.equal(accounts(stack), 0);
   assertClean(browser);
 });
+
+// boot.js starts compiling the .wasm on the callback page; without it the
+// glue must fetch and compile the module itself and the flow still finish.
+for (const [what, block, check] of [
+  ['boot.js never loads',
+    (page) => page.route(/\/boot\.[0-9a-f]{16}\.js$/, (route) => route.abort()),
+    // app.mjs ran with no boot.js before it and claimed perchBoot.
+    async (page) => assert.equal(await page.evaluate(() => globalThis.perchBoot), null)],
+  ['the compile boot.js starts fails',
+    (page) => page.addInitScript(() => {
+      globalThis.compileStreamingCalls = 0;
+      WebAssembly.compileStreaming = () => {
+        globalThis.compileStreamingCalls += 1;
+        return Promise.reject(new WebAssembly.CompileError('made to fail by the test'));
+      };
+    }),
+    async (page) => assert.equal(await page.evaluate(() => globalThis.compileStreamingCalls), 1, 'boot.js tried')],
+]) {
+  test(`the callback page finishes when ${what}: the glue fetches the .wasm itself`, { timeout: 90000 }, async (t) => {
+    const { stack, browser, page } = await setUp(t);
+    await block(page);
+    await goThroughTwitter(page, stack);
+    await waitForView(page, 'Finish signing up');
+    assert.deepEqual(await formValues(page), EXPECTED_FORM);
+    await check(page);
+    assert.deepEqual(browser.record.problems.filter((p) => p.startsWith('pageerror')), [], 'no page error');
+  });
+}
