@@ -8,6 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/json_input.h"
+
 namespace perch::test {
 
 inline std::string typed_dump(const nlohmann::json& value) {
@@ -23,6 +25,25 @@ inline std::string typed_dump(const nlohmann::json& value) {
         }
     }
     return out + value.dump();
+}
+
+// How two parses of one text differ ("" when they give the same answer: the
+// same value with the same number types, or the same error naming the same
+// byte). The unit tests and the fuzz target hold read_json to nlohmann's.
+inline std::string json_answers_differ(const Result<nlohmann::json>& ours, const Result<nlohmann::json>& reference) {
+    if (ours.ok() != reference.ok()) {
+        return ours.ok() ? "ours accepted, the reference refused" : "ours refused, the reference accepted";
+    }
+    if (reference.ok()) {
+        if (typed_dump(ours.value()) != typed_dump(reference.value())) {
+            return "values differ: " + typed_dump(ours.value()) + " vs " + typed_dump(reference.value());
+        }
+        return "";
+    }
+    if (ours.error().code != reference.error().code || ours.error().message != reference.error().message) {
+        return "errors differ: " + ours.error().message + " vs " + reference.error().message;
+    }
+    return "";
 }
 
 }  // namespace perch::test
