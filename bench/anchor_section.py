@@ -7,6 +7,7 @@ measured. The load generators (wrk, perch-bench-flows) are the same for both.
 
 import os
 import secrets
+import subprocess
 import time
 
 from shared_stores import start_nginx  # bench/ is on sys.path (run.py puts it there)
@@ -66,6 +67,38 @@ def load_average():
     return " ".join(open("/proc/loadavg").read().split()[:3])
 
 
+def library_floor_kib(binary):
+    """VmRSS of `sleep` alone, and of `sleep` with every shared library
+    `binary` loads (ldd) preloaded: what those libraries cost resident before
+    a line of the program runs, a floor under the program's idle RSS.
+    Each is read once the process sleeps (clock_nanosleep, x86-64 syscall 230,
+    in /proc/PID/syscall), i.e. after the dynamic linker has finished."""
+    listed = subprocess.run(["ldd", binary], capture_output=True, text=True, check=True).stdout
+    libraries = [fields[2] for fields in (line.split() for line in listed.splitlines())
+                 if len(fields) >= 3 and fields[1] == "=>" and fields[2].startswith("/")]
+
+    def sleeping_rss(env):
+        proc = subprocess.Popen(["sleep", "60"], env=env)
+        try:
+            deadline = time.monotonic() + 10
+            while True:
+                with open(f"/proc/{proc.pid}/syscall") as f:
+                    if f.read().split()[0] == "230":
+                        break
+                if time.monotonic() > deadline:
+                    raise RuntimeError("sleep did not reach clock_nanosleep")
+                time.sleep(0.01)
+            with open(f"/proc/{proc.pid}/status") as f:
+                return next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
+        finally:
+            proc.kill()
+            proc.wait(timeout=10)
+
+    bare = sleeping_rss(dict(os.environ))
+    loaded = sleeping_rss(dict(os.environ, LD_PRELOAD=":".join(libraries)))
+    return bare, loaded, len(libraries)
+
+
 def bench_anchor(bench, rows, run):
     """`run`: bench/run.py itself (its Service, start_proxy, run_wrk, sign_ins, rss_kib, ...).
 
@@ -93,6 +126,7 @@ def bench_anchor(bench, rows, run):
             time.sleep(1)
             idle = {"perch": run.rss_kib(perch.pid), "passport": run.rss_kib(anchor.pid)}
             idle_load = load_average()
+            floor = library_floor_kib(os.path.join(bench.bin, "perch-proxy"))
             run.log(f"7. perch-proxy vs passport-twitter, start (wrk, c={c}), load {idle_load}")
             start = {}
             for rnd in range(bench.anchor_rounds):
@@ -156,7 +190,9 @@ def bench_anchor(bench, rows, run):
     rows.append(("7", "resident memory (VmRSS), idle, shipped defaults but rate limits and connection caps off",
                  "1 s after start", f"{idle['perch'] / 1024:.1f} vs {idle['passport'] / 1024:.1f} MiB = "
                  f"×{idle['passport'] / idle['perch']:.1f} less (goal ≤ 6 MiB: "
-                 f"{'met' if idle['perch'] <= 6 * 1024 else 'not met'})", f"load average {idle_load}"))
+                 f"{'met' if idle['perch'] <= 6 * 1024 else 'not met'})",
+                 f"floor: `sleep` with perch-proxy's {floor[2]} shared libraries preloaded "
+                 f"{floor[1] / 1024:.1f} MiB (`sleep` alone {floor[0] / 1024:.1f}) · load average {idle_load}"))
     rows.append(("7", "resident memory (VmRSS) after the load above", "after all runs",
                  f"{after['perch'] / 1024:.1f} vs {after['passport'] / 1024:.1f} MiB",
                  "both keep a session per sign-in: perch-proxy up to --max-sessions (raised for this benchmark; "
