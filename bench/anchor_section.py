@@ -82,8 +82,10 @@ def library_floor_kib(binary):
         try:
             deadline = time.monotonic() + 10
             while True:
+                if proc.poll() is not None:
+                    raise RuntimeError(f"sleep exited ({proc.returncode}) before it slept")
                 with open(f"/proc/{proc.pid}/syscall") as f:
-                    if f.read().split()[0] == "230":
+                    if f.read().split()[:1] == ["230"]:
                         break
                 if time.monotonic() > deadline:
                     raise RuntimeError("sleep did not reach clock_nanosleep")
