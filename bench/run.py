@@ -632,7 +632,8 @@ def bench_page(bench, rows):
                  f"{fmt_ms(p['callbackMs'])} · ×{p['ratio']:.2f} the baseline",
                  f"quartiles {p['callbackQuartilesMs'][0]}–{p['callbackQuartilesMs'][1]} ms; "
                  f"baseline: a same-origin page making one fetch, {fmt_ms(p['baselineMs'])} "
-                 f"(quartiles {p['baselineQuartilesMs'][0]}–{p['baselineQuartilesMs'][1]} ms); from requestStart; "
+                 f"(quartiles {p['baselineQuartilesMs'][0]}–{p['baselineQuartilesMs'][1]} ms); from requestStart, "
+                 f"each begun once the machine was ≤ 15 % busy over 200 ms (not within 5 s: {p['notQuiet']}); "
                  f"load average {p['load']} · goal ≤ ×1.5"))
 
 

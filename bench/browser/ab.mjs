@@ -9,7 +9,7 @@
 // differences in form-ready and how many runs the first site was faster.
 import path from 'node:path';
 
-import { ROOT, callbackRun, option } from './cli.mjs';
+import { ROOT, callbackRun, option, quiet } from './cli.mjs';
 
 if (option('--bin', '')) process.env.PERCH_E2E_BIN = path.resolve(ROOT, option('--bin', ''));
 const harness = await import('../../tests/browser/e2e/harness.mjs');
@@ -48,3 +48,4 @@ if (SITES.length === 2) {
   process.stdout.write(`form-ready, first minus second, paired: median ${median(diffs).toFixed(1)} ms; `
     + `the first faster in ${diffs.filter((d) => d < 0).length} of ${diffs.length}\n`);
 }
+process.stdout.write(`runs begun before the machine was quiet: ${quiet.missed} of ${quiet.waits}\n`);

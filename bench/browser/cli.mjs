@@ -1,4 +1,5 @@
 // What the browser benchmarks share: the repository root and `--name value` options.
+import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -35,9 +36,41 @@ export function markSeen(page, name, timeout = 30000) {
   return seen;
 }
 
+// The whole machine's CPU time so far, busy and in all (/proc/stat, in ticks).
+function cpuTicks() {
+  const ticks = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  const total = ticks.reduce((sum, t) => sum + t, 0);
+  return { busy: total - ticks[3] - ticks[4], total };  // idle and iowait are not busy
+}
+
+// How many runs waitQuiet has waited for, and how many of those it gave up on.
+export const quiet = { waits: 0, missed: 0 };
+
+// Waits until the machine has been at most `maxBusy` busy over the last
+// `windowMs`, for at most `deadlineMs`: a person clicks on a page they have
+// read, not while the browser they just opened is still starting up. Without
+// it a run's navigation overlapped a just-launched Chromium's own start-up
+// work (and the previous run's browser exiting): the baseline page's runs
+// spread over 42–110 ms, and over 28–43 ms with it. Resolves to whether the
+// machine got that quiet.
+export async function waitQuiet({ windowMs = 200, maxBusy = 0.15, deadlineMs = 5000 } = {}) {
+  quiet.waits++;
+  const deadline = Date.now() + deadlineMs;
+  let before = cpuTicks();
+  while (Date.now() < deadline) {
+    await new Promise((resolve) => { setTimeout(resolve, windowMs); });
+    const now = cpuTicks();
+    const share = (now.busy - before.busy) / Math.max(1, now.total - before.total);
+    before = now;
+    if (share <= maxBusy) return true;
+  }
+  quiet.missed++;
+  return false;
+}
+
 // One callback run as a person makes it: a fresh browser (HTTP cache on)
-// shows "/", goes through the emulator's consent page and lands on the
-// callback page. Resolves, once the page has set perch:form-ready, to what
+// shows "/", goes through the emulator's consent page (pressing its button
+// once the machine is quiet: waitQuiet) and lands on the callback page. Resolves, once the page has set perch:form-ready, to what
 // `measure(page, browser, prepared)` returns; `prepare(page)` runs before "/"
 // is loaded (prepared: its result). `harness`: tests/browser/e2e/harness.mjs.
 export async function callbackRun(harness, stack, measure, prepare = () => null) {
@@ -49,7 +82,7 @@ export async function callbackRun(harness, stack, measure, prepare = () => null)
     await page.goto(`${stack.base}/`);
     await harness.waitForView(page, 'Welcome to Perch');
     const seen = markSeen(page, 'perch:form-ready');
-    await harness.goThroughTwitter(page, stack);
+    await harness.goThroughTwitter(page, stack, { beforeConsent: () => waitQuiet() });
     await seen;
     return await measure(page, browser, prepared);
   } finally {

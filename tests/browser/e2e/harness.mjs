@@ -276,7 +276,10 @@ export async function formValues(page) {
 // returning user may skip it), presses `consent` there. Resolves with the
 // callback URL the emulator redirected the browser to, once it is back on the
 // proxy's origin.
-export async function goThroughTwitter(page, stack, { button = 'Sign up with X', consent = 'Authorize app' } = {}) {
+// `beforeConsent(page)`, if given, runs once the consent page shows its button
+// and before it is pressed.
+export async function goThroughTwitter(page, stack, { button = 'Sign up with X', consent = 'Authorize app',
+  beforeConsent = null } = {}) {
   const isConsent = (url) => url.startsWith(stack.emulator.url);
   const isCallback = (url) => url.startsWith(`${stack.base}/signup/callback`);
   const navigation = (test) => page.waitForRequest((r) => r.isNavigationRequest() && test(r.url()));
@@ -285,7 +288,12 @@ export async function goThroughTwitter(page, stack, { button = 'Sign up with X',
   for (const pending of [first, callback]) pending.catch(() => {});  // awaited below, or moot after a failure
   await page.getByRole('button', { name: button }).click();
   if (isConsent((await first).url())) {
-    await page.getByRole('button', { name: consent }).click();
+    const allow = page.getByRole('button', { name: consent });
+    if (beforeConsent) {
+      await allow.waitFor();
+      await beforeConsent(page);
+    }
+    await allow.click();
   }
   const request = await callback;
   await page.waitForURL((url) => url.href.startsWith(stack.base));
