@@ -50,9 +50,9 @@ export const quiet = { waits: 0, missed: 0 };
 // `windowMs`, for at most `deadlineMs`: a person clicks on a page they have
 // read, not while the browser they just opened is still starting up. Without
 // it a run's navigation overlapped a just-launched Chromium's own start-up
-// work (and the previous run's browser exiting): the baseline page's runs
-// spread over 42–110 ms, and over 28–43 ms with it. Resolves to whether the
-// machine got that quiet.
+// work (and the previous run's browser exiting): the baseline page's
+// quartiles over 15 runs were 53–72 ms, and 40–44 ms with it. Resolves to
+// whether the machine got that quiet.
 export async function waitQuiet({ windowMs = 200, maxBusy = 0.15, deadlineMs = 5000 } = {}) {
   quiet.waits++;
   const deadline = Date.now() + deadlineMs;
