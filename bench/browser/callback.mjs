@@ -13,8 +13,9 @@
 //   each that has shown "/" first: the floor a page that talks to the proxy
 //   at all cannot beat.
 // Both start at requestStart so the consent POST and the redirect, which
-// belong to the emulator, are not counted, and both navigations begin once the
-// machine is quiet (cli.mjs waitQuiet; notQuiet counts the runs it was not). The browser's HTTP cache is on, as
+// belong to the emulator, are not counted, and both navigations begin once
+// the machine is quiet (cli.mjs waitQuiet; notQuiet counts the runs it was
+// not). The browser's HTTP cache is on, as
 // in a person's browser (the harness's request routing would switch it off):
 // what "/" fetched or prefetched may be reused by the callback page, and the
 // bytes counted are still every path's first download.

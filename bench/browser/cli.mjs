@@ -70,7 +70,8 @@ export async function waitQuiet({ windowMs = 200, maxBusy = 0.15, deadlineMs = 5
 
 // One callback run as a person makes it: a fresh browser (HTTP cache on)
 // shows "/", goes through the emulator's consent page (pressing its button
-// once the machine is quiet: waitQuiet) and lands on the callback page. Resolves, once the page has set perch:form-ready, to what
+// once the machine is quiet: waitQuiet) and lands on the callback page.
+// Resolves, once the page has set perch:form-ready, to what
 // `measure(page, browser, prepared)` returns; `prepare(page)` runs before "/"
 // is loaded (prepared: its result). `harness`: tests/browser/e2e/harness.mjs.
 export async function callbackRun(harness, stack, measure, prepare = () => null) {
