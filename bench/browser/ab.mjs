@@ -9,7 +9,7 @@
 // differences in form-ready and how many runs the first site was faster.
 import path from 'node:path';
 
-import { ROOT, callbackRun, option, quiet } from './cli.mjs';
+import { ROOT, callbackRun, median, option, quiet } from './cli.mjs';
 
 if (option('--bin', '')) process.env.PERCH_E2E_BIN = path.resolve(ROOT, option('--bin', ''));
 const harness = await import('../../tests/browser/e2e/harness.mjs');
@@ -25,7 +25,6 @@ const marksOf = (page) => page.evaluate((marks) => {
   return marks.map((name) => performance.getEntriesByName(name, 'mark')[0].startTime - start);
 }, MARKS);
 
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const stacks = [];
 const results = SITES.map(() => []);
 try {

@@ -23,7 +23,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-import { ROOT, callbackRun, markSeen, option, quiet, reportMarks, waitQuiet } from './cli.mjs';
+import { ROOT, callbackRun, markSeen, median, option, quantile, quiet, reportMarks, waitQuiet } from './cli.mjs';
 
 const SOURCE_SITE = path.resolve(ROOT, option('--site', 'build/site'));
 const RUNS = Number(option('--runs', '15'));
@@ -45,10 +45,6 @@ if (option('--bin', '')) process.env.PERCH_E2E_BIN = path.resolve(ROOT, option('
 
 const harness = await import('../../tests/browser/e2e/harness.mjs');
 const { launchBrowser, recordStaticResponses, startStack, transferSizes, waitForView } = harness;
-
-const median = (values) => quantile(values, 0.5);
-// The value a fraction `q` into the sorted values (nearest rank).
-const quantile = (values, q) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) * q + 0.5)];
 
 // Milliseconds from the document's requestStart to a mark already set, on
 // the page's clock.

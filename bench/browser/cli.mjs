@@ -12,6 +12,10 @@ export function option(name, fallback) {
   return at >= 0 && at + 1 < args.length ? args[at + 1] : fallback;
 }
 
+// The value a fraction `q` into the sorted values (nearest rank), and the median.
+export const quantile = (values, q) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) * q + 0.5)];
+export const median = (values) => quantile(values, 0.5);
+
 // Waiting for a page's performance mark without touching the page while it
 // is measured: Playwright's waitForFunction injects its own script into the
 // document, which took ~11 ms of the callback page's main thread (in a

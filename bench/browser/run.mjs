@@ -13,7 +13,7 @@ import { gzipSync } from 'node:zlib';
 
 import { chromium } from 'playwright-core';
 
-import { ROOT, option } from './cli.mjs';
+import { ROOT, median, option } from './cli.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const DIST = path.resolve(ROOT, option('--dist', 'build/bench/wasm/dist'));
@@ -54,11 +54,6 @@ function startServer() {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve(server));
   });
-}
-
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
 }
 
 async function measurePage(browser, url) {

@@ -10,7 +10,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
-import { ROOT, callbackRun, option } from './cli.mjs';
+import { ROOT, callbackRun, median, option } from './cli.mjs';
 
 const RUNS = Number(option('--runs', '1'));
 process.env.PERCH_E2E_SITE = path.resolve(ROOT, option('--site', 'build/site'));
@@ -50,7 +50,6 @@ try {
   for (let i = 0; i < RUNS; i++) runs.push(await oneRun(stack));
   const byName = new Map();
   for (const rows of runs) for (const [name, ms] of rows) byName.set(name, [...(byName.get(name) || []), ms]);
-  const median = (v) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
   const lines = [...byName].map(([name, values]) => [median(values), name]).sort((a, b) => a[0] - b[0]);
   for (const [ms, name] of lines) process.stdout.write(`${ms.toFixed(1).padStart(8)}  ${name}\n`);
   process.stdout.write(`load ${fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}\n`);
