@@ -185,13 +185,26 @@ for (const [what, block, check] of [
     // app.mjs ran with no boot.js before it and claimed perchBoot.
     async (page) => assert.equal(await page.evaluate(() => globalThis.perchBoot), null)],
   ['the compile boot.js starts fails',
-    (page) => page.addInitScript(() => {
-      globalThis.compileStreamingCalls = 0;
-      WebAssembly.compileStreaming = () => {
-        globalThis.compileStreamingCalls += 1;
-        return Promise.reject(new WebAssembly.CompileError('made to fail by the test'));
-      };
-    }),
+    async (page) => {
+      // boot.js (async) usually runs before app.mjs, but not always; when
+      // app.mjs ran first boot.js does nothing and its failure is not what was
+      // tested. So the callback page's app.mjs is held until boot.js has tried.
+      let bootTried;
+      const tried = new Promise((resolve) => { bootTried = resolve; });
+      await page.exposeBinding('perchTestBootTried', () => bootTried());
+      await page.addInitScript(() => {
+        globalThis.compileStreamingCalls = 0;
+        WebAssembly.compileStreaming = () => {
+          globalThis.compileStreamingCalls += 1;
+          globalThis.perchTestBootTried();
+          return Promise.reject(new WebAssembly.CompileError('made to fail by the test'));
+        };
+      });
+      await page.route(/\/app\.[0-9a-f]{16}\.mjs$/, async (route) => {
+        if (new URL(route.request().frame().url()).pathname === '/signup/callback') await tried;
+        await route.continue();
+      });
+    },
     async (page) => assert.equal(await page.evaluate(() => globalThis.compileStreamingCalls), 1, 'boot.js tried')],
 ]) {
   test(`the callback page finishes when ${what}: the glue fetches the .wasm itself`, { timeout: 90000 }, async (t) => {
